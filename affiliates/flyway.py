@@ -1,0 +1,287 @@
+"""The one adapter between FitBuddy and the real Flyway command line.
+
+Flyway runs as a program with ``-outputType=json``; its single JSON document is parsed and
+returned. Any failure raises :class:`FlywayError` carrying Flyway's own ``errorCode`` and
+message, including the cases where Flyway exits 0 but reports ``success: false`` (a failed
+migrate) or ``validationSuccessful: false`` (validate). See ../shared/FLYWAY-NOTES.md.
+
+The password travels in ``FLYWAY_PASSWORD`` (never on the command line, where ``ps`` shows it)
+and never appears in an error or a log line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shlex
+import subprocess
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from django.conf import settings
+
+from . import seeds
+
+logger = logging.getLogger(__name__)
+
+#: The two kinds of FitBuddy database, each with its own Flyway scripts under sql/ and seeds/.
+KINDS = ("affiliate_management", "application")
+
+#: Seeds are repeatable (R__) scripts applied only locally; a database seeded once must still
+#: validate when later migrated without them.
+IGNORE_MIGRATION_PATTERNS = "*:future,repeatable:missing"
+
+
+@dataclass(frozen=True)
+class DatabaseTarget:
+    """Where a PostgreSQL database is and how to log in to it."""
+
+    name: str
+    host: str = "localhost"
+    port: int = 5432
+    user: str = "fitbud"
+    password: str = field(default="", repr=False)
+
+    @classmethod
+    def from_django(cls, db_settings: dict[str, Any], *, name: str | None = None) -> DatabaseTarget:
+        """Build a target from a Django DATABASES entry (optionally for another database name)."""
+        return cls(
+            name=name or db_settings["NAME"],
+            host=db_settings.get("HOST") or "localhost",
+            port=int(db_settings.get("PORT") or 5432),
+            user=db_settings.get("USER") or "",
+            password=db_settings.get("PASSWORD") or "",
+        )
+
+    @property
+    def jdbc_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"jdbc:postgresql://{host}:{self.port}/{quote(self.name, safe='')}"
+
+    def conninfo(self, **overrides: Any) -> dict[str, Any]:
+        """Keyword arguments for ``psycopg.connect``."""
+        params = {
+            "host": self.host,
+            "port": self.port,
+            "dbname": self.name,
+            "user": self.user,
+            "password": self.password,
+        }
+        params.update(overrides)
+        return params
+
+    def __str__(self) -> str:
+        return f"{self.name} on {self.host}:{self.port}"
+
+
+class FlywayError(Exception):
+    """Flyway failed; ``error_code`` and ``flyway_message`` are Flyway's own."""
+
+    def __init__(
+        self,
+        *,
+        command: str,
+        database: str,
+        error_code: str,
+        flyway_message: str,
+        result: dict[str, Any] | None = None,
+    ) -> None:
+        self.command = command
+        self.database = database
+        self.error_code = error_code
+        self.flyway_message = flyway_message.strip()
+        self.result = result or {}
+        super().__init__(
+            f"Flyway {command} failed on database {database!r}: "
+            f"[{error_code}] {self.flyway_message}"
+        )
+
+
+class FlywayNotFound(FlywayError):
+    """The configured Flyway command does not exist or cannot run."""
+
+
+@dataclass(frozen=True)
+class MigrateResult:
+    database: str
+    initial_version: str | None
+    target_version: str | None
+    migrations_executed: int
+    seconds: float
+    raw: dict[str, Any]
+
+
+def flyway_command() -> list[str]:
+    return shlex.split(settings.FLYWAY_COMMAND)
+
+
+def locations_for(kind: str, *, seed: bool, target: DatabaseTarget, environment: str | None = None) -> list[str]:
+    """Flyway locations for a kind of database; seeds only through the guard."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown database kind {kind!r}; expected one of {', '.join(KINDS)}")
+    locations = [f"filesystem:{Path(settings.SQL_DIR) / kind}"]
+    if seed:
+        seeds.assert_seeding_allowed(target.host, environment=environment)
+        locations.append(f"filesystem:{Path(settings.SEEDS_DIR) / kind}")
+    return locations
+
+
+def run(
+    command: str,
+    *,
+    target: DatabaseTarget,
+    locations: Sequence[str] = (),
+    options: Iterable[str] = (),
+    connect_retries: int | None = None,
+) -> dict[str, Any]:
+    """Run one Flyway command against one database and return its parsed JSON result."""
+    retries = settings.FLYWAY_CONNECT_RETRIES if connect_retries is None else connect_retries
+    args = [
+        *flyway_command(),
+        f"-url={target.jdbc_url}",
+        f"-schemas={settings.FLYWAY_SCHEMA}",
+        f"-connectRetries={retries}",
+        "-connectRetriesInterval=10",
+        f"-ignoreMigrationPatterns={IGNORE_MIGRATION_PATTERNS}",
+        "-outputType=json",
+        *([f"-locations={','.join(locations)}"] if locations else []),
+        *options,
+        command,
+    ]
+    env = {
+        **os.environ,
+        "FLYWAY_USER": target.user,
+        "FLYWAY_PASSWORD": target.password,
+    }
+    # Never let a stray config file or environment override what this call says.
+    for key in ("FLYWAY_URL", "FLYWAY_LOCATIONS", "FLYWAY_SCHEMAS", "FLYWAY_CONFIG_FILES"):
+        env.pop(key, None)
+    started = time.monotonic()
+    try:
+        completed = subprocess.run(
+            args,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=settings.FLYWAY_TIMEOUT_SECONDS,
+            cwd=settings.BASE_DIR,
+        )
+    except FileNotFoundError as exc:
+        raise FlywayNotFound(
+            command=command,
+            database=target.name,
+            error_code="FLYWAY_NOT_FOUND",
+            flyway_message=f"cannot run {args[0]!r} ({exc.strerror}); run 'make flyway' or set FLYWAY_COMMAND",
+        ) from exc
+    except subprocess.TimeoutExpired as exc:
+        raise FlywayError(
+            command=command,
+            database=target.name,
+            error_code="TIMEOUT",
+            flyway_message=f"Flyway did not finish within {settings.FLYWAY_TIMEOUT_SECONDS} s",
+        ) from exc
+    elapsed = time.monotonic() - started
+    logger.info("flyway %s on %s: exit %s in %.2fs", command, target, completed.returncode, elapsed)
+
+    if completed.returncode == 127 and not completed.stdout.strip():
+        raise FlywayNotFound(
+            command=command,
+            database=target.name,
+            error_code="FLYWAY_NOT_FOUND",
+            flyway_message=_redact(completed.stderr.strip() or f"{args[0]!r} not found", target),
+        )
+    try:
+        result = json.loads(completed.stdout)
+    except json.JSONDecodeError:
+        raise FlywayError(
+            command=command,
+            database=target.name,
+            error_code="NO_JSON_OUTPUT",
+            flyway_message=_redact(
+                f"exit {completed.returncode}; "
+                + (completed.stderr.strip() or completed.stdout.strip() or "no output")[-2000:],
+                target,
+            ),
+        ) from None
+    if not isinstance(result, dict):
+        raise FlywayError(
+            command=command, database=target.name, error_code="NO_JSON_OUTPUT",
+            flyway_message=f"unexpected output: {completed.stdout[:200]}",
+        )
+    _raise_for_failure(command, target, completed.returncode, result)
+    result["_seconds"] = elapsed
+    return result
+
+
+def _raise_for_failure(command: str, target: DatabaseTarget, returncode: int, result: dict[str, Any]) -> None:
+    error = result.get("error")
+    if error or result.get("success") is False or returncode != 0:
+        error = error or {}
+        raise FlywayError(
+            command=command,
+            database=target.name,
+            error_code=error.get("errorCode") or ("FAILED" if returncode == 0 else f"EXIT_{returncode}"),
+            flyway_message=_redact(error.get("message") or "Flyway reported failure without a message", target),
+            result=result,
+        )
+    if result.get("validationSuccessful") is False:
+        invalid = result.get("invalidMigrations") or []
+        codes = sorted({(m.get("errorDetails") or {}).get("errorCode", "VALIDATION") for m in invalid})
+        messages = [
+            (m.get("errorDetails") or {}).get("errorMessage", "") for m in invalid
+        ] or [result.get("errorDetails") or "validation failed"]
+        raise FlywayError(
+            command=command,
+            database=target.name,
+            error_code=",".join(codes) or "VALIDATION",
+            flyway_message=_redact("; ".join(str(m) for m in messages if m), target),
+            result=result,
+        )
+
+
+def _redact(text: str, target: DatabaseTarget) -> str:
+    return text.replace(target.password, "********") if target.password else text
+
+
+def migrate(
+    target: DatabaseTarget, *, kind: str, seed: bool = False, connect_retries: int | None = None,
+    environment: str | None = None,
+) -> MigrateResult:
+    """Bring a database to the latest version of its kind's scripts (and seeds, if allowed)."""
+    locations = locations_for(kind, seed=seed, target=target, environment=environment)
+    result = run("migrate", target=target, locations=locations, connect_retries=connect_retries)
+    return MigrateResult(
+        database=target.name,
+        initial_version=result.get("initialSchemaVersion"),
+        target_version=result.get("targetSchemaVersion") or result.get("initialSchemaVersion"),
+        migrations_executed=int(result.get("migrationsExecuted") or 0),
+        seconds=result["_seconds"],
+        raw=result,
+    )
+
+
+def info(target: DatabaseTarget, *, kind: str, connect_retries: int | None = None) -> dict[str, Any]:
+    """Flyway ``info``: ``schemaVersion`` and each migration's ``state``."""
+    return run("info", target=target, locations=locations_for(kind, seed=False, target=target),
+               connect_retries=connect_retries)
+
+
+def validate(target: DatabaseTarget, *, kind: str, connect_retries: int | None = None) -> dict[str, Any]:
+    """Flyway ``validate``; raises on drift (checksum mismatch, missing or unapplied scripts)."""
+    return run("validate", target=target, locations=locations_for(kind, seed=False, target=target),
+               connect_retries=connect_retries)
+
+
+def latest_version(kind: str) -> str:
+    """The highest script version of a kind on disk (what a fully migrated database reports)."""
+    versions = []
+    for path in (Path(settings.SQL_DIR) / kind).glob("V*__*.sql"):
+        versions.append(path.name[1:].split("__", 1)[0])
+    if not versions:
+        raise ValueError(f"no Flyway scripts in {Path(settings.SQL_DIR) / kind}")
+    return max(versions, key=lambda v: [int(p) for p in v.replace("_", ".").split(".")])

@@ -1,0 +1,155 @@
+"""FitBuddy settings, read from the environment through one django-environ `env`.
+
+FITBUDDY_ENV is `local` (the default), `test` or `production`. Local and test get working
+defaults that follow the original database README (PostgreSQL on localhost, login `fitbud`,
+databases `affiliate-mgt` and `fitbuddy-dev`); production has no defaults for secrets.
+"""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+FITBUDDY_ENV = env.str("FITBUDDY_ENV", default="local")
+if FITBUDDY_ENV not in {"local", "test", "production"}:
+    raise environ.ImproperlyConfigured(
+        f"FITBUDDY_ENV must be local, test or production, not {FITBUDDY_ENV!r}"
+    )
+IS_PRODUCTION = FITBUDDY_ENV == "production"
+
+
+def _dev_default(value):
+    """A default that exists only outside production: production must set it explicitly."""
+    return environ.Env.NOTSET if IS_PRODUCTION else value
+
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=_dev_default("fitbuddy-local-not-a-secret"))
+DEBUG = env.bool("DJANGO_DEBUG", default=FITBUDDY_ENV == "local")
+ALLOWED_HOSTS = env.list(
+    "DJANGO_ALLOWED_HOSTS", default=_dev_default([".localhost", "localhost", "127.0.0.1", "testserver"])
+)
+
+# Apps: the management database's apps (django-tenants' SHARED_APPS) and the per-affiliate
+# gym apps (TENANT_APPS), whose models the router sends to the current affiliate's database.
+SHARED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "affiliates",
+]
+TENANT_APPS = [
+    "gym.members",
+    "gym.workouts",
+    "gym.leaderboards",
+]
+INSTALLED_APPS = SHARED_APPS + TENANT_APPS
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "fitbuddy.urls"
+WSGI_APPLICATION = "fitbuddy.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# The affiliate management database. FitBuddy's tables live in schema `master` (Flyway);
+# Django's framework tables in `public` (Django's migrate).
+MANAGEMENT_SEARCH_PATH = "public,master"
+DATABASES = {
+    "default": env.db_url(
+        "DATABASE_URL",
+        default=_dev_default("postgres://fitbud:password1@localhost:5432/affiliate-mgt"),
+    )
+}
+DATABASES["default"].setdefault("OPTIONS", {})
+DATABASES["default"]["OPTIONS"].setdefault("options", f"-c search_path={MANAGEMENT_SEARCH_PATH}")
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_affiliate-mgt")}
+
+# The local default affiliate's application database (`fitbuddy-dev` in the original README).
+LOCAL_APPLICATION_DATABASE = env.str("LOCAL_APPLICATION_DATABASE", default="fitbuddy-dev")
+
+# Flyway: the command (the launcher installed by `make flyway` unless an installation sets its
+# own, e.g. FLYWAY_COMMAND="flyway" or a docker run line) and the connect retries of the README.
+FLYWAY_COMMAND = env.str("FLYWAY_COMMAND", default=str(BASE_DIR / "tools" / "flyway" / "flyway"))
+FLYWAY_CONNECT_RETRIES = env.int("FLYWAY_CONNECT_RETRIES", default=5)
+FLYWAY_TIMEOUT_SECONDS = env.int("FLYWAY_TIMEOUT_SECONDS", default=600)
+FLYWAY_SCHEMA = "master"
+SQL_DIR = BASE_DIR / "sql"
+SEEDS_DIR = BASE_DIR / "seeds"
+
+REDIS_URL = env.str("REDIS_URL", default=_dev_default("redis://localhost:6379/0"))
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = REDIS_URL
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=900)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=840)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 60}
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": f"fitbuddy-{FITBUDDY_ENV}",
+    }
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "/login/"
+
+# django-tenants vocabulary, used as a library (DESIGN.md §4): its model bases and host
+# resolution, not its schema-switching backend.
+TENANT_MODEL = "affiliates.Affiliate"
+TENANT_DOMAIN_MODEL = "affiliates.Domain"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+BACKUP_DIR = Path(env.str("FITBUDDY_BACKUP_DIR", default=str(BASE_DIR / "backups")))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}

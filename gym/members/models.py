@@ -1,0 +1,30 @@
+"""A gym's members (tables from sql/application, in the affiliate's own database)."""
+
+from django.db import models
+from django.db.models.functions import Now
+
+
+class Member(models.Model):
+    class Gender(models.TextChoices):
+        FEMALE = "F", "Female"
+        MALE = "M", "Male"
+        OTHER = "X", "Other / not given"
+
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100, blank=True, default="")
+    email = models.EmailField(max_length=254, unique=True)
+    gender = models.CharField(max_length=1, choices=Gender.choices, default=Gender.OTHER)
+    birth_date = models.DateField(null=True, blank=True)
+    joined_on = models.DateField(db_default=Now())
+    is_active = models.BooleanField(default=True)
+    hide_scores = models.BooleanField(default=False, help_text="Hide this member's results from leaderboards.")
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        managed = False
+        db_table = "member"
+        ordering = ["last_name", "first_name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()

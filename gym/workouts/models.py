@@ -1,0 +1,134 @@
+"""Exercises, workouts and participations (results), in the affiliate's own database."""
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models.functions import Now
+
+
+class Exercise(models.Model):
+    class Category(models.TextChoices):
+        WEIGHTLIFTING = "weightlifting", "Weightlifting"
+        GYMNASTICS = "gymnastics", "Gymnastics"
+        MONOSTRUCTURAL = "monostructural", "Monostructural"
+        STRONGMAN = "strongman", "Strongman"
+        OTHER = "other", "Other"
+
+    class Unit(models.TextChoices):
+        LOAD = "load", "Load"
+        REPS = "reps", "Reps"
+        TIME = "time", "Time"
+        DISTANCE = "distance", "Distance"
+        CALORIES = "calories", "Calories"
+
+    name = models.CharField(max_length=100)
+    category = models.CharField(max_length=20, choices=Category.choices)
+    unit = models.CharField(max_length=10, choices=Unit.choices)
+    description = models.TextField(blank=True, default="")
+
+    class Meta:
+        managed = False
+        db_table = "exercise"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ScoreType(models.TextChoices):
+    TIME = "time", "For time"
+    ROUNDS_REPS = "rounds_reps", "AMRAP (rounds + reps)"
+    REPS = "reps", "Reps"
+    LOAD = "load", "Load"
+    CALORIES = "calories", "Calories"
+    DISTANCE = "distance", "Distance"
+    POINTS = "points", "Points"
+    PASS_FAIL = "pass_fail", "Pass / fail"
+    NONE = "none", "Unscored"
+
+
+class ScalingLevel(models.TextChoices):
+    RX_PLUS = "rx_plus", "Rx+"
+    RX = "rx", "Rx"
+    SCALED = "scaled", "Scaled"
+    FOUNDATIONS = "foundations", "Foundations"
+
+
+class Workout(models.Model):
+    class Tiebreak(models.TextChoices):
+        NONE = "none", "None"
+        TIME = "time", "Time at tiebreak"
+        REPS = "reps", "Reps at tiebreak"
+
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True, default="")
+    scheduled_on = models.DateField(db_default=Now())
+    track = models.CharField(max_length=40, default="main")
+    score_type = models.CharField(max_length=12, choices=ScoreType.choices)
+    time_cap_seconds = models.IntegerField(null=True, blank=True)
+    reps_per_round = models.IntegerField(null=True, blank=True)
+    scaling_levels = ArrayField(
+        models.CharField(max_length=12, choices=ScalingLevel.choices),
+        default=list,
+    )
+    tiebreak_scheme = models.CharField(max_length=10, choices=Tiebreak.choices, default=Tiebreak.NONE)
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    exercises = models.ManyToManyField(Exercise, through="WorkoutExercise", related_name="workouts")
+
+    class Meta:
+        managed = False
+        db_table = "workout"
+        ordering = ["-scheduled_on", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkoutExercise(models.Model):
+    workout = models.ForeignKey(Workout, on_delete=models.CASCADE, related_name="movements")
+    exercise = models.ForeignKey(Exercise, on_delete=models.PROTECT, related_name="+")
+    position = models.SmallIntegerField()
+    prescription = models.CharField(max_length=200, blank=True, default="")
+    rx_load_grams = models.IntegerField(null=True, blank=True)
+    scaled_load_grams = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        managed = False
+        db_table = "workout_exercise"
+        ordering = ["workout", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["workout", "position"], name="workout_exercise_workout_position_key")
+        ]
+
+
+class Participation(models.Model):
+    """One member's result on one workout; ``sort_key`` is set by the database (V3 trigger)."""
+
+    class Status(models.TextChoices):
+        FINISHED = "finished", "Finished"
+        CAPPED = "capped", "Time-capped"
+        DNF = "dnf", "Did not finish"
+        DQ = "dq", "Disqualified"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    workout = models.ForeignKey(Workout, on_delete=models.CASCADE, related_name="participations")
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="participations")
+    scaling_level = models.CharField(max_length=12, choices=ScalingLevel.choices, default=ScalingLevel.RX)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.FINISHED)
+    score_value = models.BigIntegerField(null=True, blank=True)
+    reps_completed = models.IntegerField(null=True, blank=True)
+    tiebreak_ms = models.BigIntegerField(null=True, blank=True)
+    sort_key = models.DecimalField(max_digits=38, decimal_places=0, null=True, editable=False)
+    notes = models.TextField(blank=True, default="")
+    performed_on = models.DateField(db_default=Now())
+    recorded_by = models.CharField(max_length=150, blank=True, default="")
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        managed = False
+        db_table = "participation"
+        ordering = ["workout", "sort_key", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["workout", "member"], name="participation_workout_member_key")
+        ]

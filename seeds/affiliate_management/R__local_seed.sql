@@ -1,0 +1,37 @@
+-- Local data seed for the management database: the local database server, the demo affiliate
+-- "Ironworks CrossFit" (its application database is fitbuddy-dev) and demo logins.
+-- Applied by Flyway only through FitBuddy's seed guard (local hosts, FITBUDDY_ENV local/test).
+-- Idempotent: a repeatable script re-runs whenever it changes.
+--
+-- Demo logins (password "fitbuddy" for each; never used outside local/test):
+--   staff            FitBuddy staff, command center superuser
+--   ironworks-owner  owner of Ironworks CrossFit
+--   ironworks-coach  coach at Ironworks CrossFit
+
+INSERT INTO database_server (name, kind, host, port, admin_secret_ref, is_default)
+VALUES ('local', 'local', 'localhost', 5432, 'env:DATABASE_URL', true)
+ON CONFLICT (name) DO NOTHING;
+
+INSERT INTO affiliate (slug, name, status, database_server_id, database_name, schema_version, seed_requested, activated_at)
+SELECT 'ironworks', 'Ironworks CrossFit', 'active', s.id, 'fitbuddy-dev', '', true, now()
+  FROM database_server s WHERE s.name = 'local'
+ON CONFLICT (slug) DO NOTHING;
+
+INSERT INTO affiliate_domain (domain, affiliate_id, is_primary)
+SELECT 'ironworks.localhost', a.id, true FROM affiliate a WHERE a.slug = 'ironworks'
+ON CONFLICT (domain) DO NOTHING;
+
+-- auth_user is Django's table (schema public, created by Django's migrate before this runs).
+INSERT INTO public.auth_user (password, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined)
+VALUES
+  ('pbkdf2_sha256$1000000$fitbuddylocalseed$bjfbf5BdL9gi87bhlJRffmODJSBfjweN1iQzbaxlZso=', true,  'staff',           'Sam',   'Staffer', 'staff@fitbuddy.localhost', true,  true, now()),
+  ('pbkdf2_sha256$1000000$fitbuddylocalseed$bjfbf5BdL9gi87bhlJRffmODJSBfjweN1iQzbaxlZso=', false, 'ironworks-owner', 'Olivia', 'Owens',  'owner@ironworks.localhost', false, true, now()),
+  ('pbkdf2_sha256$1000000$fitbuddylocalseed$bjfbf5BdL9gi87bhlJRffmODJSBfjweN1iQzbaxlZso=', false, 'ironworks-coach', 'Carlos', 'Coach',  'coach@ironworks.localhost', false, true, now())
+ON CONFLICT (username) DO NOTHING;
+
+INSERT INTO affiliate_membership (affiliate_id, user_id, role)
+SELECT a.id, u.id, m.role
+  FROM (VALUES ('ironworks-owner', 'owner'), ('ironworks-coach', 'coach')) AS m (username, role)
+  JOIN public.auth_user u ON u.username = m.username
+  JOIN affiliate a ON a.slug = 'ironworks'
+ON CONFLICT (affiliate_id, user_id) DO NOTHING;
