@@ -5,7 +5,7 @@ CREATE TABLE member (
     first_name      varchar(100) NOT NULL CONSTRAINT member_first_name_check CHECK (btrim(first_name) <> ''),
     last_name       varchar(100) NOT NULL DEFAULT '',
     email           varchar(254) NOT NULL CONSTRAINT member_email_check CHECK (email = lower(email) AND email LIKE '%_@_%'),
-    gender          char(1)      NOT NULL DEFAULT 'X'
+    gender          varchar(1)   NOT NULL DEFAULT 'X'
                     CONSTRAINT member_gender_check CHECK (gender IN ('F', 'M', 'X')),
     birth_date      date,
     joined_on       date         NOT NULL DEFAULT current_date,

@@ -1,0 +1,178 @@
+"""affiliates/flyway.py against the real Flyway and PostgreSQL."""
+
+from __future__ import annotations
+
+import shutil
+import stat
+from pathlib import Path
+
+import psycopg
+import pytest
+from django.conf import settings
+
+from affiliates import flyway
+
+pytestmark = pytest.mark.django_db
+
+
+def _history(target: flyway.DatabaseTarget) -> list[tuple[str, bool]]:
+    with psycopg.connect(**target.conninfo()) as conn:
+        return conn.execute(
+            "SELECT version, success FROM master.flyway_schema_history WHERE version IS NOT NULL ORDER BY installed_rank"
+        ).fetchall()
+
+
+def _tables(target: flyway.DatabaseTarget) -> set[str]:
+    with psycopg.connect(**target.conninfo()) as conn:
+        rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'master'").fetchall()
+    return {r[0] for r in rows}
+
+
+@pytest.fixture
+def sql_copy(tmp_path, settings):
+    """A copy of sql/ that a test may break, used by the wrapper instead of the real one."""
+    copy = tmp_path / "sql"
+    shutil.copytree(Path(settings.BASE_DIR) / "sql", copy)
+    settings.SQL_DIR = copy
+    return copy
+
+
+def test_migrate_brings_an_empty_database_to_the_latest_version(fresh_database):
+    result = flyway.migrate(fresh_database, kind="application")
+
+    latest = flyway.latest_version("application")
+    assert result.initial_version is None
+    assert result.target_version == latest
+    assert result.migrations_executed == len(list((Path(settings.SQL_DIR) / "application").glob("V*.sql")))
+    assert {"member", "exercise", "workout", "workout_exercise", "participation", "personal_record"} <= _tables(
+        fresh_database
+    )
+    assert all(success for _, success in _history(fresh_database))
+
+
+def test_migrate_again_applies_nothing(application_database):
+    result = flyway.migrate(application_database, kind="application")
+
+    assert result.migrations_executed == 0
+    assert result.target_version == flyway.latest_version("application")
+
+
+def test_info_reports_version_and_states(application_database):
+    info = flyway.info(application_database, kind="application")
+
+    assert info["schemaVersion"] == flyway.latest_version("application")
+    assert {m["state"] for m in info["migrations"]} == {"Success"}
+
+
+def test_validate_passes_on_an_untouched_database(application_database):
+    result = flyway.validate(application_database, kind="application")
+
+    assert result["validationSuccessful"] is True
+
+
+def test_broken_sql_raises_with_flyways_message_and_keeps_the_last_good_version(fresh_database, sql_copy):
+    flyway.migrate(fresh_database, kind="application")
+    good = _history(fresh_database)
+    (sql_copy / "application" / "V900__broken.sql").write_text(
+        "CREATE TABLE half_done (id int);\nSELEC oops FROM nowhere;\n"
+    )
+
+    with pytest.raises(flyway.FlywayError) as caught:
+        flyway.migrate(fresh_database, kind="application")
+
+    error = caught.value
+    assert error.error_code == "FAILED_VERSIONED_MIGRATION"
+    assert error.database == fresh_database.name
+    assert "syntax error" in error.flyway_message
+    assert fresh_database.name in str(error) and "V900__broken.sql" in str(error)
+    # The failed script rolled back whole: no half-made table, no history row.
+    assert _history(fresh_database) == good
+    assert "half_done" not in _tables(fresh_database)
+
+
+def test_an_edited_applied_script_is_a_checksum_mismatch(application_database, sql_copy):
+    script = sql_copy / "application" / "V1__members_and_exercises.sql"
+    script.write_text(script.read_text() + "\n-- edited after it shipped\nSELECT 1;\n")
+
+    with pytest.raises(flyway.FlywayError) as by_validate:
+        flyway.validate(application_database, kind="application")
+    with pytest.raises(flyway.FlywayError) as by_migrate:
+        flyway.migrate(application_database, kind="application")
+
+    assert by_validate.value.error_code == "CHECKSUM_MISMATCH"
+    assert "checksum" in by_validate.value.flyway_message.lower()
+    assert by_migrate.value.error_code == "VALIDATE_ERROR"
+    assert "checksum mismatch for migration version 1" in by_migrate.value.flyway_message.lower()
+    assert _history(application_database)[-1][0] == flyway.latest_version("application")
+
+
+def test_an_unreachable_database_is_a_connection_error_naming_it():
+    target = flyway.DatabaseTarget(name="nowhere-db", host="127.0.0.1", port=1, user="fitbud", password="secret-pw")
+
+    with pytest.raises(flyway.FlywayError) as caught:
+        flyway.migrate(target, kind="application", connect_retries=0)
+
+    assert caught.value.error_code == "DB_CONNECTION"
+    assert "nowhere-db" in str(caught.value)
+    assert "secret-pw" not in str(caught.value)
+
+
+def test_a_wrong_password_is_reported_without_the_password(application_database):
+    target = flyway.DatabaseTarget(
+        name=application_database.name, host=application_database.host, port=application_database.port,
+        user=application_database.user, password="definitely-wrong-pw",
+    )
+
+    with pytest.raises(flyway.FlywayError) as caught:
+        flyway.info(target, kind="application", connect_retries=0)
+
+    assert caught.value.error_code == "DB_CONNECTION"
+    assert "password authentication failed" in caught.value.flyway_message
+    assert "definitely-wrong-pw" not in str(caught.value)
+
+
+def test_a_missing_flyway_is_a_clear_error(settings, application_database):
+    settings.FLYWAY_COMMAND = "/nonexistent/bin/flyway"
+
+    with pytest.raises(flyway.FlywayNotFound) as caught:
+        flyway.info(application_database, kind="application")
+
+    assert caught.value.error_code == "FLYWAY_NOT_FOUND"
+    assert "/nonexistent/bin/flyway" in str(caught.value)
+
+
+def test_a_failure_reported_with_exit_code_0_still_raises(settings, tmp_path, fresh_database, sql_copy):
+    """Without flyway-reports, a failed migrate exits 0: the JSON's success:false must still raise."""
+    launcher = tmp_path / "flyway-exit-0"
+    launcher.write_text(f'#!/bin/sh\n"{Path(settings.BASE_DIR) / "tools/flyway/flyway"}" "$@"\nexit 0\n')
+    launcher.chmod(launcher.stat().st_mode | stat.S_IEXEC)
+    settings.FLYWAY_COMMAND = str(launcher)
+    (sql_copy / "application" / "V900__broken.sql").write_text("SELECT * FROM no_such_table;\n")
+
+    with pytest.raises(flyway.FlywayError) as caught:
+        flyway.migrate(fresh_database, kind="application")
+
+    assert caught.value.error_code == "FAILED_VERSIONED_MIGRATION"
+    assert caught.value.result.get("success") is False
+    assert 'relation "no_such_table" does not exist' in caught.value.flyway_message
+
+
+def test_the_password_never_reaches_flyways_command_line(settings, tmp_path, application_database):
+    record = tmp_path / "argv.txt"
+    launcher = tmp_path / "flyway-recording"
+    launcher.write_text(
+        f'#!/bin/sh\nprintf "%s\\n" "$@" > "{record}"\nexec "{Path(settings.BASE_DIR) / "tools/flyway/flyway"}" "$@"\n'
+    )
+    launcher.chmod(launcher.stat().st_mode | stat.S_IEXEC)
+    settings.FLYWAY_COMMAND = str(launcher)
+
+    flyway.info(application_database, kind="application")
+
+    argv = record.read_text()
+    assert "-schemas=master" in argv and f"-url={application_database.jdbc_url}" in argv
+    assert application_database.password and application_database.password not in argv
+
+
+def test_an_unknown_kind_is_refused(application_database):
+    with pytest.raises(ValueError, match="unknown database kind"):
+        flyway.migrate(application_database, kind="nonsense")

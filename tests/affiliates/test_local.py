@@ -1,0 +1,73 @@
+"""affiliates/local.py and `manage.py start_local_database`."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+
+import psycopg
+import pytest
+from django.core.management import call_command
+from django.db import connections
+
+from affiliates import databases, flyway
+from affiliates.models import Affiliate, Domain, Membership
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def local_application_name(settings, admin_connection):
+    name = f"test_fitbuddy_dev_{uuid.uuid4().hex[:8]}"
+    settings.LOCAL_APPLICATION_DATABASE = name
+    yield name
+    databases.database_drop(admin_connection, name)
+    # Django's flush after a transactional test leaves Flyway's (unmanaged) tables alone.
+    with connections["default"].cursor() as cursor:
+        cursor.execute("TRUNCATE master.affiliate, master.database_server CASCADE")
+
+
+def test_start_local_database_creates_migrates_and_seeds_both_databases(local_application_name, admin_connection):
+    out = io.StringIO()
+    call_command("start_local_database", stdout=out)
+
+    assert databases.database_exists(admin_connection, local_application_name)
+    assert f"database {local_application_name}: created" in out.getvalue()
+    application = flyway.DatabaseTarget.from_django(connections["default"].settings_dict, name=local_application_name)
+    management = flyway.DatabaseTarget.from_django(connections["default"].settings_dict)
+    assert flyway.info(application, kind="application")["schemaVersion"] == flyway.latest_version("application")
+    assert flyway.info(management, kind="affiliate_management")["schemaVersion"] == flyway.latest_version(
+        "affiliate_management"
+    )
+    # The management seed: the demo affiliate, its domain and logins.
+    demo = Affiliate.objects.get(schema_name="ironworks")
+    assert demo.status == Affiliate.Status.ACTIVE
+    assert Domain.objects.filter(domain="ironworks.localhost", tenant=demo).exists()
+    assert set(Membership.objects.filter(affiliate=demo).values_list("user__username", "role")) == {
+        ("ironworks-owner", "owner"),
+        ("ironworks-coach", "coach"),
+    }
+    with psycopg.connect(**application.conninfo()) as conn:
+        assert conn.execute("SELECT count(*) FROM master.participation").fetchone()[0] > 100
+
+
+def test_start_local_database_twice_is_harmless(local_application_name):
+    call_command("start_local_database", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("start_local_database", "--json", stdout=out)
+
+    report = {row["database"]: row for row in json.loads(out.getvalue())}
+    assert report[local_application_name] == {
+        "database": local_application_name, "kind": "application", "created": False,
+        "migrations_executed": 0, "version": flyway.latest_version("application"),
+    }
+    assert Affiliate.objects.filter(schema_name="ironworks").count() == 1
+
+
+def test_start_local_database_without_seeds_leaves_the_application_database_empty(local_application_name):
+    call_command("start_local_database", "--no-seed", stdout=io.StringIO())
+
+    application = flyway.DatabaseTarget.from_django(connections["default"].settings_dict, name=local_application_name)
+    with psycopg.connect(**application.conninfo()) as conn:
+        assert conn.execute("SELECT count(*) FROM master.member").fetchone()[0] == 0
