@@ -96,10 +96,7 @@ class FlywayError(Exception):
         self.error_code = error_code
         self.flyway_message = flyway_message.strip()
         self.result = result or {}
-        super().__init__(
-            f"Flyway {command} failed on database {database!r}: "
-            f"[{error_code}] {self.flyway_message}"
-        )
+        super().__init__(f"Flyway {command} failed on database {database!r}: [{error_code}] {self.flyway_message}")
 
 
 class FlywayNotFound(FlywayError):
@@ -210,7 +207,9 @@ def run(
         ) from None
     if not isinstance(result, dict):
         raise FlywayError(
-            command=command, database=target.name, error_code="NO_JSON_OUTPUT",
+            command=command,
+            database=target.name,
+            error_code="NO_JSON_OUTPUT",
             flyway_message=f"unexpected output: {completed.stdout[:200]}",
         )
     _raise_for_failure(command, target, completed.returncode, result)
@@ -232,9 +231,9 @@ def _raise_for_failure(command: str, target: DatabaseTarget, returncode: int, re
     if result.get("validationSuccessful") is False:
         invalid = result.get("invalidMigrations") or []
         codes = sorted({(m.get("errorDetails") or {}).get("errorCode", "VALIDATION") for m in invalid})
-        messages = [
-            (m.get("errorDetails") or {}).get("errorMessage", "") for m in invalid
-        ] or [result.get("errorDetails") or "validation failed"]
+        messages = [(m.get("errorDetails") or {}).get("errorMessage", "") for m in invalid] or [
+            result.get("errorDetails") or "validation failed"
+        ]
         raise FlywayError(
             command=command,
             database=target.name,
@@ -249,7 +248,11 @@ def _redact(text: str, target: DatabaseTarget) -> str:
 
 
 def migrate(
-    target: DatabaseTarget, *, kind: str, seed: bool = False, connect_retries: int | None = None,
+    target: DatabaseTarget,
+    *,
+    kind: str,
+    seed: bool = False,
+    connect_retries: int | None = None,
     environment: str | None = None,
 ) -> MigrateResult:
     """Bring a database to the latest version of its kind's scripts (and seeds, if allowed)."""
@@ -267,14 +270,19 @@ def migrate(
 
 def info(target: DatabaseTarget, *, kind: str, connect_retries: int | None = None) -> dict[str, Any]:
     """Flyway ``info``: ``schemaVersion`` and each migration's ``state``."""
-    return run("info", target=target, locations=locations_for(kind, seed=False, target=target),
-               connect_retries=connect_retries)
+    return run(
+        "info", target=target, locations=locations_for(kind, seed=False, target=target), connect_retries=connect_retries
+    )
 
 
 def validate(target: DatabaseTarget, *, kind: str, connect_retries: int | None = None) -> dict[str, Any]:
     """Flyway ``validate``; raises on drift (checksum mismatch, missing or unapplied scripts)."""
-    return run("validate", target=target, locations=locations_for(kind, seed=False, target=target),
-               connect_retries=connect_retries)
+    return run(
+        "validate",
+        target=target,
+        locations=locations_for(kind, seed=False, target=target),
+        connect_retries=connect_retries,
+    )
 
 
 def latest_version(kind: str) -> str:

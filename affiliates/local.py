@@ -22,7 +22,9 @@ class LocalDatabase:
     version: str | None
 
 
-def local_databases_start(*, seed: bool = True, progress: Callable[[str], None] = lambda _: None) -> list[LocalDatabase]:
+def local_databases_start(
+    *, seed: bool = True, progress: Callable[[str], None] = lambda _: None
+) -> list[LocalDatabase]:
     """Create both local databases if missing, migrate them with Flyway (plus seeds), idempotently."""
     management = flyway.DatabaseTarget.from_django(connections["default"].settings_dict)
     application = flyway.DatabaseTarget.from_django(

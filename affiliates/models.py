@@ -85,7 +85,10 @@ class Domain(DomainMixin):
     """A host name that routes to an affiliate (e.g. ``ironworks.localhost``)."""
 
     tenant = models.ForeignKey(
-        Affiliate, db_column="affiliate_id", related_name="domains", on_delete=models.CASCADE,
+        Affiliate,
+        db_column="affiliate_id",
+        related_name="domains",
+        on_delete=models.CASCADE,
         verbose_name="affiliate",
     )
 
@@ -106,7 +109,9 @@ class Membership(models.Model):
     affiliate = models.ForeignKey(Affiliate, on_delete=models.CASCADE, related_name="memberships")
     # auth_user is Django's (schema public, created after Flyway): no database-level constraint.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
         related_name="affiliate_memberships",
     )
     role = models.CharField(max_length=10, choices=Role.choices)

@@ -33,7 +33,7 @@ def hosts_of(target: str) -> list[str]:
     target = (target or "").strip()
     if "://" not in target:
         return [target]
-    url = target[len("jdbc:"):] if target.lower().startswith("jdbc:") else target
+    url = target[len("jdbc:") :] if target.lower().startswith("jdbc:") else target
     parts = urlsplit(url)
     netloc = parts.netloc.rsplit("@", 1)[-1]
     hosts = []

@@ -16,9 +16,7 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 FITBUDDY_ENV = env.str("FITBUDDY_ENV", default="local")
 if FITBUDDY_ENV not in {"local", "test", "production"}:
-    raise environ.ImproperlyConfigured(
-        f"FITBUDDY_ENV must be local, test or production, not {FITBUDDY_ENV!r}"
-    )
+    raise environ.ImproperlyConfigured(f"FITBUDDY_ENV must be local, test or production, not {FITBUDDY_ENV!r}")
 IS_PRODUCTION = FITBUDDY_ENV == "production"
 
 

@@ -19,3 +19,6 @@ class PersonalRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["member", "exercise"], name="personal_record_member_exercise_key")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.member} — {self.exercise}: {self.value}"

@@ -100,6 +100,9 @@ class WorkoutExercise(models.Model):
             models.UniqueConstraint(fields=["workout", "position"], name="workout_exercise_workout_position_key")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.position}. {self.exercise} {self.prescription}".strip()
+
 
 class Participation(models.Model):
     """One member's result on one workout; ``sort_key`` is set by the database (V3 trigger)."""
@@ -129,6 +132,4 @@ class Participation(models.Model):
         managed = False
         db_table = "participation"
         ordering = ["workout", "sort_key", "id"]
-        constraints = [
-            models.UniqueConstraint(fields=["workout", "member"], name="participation_workout_member_key")
-        ]
+        constraints = [models.UniqueConstraint(fields=["workout", "member"], name="participation_workout_member_key")]

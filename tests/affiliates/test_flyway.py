@@ -18,7 +18,8 @@ pytestmark = pytest.mark.django_db
 def _history(target: flyway.DatabaseTarget) -> list[tuple[str, bool]]:
     with psycopg.connect(**target.conninfo()) as conn:
         return conn.execute(
-            "SELECT version, success FROM master.flyway_schema_history WHERE version IS NOT NULL ORDER BY installed_rank"
+            "SELECT version, success FROM master.flyway_schema_history"
+            " WHERE version IS NOT NULL ORDER BY installed_rank"
         ).fetchall()
 
 
@@ -119,8 +120,11 @@ def test_an_unreachable_database_is_a_connection_error_naming_it():
 
 def test_a_wrong_password_is_reported_without_the_password(application_database):
     target = flyway.DatabaseTarget(
-        name=application_database.name, host=application_database.host, port=application_database.port,
-        user=application_database.user, password="definitely-wrong-pw",
+        name=application_database.name,
+        host=application_database.host,
+        port=application_database.port,
+        user=application_database.user,
+        password="definitely-wrong-pw",
     )
 
     with pytest.raises(flyway.FlywayError) as caught:

@@ -108,7 +108,9 @@ def test_flyway_applies_seeds_locally_with_every_score_type(fresh_database):
         score_types = {r[0] for r in conn.execute("SELECT DISTINCT score_type FROM master.workout")}
         statuses = {r[0] for r in conn.execute("SELECT DISTINCT status FROM master.participation")}
         levels = {r[0] for r in conn.execute("SELECT DISTINCT scaling_level FROM master.participation")}
-        tiebreaks = conn.execute("SELECT count(*) FROM master.participation WHERE tiebreak_ms IS NOT NULL").fetchone()[0]
+        tiebreaks = conn.execute("SELECT count(*) FROM master.participation WHERE tiebreak_ms IS NOT NULL").fetchone()[
+            0
+        ]
     assert members >= 20
     assert score_types == {"time", "rounds_reps", "reps", "load", "calories", "distance", "points", "pass_fail", "none"}
     assert {"finished", "capped"} <= statuses

@@ -25,11 +25,21 @@ class Command(BaseCommand):
         except Exception as exc:  # psycopg.OperationalError and friends: say what and where
             raise CommandError(f"could not prepare the local databases: {exc}") from exc
         if options["json"]:
-            self.stdout.write(json.dumps([
-                {"database": r.target.name, "kind": r.kind, "created": r.created,
-                 "migrations_executed": r.migrations_executed, "version": r.version}
-                for r in results
-            ], indent=2))
+            self.stdout.write(
+                json.dumps(
+                    [
+                        {
+                            "database": r.target.name,
+                            "kind": r.kind,
+                            "created": r.created,
+                            "migrations_executed": r.migrations_executed,
+                            "version": r.version,
+                        }
+                        for r in results
+                    ],
+                    indent=2,
+                )
+            )
             return
         for r in results:
             self.stdout.write(self.style.SUCCESS(f"{r.target.name}: at version {r.version}"))

@@ -1,0 +1,56 @@
+"""docker-compose.yml and the Dockerfile, checked as far as a machine without a Docker engine allows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
+from django.conf import settings
+
+ROOT = Path(settings.BASE_DIR)
+
+
+def _compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_compose_defines_the_whole_local_stack():
+    services = _compose()["services"]
+
+    assert {"postgres", "redis", "flyway", "web", "worker"} <= services.keys()
+    for name, service in services.items():
+        for dependency in service.get("depends_on", {}):
+            assert dependency in services, f"{name} depends on unknown service {dependency}"
+    assert services["web"]["depends_on"]["flyway"]["condition"] == "service_completed_successfully"
+    assert services["worker"]["command"][-3:] == ["fitbuddy", "worker", "--loglevel=INFO"]
+
+
+def test_compose_uses_the_original_readme_credentials_everywhere():
+    services = _compose()["services"]
+    pg = services["postgres"]["environment"]
+
+    for name in ("flyway", "web", "worker"):
+        url = urlsplit(services[name]["environment"]["DATABASE_URL"])
+        assert (url.username, url.password, url.path) == (
+            pg["POSTGRES_USER"],
+            pg["POSTGRES_PASSWORD"],
+            "/affiliate-mgt",
+        )
+        assert url.port == 5432
+
+
+def test_compose_seeds_only_through_localhost():
+    """The seed guard refuses any host but this machine: the flyway service shares postgres' network."""
+    flyway = _compose()["services"]["flyway"]
+
+    assert flyway["network_mode"] == "service:postgres"
+    assert urlsplit(flyway["environment"]["DATABASE_URL"]).hostname == "localhost"
+    assert flyway["command"][-1] == "start_local_database"
+
+
+def test_dockerfile_copies_files_that_exist():
+    for line in (ROOT / "Dockerfile").read_text().splitlines():
+        if line.startswith("COPY ") and not line.startswith("COPY . "):
+            for source in line.split()[1:-1]:
+                assert (ROOT / source).exists(), f"Dockerfile copies missing {source}"
