@@ -133,3 +133,6 @@ class Participation(models.Model):
         db_table = "participation"
         ordering = ["workout", "sort_key", "id"]
         constraints = [models.UniqueConstraint(fields=["workout", "member"], name="participation_workout_member_key")]
+
+    def __str__(self) -> str:
+        return f"{self.member} on {self.workout}"
