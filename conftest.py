@@ -3,3 +3,6 @@
 import os
 
 os.environ.setdefault("FITBUDDY_ENV", "test")
+# Tests use their own Redis database and template, away from a developer's running stack.
+os.environ.setdefault("REDIS_URL", "redis://localhost:6379/15")
+os.environ.setdefault("PROVISIONING_TEMPLATE_DATABASE", "test_fitbuddy_provisioning_template")

@@ -104,6 +104,12 @@ FLYWAY_SCHEMA = "master"
 SQL_DIR = BASE_DIR / "sql"
 SEEDS_DIR = BASE_DIR / "seeds"
 
+# Provisioning: "template" clones a Flyway-migrated template database (then confirms its Flyway
+# version); "flyway" creates an empty database and runs one Flyway migrate.
+PROVISIONING_STRATEGY = env.str("PROVISIONING_STRATEGY", default="template")
+PROVISIONING_TEMPLATE_DATABASE = env.str("PROVISIONING_TEMPLATE_DATABASE", default="fitbuddy_template")
+AFFILIATE_ROLE_CONNECTION_LIMIT = env.int("AFFILIATE_ROLE_CONNECTION_LIMIT", default=50)
+
 REDIS_URL = env.str("REDIS_URL", default=_dev_default("redis://localhost:6379/0"))
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL

@@ -1,0 +1,41 @@
+"""Celery tasks of the affiliate registry. Tasks take ids and re-fetch inside."""
+
+from __future__ import annotations
+
+import psycopg
+from celery import shared_task
+from django.db import OperationalError as DjangoOperationalError
+
+from . import flyway, provisioning
+
+
+class TransientProvisioningError(Exception):
+    """A failure worth retrying with backoff (database unreachable, restarted, …)."""
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(TransientProvisioningError,),
+    retry_backoff=1,
+    retry_backoff_max=30,
+    retry_jitter=False,
+    max_retries=6,
+    time_limit=900,
+    soft_time_limit=840,
+)
+def affiliate_provision_task(self, affiliate_id: int, requested_by: str = "") -> dict:
+    """Provision one affiliate to ``active``; safe to run twice, and after a crash at any step."""
+    try:
+        affiliate = provisioning.affiliate_provision(affiliate_id=affiliate_id, requested_by=requested_by)
+    except provisioning.ProvisioningBusy:
+        # Another worker holds this affiliate's lock and will finish the job.
+        return {"affiliate_id": affiliate_id, "status": "busy"}
+    except (psycopg.OperationalError, DjangoOperationalError) as exc:
+        raise TransientProvisioningError(str(exc)) from exc
+    except flyway.FlywayError as exc:
+        if exc.error_code == "DB_CONNECTION":
+            raise TransientProvisioningError(str(exc)) from exc
+        raise
+    return {"affiliate_id": affiliate_id, "status": affiliate.status}
