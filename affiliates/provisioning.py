@@ -201,10 +201,11 @@ def affiliate_request(
             )
             Domain.objects.create(domain=host, tenant=affiliate, is_primary=True)
             if owner_email:
-                user, _ = get_user_model().objects.get_or_create(
+                user, created = get_user_model().objects.get_or_create(
                     username=owner_email, defaults={"email": owner_email, "is_active": True}
                 )
-                if not user.has_usable_password() and not user.password:
+                if created:
+                    # The owner sets a password through the password-reset flow or staff; none is invented here.
                     user.set_unusable_password()
                     user.save(update_fields=["password"])
                 Membership.objects.create(affiliate=affiliate, user=user, role=Membership.Role.OWNER)

@@ -101,7 +101,7 @@ FLYWAY_COMMAND = env.str("FLYWAY_COMMAND", default=str(BASE_DIR / "tools" / "fly
 FLYWAY_CONNECT_RETRIES = env.int("FLYWAY_CONNECT_RETRIES", default=5)
 FLYWAY_TIMEOUT_SECONDS = env.int("FLYWAY_TIMEOUT_SECONDS", default=600)
 FLYWAY_SCHEMA = "master"
-SQL_DIR = BASE_DIR / "sql"
+SQL_DIR = Path(env.str("FITBUDDY_SQL_DIR", default=str(BASE_DIR / "sql")))
 SEEDS_DIR = BASE_DIR / "seeds"
 
 # Provisioning: "template" clones a Flyway-migrated template database (then confirms its Flyway

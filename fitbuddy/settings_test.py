@@ -1,0 +1,13 @@
+"""Settings for the test suite: the ordinary settings with FITBUDDY_ENV=test defaults.
+
+Only environment defaults are set here, so tests run the same code paths as everything else.
+Tests use their own Redis database and provisioning template, away from a developer's stack.
+"""
+
+import os
+
+os.environ.setdefault("FITBUDDY_ENV", "test")
+os.environ.setdefault("REDIS_URL", "redis://localhost:6379/15")
+os.environ.setdefault("PROVISIONING_TEMPLATE_DATABASE", "test_fitbuddy_provisioning_template")
+
+from .settings import *  # noqa: E402, F403
