@@ -218,8 +218,9 @@ def affiliate_request(
             )
             if enqueue:
                 transaction.on_commit(lambda: affiliate_enqueue(affiliate_id=affiliate.pk, requested_by=requested_by))
-    except IntegrityError as exc:
-        # Someone registered the same slug or domain between our checks and our insert.
+    except (IntegrityError, ValidationError) as exc:
+        # Someone registered the same slug or domain between our checks and our insert (the unique
+        # constraints, or TenantMixin's case-insensitive check, caught it).
         raise ValidationError(f"The slug {slug!r} or the domain {host!r} is already taken.") from exc
     return affiliate
 
@@ -492,9 +493,7 @@ def template_ensure(admin: flyway.DatabaseTarget) -> str:
         with databases.admin_connect(admin) as conn:
             databases.database_create(conn, template)
             conn.execute(
-                sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(
-                    sql.Identifier(template)
-                )
+                sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(sql.Identifier(template))
             )
         if _schema_version(target) != latest:
             flyway.migrate(target, kind="application")

@@ -41,9 +41,26 @@ def can_connect(target) -> bool:
 # --- bad input: a clear message and nothing created -----------------------------------------
 
 BAD_SLUGS = [
-    "Ironworks", "iron works", "iron'works", 'iron"works', "iron;works", "iron--works); DROP TABLE x;--",
-    "irönworks", "ironworks\u200b", "1ronworks", "_ironworks", "iron-works", "", "a" * 55,
-    "postgres", "template0", "template1", "affiliate-mgt", "fitbuddy-dev", "dev", "pg_catalog",
+    "Ironworks",
+    "iron works",
+    "iron'works",
+    'iron"works',
+    "iron;works",
+    "iron--works); DROP TABLE x;--",
+    "irönworks",
+    "ironworks\u200b",
+    "1ronworks",
+    "_ironworks",
+    "iron-works",
+    "",
+    "a" * 55,
+    "postgres",
+    "template0",
+    "template1",
+    "affiliate-mgt",
+    "fitbuddy-dev",
+    "dev",
+    "pg_catalog",
 ]
 
 
@@ -60,8 +77,20 @@ def test_invalid_slugs_are_refused_and_nothing_is_created(slug, clean_registry, 
 
 
 @pytest.mark.parametrize(
-    "domain", ["", "localhost", "http://gym.localhost", "gym.localhost:8000", "gym.localhost/path", "127.0.0.1",
-               "gym..localhost", "-gym.localhost", "gym_1.localhost", "gym .localhost", "a" * 64 + ".localhost"]
+    "domain",
+    [
+        "",
+        "localhost",
+        "http://gym.localhost",
+        "gym.localhost:8000",
+        "gym.localhost/path",
+        "127.0.0.1",
+        "gym..localhost",
+        "-gym.localhost",
+        "gym_1.localhost",
+        "gym .localhost",
+        "a" * 64 + ".localhost",
+    ],
 )
 def test_invalid_domains_are_refused(domain, clean_registry):
     with pytest.raises(ValidationError) as caught:
@@ -108,8 +137,14 @@ def test_provisioning_reaches_active_with_an_event_per_step(clean_registry):
     assert affiliate.schema_version == "3" == affiliate_version(affiliate.database_name)
     assert affiliate.database_name == f"fitbuddy_{affiliate.slug}" == affiliate.database_role
     steps = list(ProvisioningEvent.objects.filter(affiliate=affiliate).values_list("step", "outcome"))
-    assert [s for s, _ in steps] == ["requested", "create_role", "create_database", "migrate", "grant_privileges",
-                                     "activate"]
+    assert [s for s, _ in steps] == [
+        "requested",
+        "create_role",
+        "create_database",
+        "migrate",
+        "grant_privileges",
+        "activate",
+    ]
     assert all(o in ("succeeded", "skipped") for _, o in steps)
     assert all(e.requested_by for e in ProvisioningEvent.objects.filter(affiliate=affiliate))
     owner = Membership.objects.get(affiliate=affiliate)
@@ -209,9 +244,13 @@ def test_the_affiliate_role_writes_rows_but_cannot_change_the_schema(clean_regis
         conn.execute("INSERT INTO member (first_name, email) VALUES ('Ann', 'ann@example.com')")
         assert conn.execute("SELECT count(*) FROM member").fetchone()[0] == 1
         conn.commit()
-        for ddl in ("CREATE TABLE master.sneaky (id int)", "ALTER TABLE member ADD COLUMN x int",
-                    "DROP TABLE member", "CREATE TABLE public.sneaky (id int)",
-                    "DELETE FROM flyway_schema_history"):
+        for ddl in (
+            "CREATE TABLE master.sneaky (id int)",
+            "ALTER TABLE member ADD COLUMN x int",
+            "DROP TABLE member",
+            "CREATE TABLE public.sneaky (id int)",
+            "DELETE FROM flyway_schema_history",
+        ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(ddl)
             conn.rollback()
@@ -245,8 +284,12 @@ def test_archive_backs_up_then_drops_database_and_role(clean_registry, admin_con
     assert affiliate.status == Affiliate.Status.ARCHIVED
     backups = list(settings.BACKUP_DIR.glob(f"{affiliate.slug}-*.dump"))
     assert len(backups) == 1 and str(backups[0]) in affiliate.status_detail
-    restored = subprocess.run(["pg_restore", "--data-only", "--table=member", "-f", "-", str(backups[0])],
-                              capture_output=True, text=True, check=True)
+    restored = subprocess.run(
+        ["pg_restore", "--data-only", "--table=member", "-f", "-", str(backups[0])],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "keep@example.com" in restored.stdout
     assert server_state(admin_connection) == (set(), set())
     # Archiving again is harmless; provisioning an archived affiliate is refused.
