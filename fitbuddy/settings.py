@@ -145,7 +145,9 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = BASE_DIR / "staticfiles"  # `manage.py collectstatic` fills it for production
+# Outside production, WhiteNoise serves straight from the apps' static folders.
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = not IS_PRODUCTION
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 BACKUP_DIR = Path(env.str("FITBUDDY_BACKUP_DIR", default=str(BASE_DIR / "backups")))

@@ -1,0 +1,172 @@
+"""Provisioning latency end to end through Redis and real Celery workers, beside (a) the physical
+floor (CREATE DATABASE plus the same SQL through psql) and (b) the plain path (CREATE DATABASE then
+one Flyway command-line migrate); then 200 affiliates onboarded by two workers, with the workers'
+resident memory after 50 and after 200.
+
+Runs on a scratch management database and Redis database of its own; drops everything it made.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import environ
+import psycopg
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN = uuid.uuid4().hex[:6]
+MGMT = f"bench_mgt_{RUN}"
+TEMPLATE = f"bench_template_{RUN}"
+SLUG_PREFIX = f"b{RUN}_"
+LATENCY_ROUNDS = int(os.environ.get("BENCH_LATENCY_ROUNDS", "20"))
+FLEET = int(os.environ.get("BENCH_FLEET", "200"))
+
+base = environ.Env.db_url_config(os.environ.get("DATABASE_URL", "postgres://fitbud:password1@localhost:5432/affiliate-mgt"))
+admin = {"host": base["HOST"] or "localhost", "port": base["PORT"] or 5432, "user": base["USER"],
+         "password": base["PASSWORD"]}
+with psycopg.connect(**admin, dbname="postgres", autocommit=True) as conn:
+    conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(MGMT)))
+os.environ.update({
+    "DATABASE_URL": f"postgres://{admin['user']}:{admin['password']}@{admin['host']}:{admin['port']}/{MGMT}",
+    "REDIS_URL": "redis://localhost:6379/14",
+    "PROVISIONING_TEMPLATE_DATABASE": TEMPLATE,
+    "FITBUDDY_ENV": "test",
+})
+
+from common import summary  # noqa: E402  (sets Django up on the scratch database)
+from django.core.management import call_command  # noqa: E402
+
+from affiliates import databases, flyway, provisioning  # noqa: E402
+from affiliates.models import Affiliate  # noqa: E402
+from fitbuddy.celery import app as celery_app  # noqa: E402
+
+import flyway_migrate  # noqa: E402  (the floor and the plain path, measured the same way)
+
+
+def start_worker(name: str) -> subprocess.Popen:
+    log = open(ROOT / ".local" / f"bench-{name}.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "fitbuddy", "worker", "--pool=prefork", "--concurrency=1",
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=WARNING", "-n", f"{name}@%h"],
+        cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    return proc
+
+
+def wait_ready(timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if celery_app.control.ping(timeout=0.5):
+            return
+    raise RuntimeError("no Celery worker answered")
+
+
+def rss_kib(proc: subprocess.Popen) -> int:
+    """Resident memory of a worker: its main process plus its pool child."""
+    out = subprocess.run(["ps", "-o", "rss=", "-g", str(proc.pid)], capture_output=True, text=True).stdout
+    return sum(int(x) for x in out.split())
+
+
+def wait_active(ids: list[int], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    pending = set(ids)
+    while pending:
+        done = set(Affiliate.objects.filter(pk__in=pending, status="active").values_list("pk", flat=True))
+        failed = Affiliate.objects.filter(pk__in=pending, status="failed").values_list("schema_name", "status_detail")
+        if failed:
+            raise RuntimeError(f"provisioning failed: {list(failed)[:3]}")
+        pending -= done
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{len(pending)} affiliates not active after {timeout} s")
+        time.sleep(0.002 if len(pending) == 1 else 0.05)
+
+
+def request(i: int) -> Affiliate:
+    slug = f"{SLUG_PREFIX}{i:04d}"
+    return provisioning.affiliate_request(slug=slug, name=f"Bench {i}", domain=f"{slug.replace('_', '-')}.localhost")
+
+
+def cleanup() -> None:
+    with databases.admin_connect(flyway_migrate.server_target()) as conn:
+        names = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
+                                            [f"fitbuddy_{SLUG_PREFIX}%"])]
+        for name in names + [TEMPLATE]:
+            databases.database_drop(conn, name)
+        for (role,) in conn.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE %s",
+                                    [f"fitbuddy_{SLUG_PREFIX}%"]).fetchall():
+            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+        from django.db import connections
+
+        connections.close_all()
+        databases.database_drop(conn, MGMT)
+
+
+def main() -> None:
+    (ROOT / ".local").mkdir(exist_ok=True)
+    call_command("migrate", verbosity=0)
+    flyway.migrate(flyway_migrate.server_target(MGMT), kind="affiliate_management")
+    celery_app.control.purge()
+    workers = [start_worker(f"bench1-{RUN}")]
+    try:
+        wait_ready()
+        provisioning.template_ensure(provisioning.server_admin_target(provisioning.database_server_default()))
+        # warm-up: the worker's first task imports and connects
+        warm = request(9999)
+        wait_active([warm.pk], 120)
+
+        floor = [flyway_migrate.psql_floor() for _ in range(5)]
+        plain = [flyway_migrate.flyway_path() for _ in range(5)]
+        latencies = []
+        for i in range(LATENCY_ROUNDS):
+            started = time.perf_counter()
+            affiliate = request(i)
+            wait_active([affiliate.pk], 120)
+            latencies.append(time.perf_counter() - started)
+        p50, p95 = statistics.median(latencies), statistics.quantiles(latencies, n=20)[18]
+        print("== provisioning latency (request registered -> active, through Redis and one Celery worker)")
+        print(f"  end to end: p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms over {len(latencies)} affiliates")
+        print(f"  (a) floor, CREATE DATABASE + psql:            {summary(floor)}")
+        print(f"  (b) plain, CREATE DATABASE + flyway migrate:  {summary(plain)}")
+        print(f"  ratio p50/floor: {p50 / statistics.median(floor):.2f}x (target <= 2x);"
+              f" p50/plain: {p50 / statistics.median(plain):.2f}x")
+
+        workers.append(start_worker(f"bench2-{RUN}"))
+        wait_ready()
+        first_batch = 50 - LATENCY_ROUNDS - 1
+        offset = LATENCY_ROUNDS
+        started = time.perf_counter()
+        ids = [request(offset + i).pk for i in range(first_batch)]
+        wait_active(ids, 600)
+        rss50 = [rss_kib(w) for w in workers]
+        rest = FLEET - 50
+        ids = [request(offset + first_batch + i).pk for i in range(rest)]
+        wait_active(ids, 1800)
+        total = time.perf_counter() - started
+        rss200 = [rss_kib(w) for w in workers]
+        with databases.admin_connect(flyway_migrate.server_target()) as conn:
+            count = conn.execute("SELECT count(*) FROM pg_database WHERE datname LIKE %s",
+                                 [f"fitbuddy_{SLUG_PREFIX}%"]).fetchone()[0]
+        active = Affiliate.objects.filter(status="active").count()
+        print(f"== onboarding {FLEET} affiliates with two workers")
+        print(f"  {active} active, {count} affiliate databases; the last {FLEET - LATENCY_ROUNDS - 1} onboarded in "
+              f"{total:.1f} s ({(FLEET - LATENCY_ROUNDS - 1) / total:.1f} affiliates/s)")
+        for n, (a, b) in enumerate(zip(rss50, rss200, strict=True), 1):
+            print(f"  worker {n} resident memory: {a / 1024:.1f} MiB after 50, {b / 1024:.1f} MiB after {FLEET}: "
+                  f"ratio {b / a:.2f}x (target <= 1.1x)")
+    finally:
+        for w in workers:
+            w.terminate()
+            w.wait(timeout=30)
+        celery_app.control.purge()
+        cleanup()
+
+
+if __name__ == "__main__":
+    main()

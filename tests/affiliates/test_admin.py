@@ -1,0 +1,109 @@
+"""The command center's affiliate pages and actions, through Django's test client."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from affiliates import provisioning
+from affiliates.models import Affiliate, ProvisioningEvent
+
+from .conftest import new_slug
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def staff_client(client, clean_registry):
+    user = get_user_model().objects.create_superuser("staffer", "staffer@fitbuddy.localhost", "a-long-password-1")
+    client.force_login(user)
+    return client
+
+
+def wait_for_status(affiliate_id: int, status: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while Affiliate.objects.get(pk=affiliate_id).status != status:
+        assert time.monotonic() < deadline, f"affiliate never became {status}"
+        time.sleep(0.05)
+
+
+def test_anonymous_and_non_staff_are_kept_out(client, clean_registry):
+    url = reverse("admin:affiliates_affiliate_changelist")
+    assert client.get(url).status_code == 302
+    client.force_login(get_user_model().objects.create_user("gymowner", password="a-long-password-1"))
+    assert client.get(url).status_code == 302
+
+
+def test_add_form_refuses_bad_input_and_creates_nothing(staff_client):
+    response = staff_client.post(
+        reverse("admin:affiliates_affiliate_add"),
+        {"schema_name": "Bad Slug;", "name": "Bad", "domain": "http://nope"},
+    )
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Invalid slug" in content and "Invalid host name" in content
+    assert not Affiliate.objects.exists()
+
+
+def test_staff_onboard_a_gym_and_see_it_active_with_its_event_log(staff_client, worker):
+    slug = new_slug()
+    response = staff_client.post(
+        reverse("admin:affiliates_affiliate_add"),
+        {"schema_name": slug, "name": "Admin Gym", "domain": f"{slug}.localhost", "owner_email": "boss@gym.localhost"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    affiliate = Affiliate.objects.get(schema_name=slug)
+    wait_for_status(affiliate.pk, "active")
+
+    page = staff_client.get(reverse("admin:affiliates_affiliate_change", args=[affiliate.pk])).content.decode()
+    for text in ("Active", "fitbuddy_" + slug, "create_database", "grant_privileges", "staffer", "boss@gym.localhost"):
+        assert text in page
+    listing = staff_client.get(reverse("admin:affiliates_affiliate_changelist")).content.decode()
+    assert slug in listing and f"{slug}.localhost" in listing
+
+
+def test_retry_action_requeues_a_failed_affiliate(staff_client, worker):
+    affiliate = provisioning.affiliate_request(slug=new_slug(), name="Retry", domain=f"{new_slug()}.localhost",
+                                               enqueue=False)
+    Affiliate.objects.filter(pk=affiliate.pk).update(status="failed", status_detail="database unreachable")
+
+    response = staff_client.post(
+        reverse("admin:affiliates_affiliate_changelist"),
+        {"action": "provision_or_retry", "_selected_action": [affiliate.pk]},
+        follow=True,
+    )
+
+    assert "1 affiliate queued for provisioning." in response.content.decode()
+    wait_for_status(affiliate.pk, "active")
+
+
+def test_suspend_resume_and_archive_actions(staff_client, settings, tmp_path):
+    settings.BACKUP_DIR = tmp_path
+    affiliates = []
+    for _ in range(2):
+        affiliate = provisioning.affiliate_request(slug=new_slug(), name="Bulk", domain=f"{new_slug()}.localhost",
+                                                   enqueue=False)
+        provisioning.affiliate_provision(affiliate_id=affiliate.pk)
+        affiliates.append(affiliate.pk)
+    url = reverse("admin:affiliates_affiliate_changelist")
+
+    response = staff_client.post(url, {"action": "suspend", "_selected_action": affiliates}, follow=True)
+    assert "2 affiliates suspended." in response.content.decode()
+    assert set(Affiliate.objects.values_list("status", flat=True)) == {"suspended"}
+
+    response = staff_client.post(url, {"action": "resume", "_selected_action": affiliates}, follow=True)
+    assert "2 affiliates resumed." in response.content.decode()
+
+    response = staff_client.post(url, {"action": "archive", "_selected_action": affiliates[:1]}, follow=True)
+    assert "1 affiliate archived." in response.content.decode()
+    assert Affiliate.objects.get(pk=affiliates[0]).status == "archived"
+    assert ProvisioningEvent.objects.filter(affiliate_id=affiliates[0], step="backup", outcome="succeeded").exists()
+    assert len(list(tmp_path.glob("*.dump"))) == 1
+
+    response = staff_client.post(url, {"action": "resume", "_selected_action": affiliates[:1]}, follow=True)
+    assert "only a suspended affiliate can be resumed" in response.content.decode()
