@@ -257,7 +257,8 @@ def migrate(
 ) -> MigrateResult:
     """Bring a database to the latest version of its kind's scripts (and seeds, if allowed)."""
     locations = locations_for(kind, seed=seed, target=target, environment=environment)
-    result = run("migrate", target=target, locations=locations, connect_retries=connect_retries)
+    options = [f"-placeholders.{key}={value}" for key, value in seed_placeholders().items()] if seed else []
+    result = run("migrate", target=target, locations=locations, options=options, connect_retries=connect_retries)
     return MigrateResult(
         database=target.name,
         initial_version=result.get("initialSchemaVersion"),
@@ -266,6 +267,11 @@ def migrate(
         seconds=result["_seconds"],
         raw=result,
     )
+
+
+def seed_placeholders() -> dict[str, str]:
+    """Values the seeds refer to as ${name}: the local default affiliate's database."""
+    return {"local_application_database": settings.LOCAL_APPLICATION_DATABASE}
 
 
 def info(target: DatabaseTarget, *, kind: str, connect_retries: int | None = None) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connections
 
-from . import databases, flyway, seeds
+from . import databases, flyway, provisioning, seeds
 from .models import Affiliate
 
 
@@ -57,6 +57,9 @@ def local_databases_start(
             LocalDatabase(kind, target, created[target.name], result.migrations_executed, result.target_version)
         )
 
-    # The registry records each affiliate database's schema version (the demo affiliate's is fitbuddy-dev).
-    Affiliate.objects.filter(database_name=application.name).update(schema_version=results[-1].version or "")
+    # The local default affiliate (fitbuddy-dev) is provisioned like any other: its own role, grants,
+    # recorded schema version. Every step finds its work done on later runs.
+    for affiliate in Affiliate.objects.filter(database_name=application.name).exclude(status=Affiliate.Status.ACTIVE):
+        progress(f"provisioning affiliate {affiliate.slug} on {application.name}")
+        provisioning.affiliate_provision(affiliate_id=affiliate.pk, requested_by="start_local_database")
     return results

@@ -28,18 +28,27 @@ SLUG_PREFIX = f"b{RUN}_"
 LATENCY_ROUNDS = int(os.environ.get("BENCH_LATENCY_ROUNDS", "20"))
 FLEET = int(os.environ.get("BENCH_FLEET", "200"))
 
-base = environ.Env.db_url_config(os.environ.get("DATABASE_URL", "postgres://fitbud:password1@localhost:5432/affiliate-mgt"))
-admin = {"host": base["HOST"] or "localhost", "port": base["PORT"] or 5432, "user": base["USER"],
-         "password": base["PASSWORD"]}
+base = environ.Env.db_url_config(
+    os.environ.get("DATABASE_URL", "postgres://fitbud:password1@localhost:5432/affiliate-mgt")
+)
+admin = {
+    "host": base["HOST"] or "localhost",
+    "port": base["PORT"] or 5432,
+    "user": base["USER"],
+    "password": base["PASSWORD"],
+}
 with psycopg.connect(**admin, dbname="postgres", autocommit=True) as conn:
     conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(MGMT)))
-os.environ.update({
-    "DATABASE_URL": f"postgres://{admin['user']}:{admin['password']}@{admin['host']}:{admin['port']}/{MGMT}",
-    "REDIS_URL": "redis://localhost:6379/14",
-    "PROVISIONING_TEMPLATE_DATABASE": TEMPLATE,
-    "FITBUDDY_ENV": "test",
-})
+os.environ.update(
+    {
+        "DATABASE_URL": f"postgres://{admin['user']}:{admin['password']}@{admin['host']}:{admin['port']}/{MGMT}",
+        "REDIS_URL": "redis://localhost:6379/14",
+        "PROVISIONING_TEMPLATE_DATABASE": TEMPLATE,
+        "FITBUDDY_ENV": "test",
+    }
+)
 
+import flyway_migrate  # noqa: E402  (the floor and the plain path, measured the same way)
 from common import summary  # noqa: E402  (sets Django up on the scratch database)
 from django.core.management import call_command  # noqa: E402
 
@@ -47,15 +56,31 @@ from affiliates import databases, flyway, provisioning  # noqa: E402
 from affiliates.models import Affiliate  # noqa: E402
 from fitbuddy.celery import app as celery_app  # noqa: E402
 
-import flyway_migrate  # noqa: E402  (the floor and the plain path, measured the same way)
-
 
 def start_worker(name: str) -> subprocess.Popen:
     log = open(ROOT / ".local" / f"bench-{name}.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "fitbuddy", "worker", "--pool=prefork", "--concurrency=1",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=WARNING", "-n", f"{name}@%h"],
-        cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "fitbuddy",
+            "worker",
+            "--pool=prefork",
+            "--concurrency=1",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel=WARNING",
+            "-n",
+            f"{name}@%h",
+        ],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     return proc
 
@@ -95,12 +120,15 @@ def request(i: int) -> Affiliate:
 
 def cleanup() -> None:
     with databases.admin_connect(flyway_migrate.server_target()) as conn:
-        names = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
-                                            [f"fitbuddy_{SLUG_PREFIX}%"])]
+        names = [
+            r[0]
+            for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", [f"fitbuddy_{SLUG_PREFIX}%"])
+        ]
         for name in names + [TEMPLATE]:
             databases.database_drop(conn, name)
-        for (role,) in conn.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE %s",
-                                    [f"fitbuddy_{SLUG_PREFIX}%"]).fetchall():
+        for (role,) in conn.execute(
+            "SELECT rolname FROM pg_roles WHERE rolname LIKE %s", [f"fitbuddy_{SLUG_PREFIX}%"]
+        ).fetchall():
             conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
         from django.db import connections
 
@@ -134,8 +162,10 @@ def main() -> None:
         print(f"  end to end: p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms over {len(latencies)} affiliates")
         print(f"  (a) floor, CREATE DATABASE + psql:            {summary(floor)}")
         print(f"  (b) plain, CREATE DATABASE + flyway migrate:  {summary(plain)}")
-        print(f"  ratio p50/floor: {p50 / statistics.median(floor):.2f}x (target <= 2x);"
-              f" p50/plain: {p50 / statistics.median(plain):.2f}x")
+        print(
+            f"  ratio p50/floor: {p50 / statistics.median(floor):.2f}x (target <= 2x);"
+            f" p50/plain: {p50 / statistics.median(plain):.2f}x"
+        )
 
         workers.append(start_worker(f"bench2-{RUN}"))
         wait_ready()
@@ -151,15 +181,20 @@ def main() -> None:
         total = time.perf_counter() - started
         rss200 = [rss_kib(w) for w in workers]
         with databases.admin_connect(flyway_migrate.server_target()) as conn:
-            count = conn.execute("SELECT count(*) FROM pg_database WHERE datname LIKE %s",
-                                 [f"fitbuddy_{SLUG_PREFIX}%"]).fetchone()[0]
+            count = conn.execute(
+                "SELECT count(*) FROM pg_database WHERE datname LIKE %s", [f"fitbuddy_{SLUG_PREFIX}%"]
+            ).fetchone()[0]
         active = Affiliate.objects.filter(status="active").count()
         print(f"== onboarding {FLEET} affiliates with two workers")
-        print(f"  {active} active, {count} affiliate databases; the last {FLEET - LATENCY_ROUNDS - 1} onboarded in "
-              f"{total:.1f} s ({(FLEET - LATENCY_ROUNDS - 1) / total:.1f} affiliates/s)")
+        print(
+            f"  {active} active, {count} affiliate databases; the last {FLEET - LATENCY_ROUNDS - 1} onboarded in "
+            f"{total:.1f} s ({(FLEET - LATENCY_ROUNDS - 1) / total:.1f} affiliates/s)"
+        )
         for n, (a, b) in enumerate(zip(rss50, rss200, strict=True), 1):
-            print(f"  worker {n} resident memory: {a / 1024:.1f} MiB after 50, {b / 1024:.1f} MiB after {FLEET}: "
-                  f"ratio {b / a:.2f}x (target <= 1.1x)")
+            print(
+                f"  worker {n} resident memory: {a / 1024:.1f} MiB after 50, {b / 1024:.1f} MiB after {FLEET}: "
+                f"ratio {b / a:.2f}x (target <= 1.1x)"
+            )
     finally:
         for w in workers:
             w.terminate()

@@ -1,5 +1,5 @@
 -- Local data seed for the management database: the local database server, the demo affiliate
--- "Ironworks CrossFit" (its application database is fitbuddy-dev) and demo logins.
+-- "Ironworks CrossFit" (its application database is fitbuddy-dev locally) and demo logins.
 -- Applied by Flyway only through FitBuddy's seed guard (local hosts, FITBUDDY_ENV local/test).
 -- Idempotent: a repeatable script re-runs whenever it changes.
 --
@@ -12,8 +12,12 @@ INSERT INTO database_server (name, kind, host, port, admin_secret_ref, is_defaul
 VALUES ('local', 'local', 'localhost', 5432, 'env:DATABASE_URL', true)
 ON CONFLICT (name) DO NOTHING;
 
-INSERT INTO affiliate (slug, name, status, database_server_id, database_name, schema_version, seed_requested, activated_at)
-SELECT 'ironworks', 'Ironworks CrossFit', 'active', s.id, 'fitbuddy-dev', '', true, now()
+-- Registered as requested: `manage.py start_local_database` then provisions it like any other
+-- affiliate (its own role fitbuddy_ironworks, grants, Flyway version) on the existing fitbuddy-dev
+-- (the placeholder local_application_database, which FitBuddy passes to Flyway).
+INSERT INTO affiliate (slug, name, status, database_server_id, database_name, database_role, secret_ref, seed_requested)
+SELECT 'ironworks', 'Ironworks CrossFit', 'requested', s.id, '${local_application_database}', 'fitbuddy_ironworks',
+       'derived:hmac-sha256:v1', true
   FROM database_server s WHERE s.name = 'local'
 ON CONFLICT (slug) DO NOTHING;
 

@@ -68,8 +68,9 @@ def test_staff_onboard_a_gym_and_see_it_active_with_its_event_log(staff_client, 
 
 
 def test_retry_action_requeues_a_failed_affiliate(staff_client, worker):
-    affiliate = provisioning.affiliate_request(slug=new_slug(), name="Retry", domain=f"{new_slug()}.localhost",
-                                               enqueue=False)
+    affiliate = provisioning.affiliate_request(
+        slug=new_slug(), name="Retry", domain=f"{new_slug()}.localhost", enqueue=False
+    )
     Affiliate.objects.filter(pk=affiliate.pk).update(status="failed", status_detail="database unreachable")
 
     response = staff_client.post(
@@ -86,8 +87,9 @@ def test_suspend_resume_and_archive_actions(staff_client, settings, tmp_path):
     settings.BACKUP_DIR = tmp_path
     affiliates = []
     for _ in range(2):
-        affiliate = provisioning.affiliate_request(slug=new_slug(), name="Bulk", domain=f"{new_slug()}.localhost",
-                                                   enqueue=False)
+        affiliate = provisioning.affiliate_request(
+            slug=new_slug(), name="Bulk", domain=f"{new_slug()}.localhost", enqueue=False
+        )
         provisioning.affiliate_provision(affiliate_id=affiliate.pk)
         affiliates.append(affiliate.pk)
     url = reverse("admin:affiliates_affiliate_changelist")
