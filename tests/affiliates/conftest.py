@@ -46,6 +46,13 @@ def clean_registry(admin_connection):
         cursor.execute("TRUNCATE master.affiliate, master.database_server CASCADE")
 
 
+def database_url() -> str:
+    """The test management database as a DATABASE_URL, for processes this test starts."""
+    db = connections["default"].settings_dict
+    host, port = db["HOST"] or "localhost", db["PORT"] or 5432
+    return f"postgres://{db['USER']}:{db['PASSWORD']}@{host}:{port}/{db['NAME']}"
+
+
 class Worker:
     """A real `celery worker` process on the test management database and the test Redis."""
 
@@ -54,7 +61,7 @@ class Worker:
         self.env = {
             **os.environ,
             "FITBUDDY_ENV": "test",
-            "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}",
+            "DATABASE_URL": database_url(),
             "REDIS_URL": settings.REDIS_URL,
             "PROVISIONING_TEMPLATE_DATABASE": settings.PROVISIONING_TEMPLATE_DATABASE,
             "PROVISIONING_STRATEGY": settings.PROVISIONING_STRATEGY,

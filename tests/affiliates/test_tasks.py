@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import threading
 import time
@@ -18,7 +19,7 @@ from affiliates import provisioning
 from affiliates.models import Affiliate, ProvisioningEvent
 from affiliates.tasks import affiliate_provision_task
 
-from .conftest import affiliate_version, new_slug, server_state
+from .conftest import affiliate_version, database_url, new_slug, server_state
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
@@ -90,7 +91,7 @@ def test_provision_affiliate_bad_input_exits_non_zero_and_creates_nothing(clean_
             **__import__("os").environ,
             "DJANGO_SETTINGS_MODULE": "fitbuddy.settings",
             "FITBUDDY_ENV": "test",
-            "DATABASE_URL": _database_url(),
+            "DATABASE_URL": database_url(),
         },
     )
 
@@ -98,11 +99,6 @@ def test_provision_affiliate_bad_input_exits_non_zero_and_creates_nothing(clean_
     assert "Invalid slug 'Bad;Slug'" in result.stderr
     assert not Affiliate.objects.exists()
     assert server_state(admin_connection) == before
-
-
-def _database_url() -> str:
-    db = connections["default"].settings_dict
-    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def test_the_same_slug_requested_twice_at_once_gives_one_affiliate_and_one_database(worker, admin_connection):
