@@ -57,7 +57,6 @@ class Worker:
     """A real `celery worker` process on the test management database and the test Redis."""
 
     def __init__(self, extra_env: dict[str, str] | None = None):
-        db = connections["default"].settings_dict
         self.env = {
             **os.environ,
             "FITBUDDY_ENV": "test",
