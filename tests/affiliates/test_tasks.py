@@ -88,7 +88,7 @@ def test_provision_affiliate_bad_input_exits_non_zero_and_creates_nothing(clean_
         capture_output=True,
         text=True,
         env={
-            **__import__("os").environ,
+            **os.environ,
             "DJANGO_SETTINGS_MODULE": "fitbuddy.settings",
             "FITBUDDY_ENV": "test",
             "DATABASE_URL": database_url(),
