@@ -49,10 +49,13 @@ TENANT_APPS = [
     "gym.leaderboards",
 ]
 INSTALLED_APPS = SHARED_APPS + TENANT_APPS
+GYM_APP_LABELS = frozenset({"members", "workouts", "leaderboards"})
+DATABASE_ROUTERS = ["affiliates.routers.AffiliateRouter"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "affiliates.middleware.AffiliateMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -108,6 +111,13 @@ SEEDS_DIR = BASE_DIR / "seeds"
 # version); "flyway" creates an empty database and runs one Flyway migrate.
 PROVISIONING_STRATEGY = env.str("PROVISIONING_STRATEGY", default="template")
 PROVISIONING_TEMPLATE_DATABASE = env.str("PROVISIONING_TEMPLATE_DATABASE", default="fitbuddy_template")
+# Bounded connections: each web/worker thread keeps at most this many affiliate connections open
+# (least recently used closed first), each reused for up to AFFILIATE_CONN_MAX_AGE seconds.
+AFFILIATE_CONNECTIONS_PER_THREAD = env.int("AFFILIATE_CONNECTIONS_PER_THREAD", default=8)
+AFFILIATE_CONN_MAX_AGE = env.int("AFFILIATE_CONN_MAX_AGE", default=60)
+# Hosts that serve the command center (Django admin) rather than a gym.
+MANAGEMENT_HOSTS = env.list("MANAGEMENT_HOSTS", default=["admin.localhost", "localhost", "127.0.0.1", "testserver"])
+AFFILIATE_CACHE_SECONDS = env.int("AFFILIATE_CACHE_SECONDS", default=10)
 AFFILIATE_ROLE_CONNECTION_LIMIT = env.int("AFFILIATE_ROLE_CONNECTION_LIMIT", default=50)
 
 REDIS_URL = env.str("REDIS_URL", default=_dev_default("redis://localhost:6379/0"))
@@ -134,6 +144,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
 
 # django-tenants vocabulary, used as a library (DESIGN.md §4): its model bases and host
 # resolution, not its schema-switching backend.

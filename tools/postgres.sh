@@ -39,6 +39,7 @@ ensure_role() {
     psql_super=(psql -h localhost -p "$port" -U postgres -d postgres)
   fi
   "${psql_super[@]}" -v ON_ERROR_STOP=1 -q -v user="$user" -v password="$password" <<'SQL' || {
+SET client_min_messages = warning;
 SELECT format('CREATE ROLE %I LOGIN', :'user')
  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'user') \gexec
 -- CREATEDB/CREATEROLE: fitbud provisions affiliate databases and their roles locally.

@@ -1,0 +1,95 @@
+"""Database aliases for affiliates, added at runtime, with the number of open connections bounded.
+
+Each affiliate gets the alias ``affiliate_<id>``, built on first use from a deep copy of
+``default``'s (fully defaulted) settings with the affiliate's own database, server, role and
+derived secret. Django's connections are per thread; each thread keeps at most
+``AFFILIATE_CONNECTIONS_PER_THREAD`` affiliate connections open and closes the least recently
+used beyond that, so a process serving any number of affiliates holds a bounded number of
+PostgreSQL connections.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import OrderedDict
+
+from asgiref.local import Local
+from django.conf import settings
+from django.db import connections
+
+from . import credentials
+from .models import Affiliate
+
+_lock = threading.Lock()
+_recent = Local()  # per thread, like Django's connections: alias -> None, most recent last
+
+
+def alias_name(affiliate: Affiliate) -> str:
+    return f"affiliate_{affiliate.pk}"
+
+
+def _settings_for(affiliate: Affiliate) -> dict:
+    config = copy.deepcopy(connections["default"].settings_dict)
+    server = affiliate.database_server
+    config.update(
+        NAME=affiliate.database_name,
+        HOST=server.host if server else config["HOST"],
+        PORT=server.port if server else config["PORT"],
+        USER=affiliate.database_role,
+        PASSWORD=credentials.role_password(affiliate.database_role, secret_ref=affiliate.secret_ref),
+        CONN_MAX_AGE=settings.AFFILIATE_CONN_MAX_AGE,
+        ATOMIC_REQUESTS=False,
+    )
+    config["OPTIONS"] = {**config.get("OPTIONS", {}), "options": "-c search_path=master"}
+    config["TEST"] = {**config.get("TEST", {}), "MIRROR": None, "NAME": affiliate.database_name}
+    return config
+
+
+def alias_for(affiliate: Affiliate) -> str:
+    """The alias of an affiliate's database, registered on first use."""
+    alias = alias_name(affiliate)
+    if alias not in connections.settings:
+        with _lock:
+            if alias not in connections.settings:
+                connections.settings[alias] = _settings_for(affiliate)
+    _touch(alias)
+    return alias
+
+
+def _touch(alias: str) -> None:
+    recent: OrderedDict[str, None] | None = getattr(_recent, "aliases", None)
+    if recent is None:
+        recent = _recent.aliases = OrderedDict()
+    recent[alias] = None
+    recent.move_to_end(alias)
+    while len(recent) > settings.AFFILIATE_CONNECTIONS_PER_THREAD:
+        oldest, _ = recent.popitem(last=False)
+        connection = connections[oldest]
+        if not connection.in_atomic_block:
+            connection.close()
+        else:  # in use by an open transaction: keep it, try again next time
+            recent[oldest] = None
+            recent.move_to_end(oldest, last=False)
+            break
+
+
+def forget(affiliate: Affiliate) -> None:
+    """Close and drop an affiliate's alias (after suspend/archive, or when its settings change)."""
+    alias = alias_name(affiliate)
+    with _lock:
+        if alias in connections.settings:
+            connections[alias].close()
+            del connections.settings[alias]
+    recent = getattr(_recent, "aliases", None)
+    if recent:
+        recent.pop(alias, None)
+
+
+def open_affiliate_connections() -> int:
+    """Affiliate connections open in this thread."""
+    return sum(
+        1
+        for alias in connections.settings
+        if alias.startswith("affiliate_") and connections[alias].connection is not None
+    )

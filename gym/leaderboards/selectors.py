@@ -1,0 +1,105 @@
+"""Leaderboards: ranked reads over the precomputed sort key (DOMAIN.md "Ranking one workout")."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import F, Window
+from django.db.models.functions import Rank
+
+from gym.workouts.models import Participation, Workout
+from gym.workouts.scores import format_score
+
+
+@dataclass
+class BoardRow:
+    rank: int
+    participation: Participation
+    score: str
+
+
+def leaderboard_for_workout(workout: Workout, *, level: str | None = None, gender: str | None = None) -> list[BoardRow]:
+    """One query: results ranked by sort key (shared ranks, then skips); filters re-rank within themselves."""
+    results = Participation.objects.filter(workout=workout, sort_key__isnull=False, member__hide_scores=False)
+    if level:
+        results = results.filter(scaling_level=level)
+    if gender:
+        results = results.filter(member__gender=gender)
+    results = (
+        results.select_related("member")
+        .annotate(rank=Window(Rank(), order_by=F("sort_key").asc()))
+        .order_by("sort_key", "id")
+    )
+    return [
+        BoardRow(
+            p.rank,
+            p,
+            format_score(
+                p.score_value,
+                workout.score_type,
+                status=p.status,
+                reps_completed=p.reps_completed,
+                total_reps=workout.reps_per_round,
+            ),
+        )
+        for p in results
+    ]
+
+
+@dataclass
+class OverallRow:
+    rank: int
+    member: object
+    total: int
+    placements: dict[int, int] = field(default_factory=dict)
+    places: list[int] = field(default_factory=list)  # in the order of the board's workouts
+
+
+def overall_leaderboard(
+    *, start: datetime.date, end: datetime.date, gender: str | None = None
+) -> tuple[list[Workout], list[OverallRow]]:
+    """Sum of per-workout placements over scored workouts in [start, end], lowest wins; ties by countback.
+
+    A member without a result on a workout is placed after everyone who has one.
+    """
+    workouts = list(
+        Workout.objects.filter(scheduled_on__range=(start, end))
+        .exclude(score_type="none")
+        .order_by("scheduled_on", "id")
+    )
+    results = Participation.objects.filter(
+        workout__in=workouts, sort_key__isnull=False, member__hide_scores=False, member__is_active=True
+    )
+    if gender:
+        results = results.filter(member__gender=gender)
+    results = results.select_related("member").annotate(
+        place=Window(Rank(), partition_by=F("workout_id"), order_by=F("sort_key").asc())
+    )
+    placements: dict[int, dict[int, int]] = defaultdict(dict)
+    members = {}
+    entrants: dict[int, int] = defaultdict(int)
+    for p in results:
+        placements[p.member_id][p.workout_id] = p.place
+        members[p.member_id] = p.member
+        entrants[p.workout_id] += 1
+    rows = []
+    for member_id, places in placements.items():
+        full = {w.pk: places.get(w.pk, entrants[w.pk] + 1) for w in workouts}
+        rows.append(OverallRow(0, members[member_id], sum(full.values()), full, [full[w.pk] for w in workouts]))
+
+    def key(row: OverallRow):
+        counts = defaultdict(int)
+        for place in row.placements.values():
+            counts[place] += 1
+        worst = max(entrants.values(), default=0) + 1
+        return (row.total, *[-counts[i] for i in range(1, worst + 1)])
+
+    rows.sort(key=lambda r: (key(r), str(r.member)))
+    previous = None
+    for index, row in enumerate(rows, 1):
+        k = key(row)
+        row.rank = rows[index - 2].rank if previous == k else index
+        previous = k
+    return workouts, rows

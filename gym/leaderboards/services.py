@@ -1,0 +1,61 @@
+"""Personal records, kept current as results are recorded."""
+
+from __future__ import annotations
+
+from .models import PersonalRecord
+
+# Score types whose value is also an exercise's personal-record measure, higher is better.
+PR_SCORE_TYPES = {"load": "load", "reps": "reps", "calories": "calories", "distance": "distance"}
+
+
+def personal_records_update(*, participation) -> PersonalRecord | None:
+    """If the result is a single-exercise test (a 1RM, max reps, …) and beats the record, it becomes the record."""
+    workout = participation.workout
+    unit = PR_SCORE_TYPES.get(workout.score_type)
+    if unit is None or participation.status != "finished" or participation.score_value is None:
+        return None
+    movements = list(workout.movements.select_related("exercise")[:2])
+    if len(movements) != 1 or movements[0].exercise.unit != unit:
+        return None
+    exercise = movements[0].exercise
+    record = PersonalRecord.objects.filter(member=participation.member, exercise=exercise).first()
+    if record and record.participation_id != participation.pk and record.value >= participation.score_value:
+        return record
+    if record and record.participation_id == participation.pk and record.value > participation.score_value:
+        # The record's own result was corrected downwards: the best remaining result is the record.
+        return personal_record_recompute(member=participation.member, exercise=exercise)
+    record, _ = PersonalRecord.objects.update_or_create(
+        member=participation.member,
+        exercise=exercise,
+        defaults={
+            "value": participation.score_value,
+            "participation": participation,
+            "achieved_on": participation.performed_on,
+        },
+    )
+    return record
+
+
+def personal_record_recompute(*, member, exercise) -> PersonalRecord | None:
+    from gym.workouts.models import Participation
+
+    best = (
+        Participation.objects.filter(
+            member=member,
+            status="finished",
+            score_value__isnull=False,
+            workout__movements__exercise=exercise,
+            workout__score_type=exercise.unit,
+        )
+        .order_by("-score_value", "performed_on")
+        .first()
+    )
+    if best is None:
+        PersonalRecord.objects.filter(member=member, exercise=exercise).delete()
+        return None
+    record, _ = PersonalRecord.objects.update_or_create(
+        member=member,
+        exercise=exercise,
+        defaults={"value": best.score_value, "participation": best, "achieved_on": best.performed_on},
+    )
+    return record

@@ -1,0 +1,70 @@
+"""Leaderboards per workout and over a date range."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.shortcuts import get_object_or_404, render
+
+from affiliates.access import COACH, role_required
+from gym.members.models import Member
+from gym.workouts.models import ScalingLevel, Workout
+
+from .selectors import leaderboard_for_workout, overall_leaderboard
+
+
+def _choice(value: str | None, choices) -> str | None:
+    return value if value in dict(choices) else None
+
+
+@role_required(*COACH)
+def workout_leaderboard(request, workout_id: int):
+    workout = get_object_or_404(Workout, pk=workout_id)
+    level = _choice(request.GET.get("level"), ScalingLevel.choices)
+    gender = _choice(request.GET.get("gender"), Member.Gender.choices)
+    board = leaderboard_for_workout(workout, level=level, gender=gender)
+    return render(
+        request,
+        "leaderboards/workout.html",
+        {
+            "workout": workout,
+            "board": board,
+            "level": level,
+            "gender": gender,
+            "levels": [(v, label) for v, label in ScalingLevel.choices if v in workout.scaling_levels],
+            "genders": Member.Gender.choices,
+        },
+    )
+
+
+def _date(text: str | None, default: datetime.date) -> tuple[datetime.date, str | None]:
+    if not text:
+        return default, None
+    try:
+        return datetime.date.fromisoformat(text), None
+    except ValueError:
+        return default, f"{text!r} is not a date (YYYY-MM-DD); showing the default range."
+
+
+@role_required(*COACH)
+def overall(request):
+    today = datetime.date.today()
+    start, error1 = _date(request.GET.get("start"), today - datetime.timedelta(days=30))
+    end, error2 = _date(request.GET.get("end"), today)
+    if start > end:
+        start, end = end, start
+    gender = _choice(request.GET.get("gender"), Member.Gender.choices)
+    workouts, rows = overall_leaderboard(start=start, end=end, gender=gender)
+    return render(
+        request,
+        "leaderboards/overall.html",
+        {
+            "workouts": workouts,
+            "rows": rows,
+            "start": start,
+            "end": end,
+            "gender": gender,
+            "genders": Member.Gender.choices,
+            "errors": [e for e in (error1, error2) if e],
+        },
+    )

@@ -1,0 +1,31 @@
+from django import forms
+from django.core.exceptions import ValidationError
+
+from .models import Member
+
+
+class MemberForm(forms.ModelForm):
+    class Meta:
+        model = Member
+        fields = ["first_name", "last_name", "email", "gender", "birth_date", "joined_on", "hide_scores"]
+        widgets = {
+            "birth_date": forms.DateInput(attrs={"type": "date"}),
+            "joined_on": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["joined_on"].required = False
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        taken = Member.objects.filter(email=email).exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise ValidationError("Another member already uses this email address.")
+        return email
+
+    def clean_first_name(self):
+        name = self.cleaned_data["first_name"].strip()
+        if not name:
+            raise ValidationError("Enter a first name.")
+        return name

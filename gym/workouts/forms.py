@@ -1,0 +1,127 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms import inlineformset_factory
+
+from gym.members.models import Member
+
+from .models import Exercise, Participation, ScalingLevel, Workout, WorkoutExercise
+from .scores import format_time_ms, parse_time_ms
+
+
+class ExerciseForm(forms.ModelForm):
+    class Meta:
+        model = Exercise
+        fields = ["name", "category", "unit", "description"]
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if Exercise.objects.filter(name__iexact=name).exclude(pk=self.instance.pk).exists():
+            raise ValidationError("The library already has an exercise with this name.")
+        return name
+
+
+class WorkoutForm(forms.ModelForm):
+    scaling_levels = forms.MultipleChoiceField(
+        choices=ScalingLevel.choices, widget=forms.CheckboxSelectMultiple, initial=["rx", "scaled"]
+    )
+    time_cap = forms.CharField(required=False, help_text="mm:ss, e.g. 12:00 (leave empty for none)")
+
+    class Meta:
+        model = Workout
+        fields = [
+            "name",
+            "scheduled_on",
+            "track",
+            "description",
+            "score_type",
+            "scaling_levels",
+            "tiebreak_scheme",
+            "reps_per_round",
+        ]
+        widgets = {
+            "scheduled_on": forms.DateInput(attrs={"type": "date"}),
+            "description": forms.Textarea(attrs={"rows": 4}),
+        }
+        help_texts = {
+            "reps_per_round": "Reps in one round (AMRAP) or the whole workout (for time); lets people type CAP+15."
+        }
+        labels = {"scheduled_on": "Date", "tiebreak_scheme": "Tiebreak"}
+
+    field_order = [
+        "name",
+        "scheduled_on",
+        "track",
+        "description",
+        "score_type",
+        "time_cap",
+        "reps_per_round",
+        "scaling_levels",
+        "tiebreak_scheme",
+    ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.time_cap_seconds:
+            self.initial["time_cap"] = format_time_ms(self.instance.time_cap_seconds * 1000)
+
+    def clean_time_cap(self):
+        text = self.cleaned_data["time_cap"].strip()
+        if not text:
+            return None
+        ms = parse_time_ms(text)
+        if ms < 1000 or ms % 1000:
+            raise ValidationError("A time cap is a whole number of seconds, e.g. 12:00.")
+        return ms // 1000
+
+    def save(self, commit=True):
+        self.instance.time_cap_seconds = self.cleaned_data.get("time_cap")
+        self.instance.scaling_levels = [
+            level for level, _ in ScalingLevel.choices if level in self.cleaned_data["scaling_levels"]
+        ]
+        return super().save(commit)
+
+
+MovementFormSet = inlineformset_factory(
+    Workout,
+    WorkoutExercise,
+    fields=["exercise", "prescription"],
+    extra=3,
+    can_delete=True,
+    max_num=20,
+)
+
+
+class ResultForm(forms.Form):
+    STATUS_CHOICES = [
+        ("finished", "Finished (or capped: type CAP+15)"),
+        (Participation.Status.DNF, "Did not finish"),
+        (Participation.Status.DQ, "Disqualified"),
+        (Participation.Status.WITHDRAWN, "Withdrawn"),
+    ]
+    member = forms.ModelChoiceField(queryset=Member.objects.none(), empty_label="Choose a member")
+    scaling_level = forms.ChoiceField(choices=())
+    status = forms.ChoiceField(choices=STATUS_CHOICES, initial="finished")
+    score = forms.CharField(required=False, max_length=50)
+    tiebreak = forms.CharField(required=False, max_length=20)
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+    def __init__(self, *args, workout: Workout, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.workout = workout
+        self.fields["member"].queryset = Member.objects.filter(is_active=True)
+        self.fields["scaling_level"].choices = [
+            (v, label) for v, label in ScalingLevel.choices if v in workout.scaling_levels
+        ]
+        self.fields["score"].help_text = {
+            "time": "e.g. 12:34, or CAP+15 if the cap stopped them 15 reps short",
+            "rounds_reps": "rounds+reps, e.g. 5+12",
+            "load": "e.g. 102.5 kg or 225 lb",
+            "distance": "e.g. 2345 m, 5 km",
+            "pass_fail": "pass or fail",
+        }.get(workout.score_type, "")
+        if workout.tiebreak_scheme == "none":
+            del self.fields["tiebreak"]
+        else:
+            self.fields["tiebreak"].help_text = (
+                "time at the tiebreak, e.g. 7:45" if workout.tiebreak_scheme == "time" else "reps at the tiebreak"
+            )

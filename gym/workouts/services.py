@@ -1,0 +1,76 @@
+"""Writes for workouts and results (HackSoft-style services: keyword-only, typed)."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import router, transaction
+
+from gym.leaderboards.services import personal_records_update
+from gym.members.models import Member
+
+from .models import Participation, Workout
+from .scores import parse_score, parse_time_ms
+
+
+def participation_record(
+    *,
+    workout: Workout,
+    member: Member,
+    scaling_level: str,
+    score_text: str,
+    tiebreak_text: str = "",
+    status: str = Participation.Status.FINISHED,
+    notes: str = "",
+    performed_on: datetime.date | None = None,
+    recorded_by: str = "",
+) -> Participation:
+    """Record (or correct) a member's result on a workout; personal records follow."""
+    if not member.is_active:
+        raise ValidationError({"member": "This member is deactivated."})
+    if scaling_level not in workout.scaling_levels:
+        raise ValidationError({"scaling_level": f"This workout offers {', '.join(workout.scaling_levels)} only."})
+    if status in (Participation.Status.FINISHED, Participation.Status.CAPPED):
+        try:
+            score = parse_score(
+                score_text,
+                workout.score_type,
+                total_reps=workout.reps_per_round,
+                reps_per_round=workout.reps_per_round,
+                time_cap_seconds=workout.time_cap_seconds,
+            )
+        except ValidationError as exc:
+            raise ValidationError({"score": exc.messages}) from exc
+        status, value, reps = score.status, score.value, score.reps_completed
+    else:  # dnf / dq / withdrawn: no score
+        value, reps = None, None
+    tiebreak = None
+    if tiebreak_text.strip():
+        if workout.tiebreak_scheme == Workout.Tiebreak.NONE:
+            raise ValidationError({"tiebreak": "This workout has no tiebreak."})
+        try:
+            tiebreak = (
+                parse_time_ms(tiebreak_text)
+                if workout.tiebreak_scheme == Workout.Tiebreak.TIME
+                else int(tiebreak_text.strip())
+            )
+        except (ValidationError, ValueError) as exc:
+            raise ValidationError({"tiebreak": f"{tiebreak_text!r} is not a valid tiebreak."}) from exc
+    with transaction.atomic(using=router.db_for_write(Participation)):
+        participation, _ = Participation.objects.update_or_create(
+            workout=workout,
+            member=member,
+            defaults={
+                "scaling_level": scaling_level,
+                "status": status,
+                "score_value": value,
+                "reps_completed": reps,
+                "tiebreak_ms": tiebreak,
+                "notes": notes.strip(),
+                "recorded_by": recorded_by,
+                "performed_on": performed_on or workout.scheduled_on,
+            },
+        )
+        personal_records_update(participation=participation)
+    return participation

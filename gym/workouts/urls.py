@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "workouts"
+urlpatterns = [
+    path("exercises/", views.exercise_list, name="exercises"),
+    path("exercises/new/", views.exercise_edit, name="exercise_create"),
+    path("exercises/<int:exercise_id>/edit/", views.exercise_edit, name="exercise_edit"),
+    path("workouts/", views.workout_list, name="list"),
+    path("workouts/new/", views.workout_edit, name="create"),
+    path("workouts/<int:workout_id>/", views.workout_detail, name="detail"),
+    path("workouts/<int:workout_id>/edit/", views.workout_edit, name="edit"),
+]
