@@ -93,3 +93,18 @@ def open_affiliate_connections() -> int:
         for alias in connections.settings
         if alias.startswith("affiliate_") and connections[alias].connection is not None
     )
+
+
+def forget_all() -> None:
+    """Close and drop every affiliate alias of this process (tests; a configuration reload)."""
+    with _lock:
+        for alias in [a for a in connections.settings if a.startswith("affiliate_")]:
+            connections[alias].close()
+            del connections.settings[alias]
+            try:
+                delattr(connections._connections, alias)
+            except AttributeError:
+                pass
+    recent = getattr(_recent, "aliases", None)
+    if recent:
+        recent.clear()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import psycopg
-from celery import shared_task
+from celery import Task, shared_task
 from django.db import OperationalError as DjangoOperationalError
 
 from . import flyway, provisioning
+from .context import affiliate_context
 
 
 class TransientProvisioningError(Exception):
@@ -39,3 +40,12 @@ def affiliate_provision_task(self, affiliate_id: int, requested_by: str = "") ->
             raise TransientProvisioningError(str(exc)) from exc
         raise
     return {"affiliate_id": affiliate_id, "status": affiliate.status}
+
+
+class AffiliateTask(Task):
+    """Base for tasks on one affiliate's data: call with ``affiliate_id=…``; the task body runs in
+    that affiliate's context, so the router sends gym models to its database."""
+
+    def __call__(self, *args, affiliate_id: int, **kwargs):
+        with affiliate_context(affiliate_id):
+            return super().__call__(*args, **kwargs)

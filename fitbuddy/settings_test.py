@@ -11,3 +11,10 @@ os.environ.setdefault("REDIS_URL", "redis://localhost:6379/15")
 os.environ.setdefault("PROVISIONING_TEMPLATE_DATABASE", "test_fitbuddy_provisioning_template")
 
 from .settings import *  # noqa: E402, F403
+
+# Hashing a test user's password at production strength costs half a second each: not worth it here.
+# The seeded demo logins keep their PBKDF2 hashes, which Django still verifies.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]

@@ -59,3 +59,18 @@ def personal_record_recompute(*, member, exercise) -> PersonalRecord | None:
         defaults={"value": best.score_value, "participation": best, "achieved_on": best.performed_on},
     )
     return record
+
+
+def personal_records_rebuild() -> int:
+    """Recompute every personal record from results (after a bulk import or a correction)."""
+    from gym.workouts.models import Participation
+
+    count = 0
+    for participation in (
+        Participation.objects.filter(status="finished", score_value__isnull=False)
+        .select_related("workout", "member")
+        .order_by("performed_on", "id")
+    ):
+        if personal_records_update(participation=participation):
+            count += 1
+    return count

@@ -10,8 +10,7 @@ from django.urls import reverse
 
 from affiliates import provisioning
 from affiliates.models import Affiliate, ProvisioningEvent
-
-from .conftest import new_slug
+from tests.conftest import new_slug
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

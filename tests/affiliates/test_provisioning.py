@@ -13,8 +13,7 @@ from psycopg import sql
 
 from affiliates import databases, provisioning
 from affiliates.models import Affiliate, Domain, Membership, ProvisioningEvent
-
-from .conftest import affiliate_version, new_slug, server_state
+from tests.conftest import affiliate_version, new_slug, server_state
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

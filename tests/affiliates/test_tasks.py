@@ -18,8 +18,7 @@ from django.db import connections
 from affiliates import provisioning
 from affiliates.models import Affiliate, ProvisioningEvent
 from affiliates.tasks import affiliate_provision_task
-
-from .conftest import affiliate_version, database_url, new_slug, server_state
+from tests.conftest import affiliate_version, database_url, new_slug, server_state
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 

@@ -1,0 +1,117 @@
+"""Host-based routing to each affiliate's own database, failing closed (affiliates/middleware.py, routers.py)."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from django.db import connections
+
+from affiliates import connections as affiliate_connections
+from affiliates import provisioning
+from affiliates.context import NoCurrentAffiliate, affiliate_context, current_affiliate
+from affiliates.middleware import clear_cache
+from gym.members.models import Member
+from gym.workouts.models import Workout
+from tests.gym.conftest import client_for, gyms, make_affiliate  # noqa: F401  (gyms is a fixture)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_unknown_host_is_404(gyms, client):
+    response = client.get("/", HTTP_HOST="nowhere.localhost")
+    assert response.status_code == 404
+    assert b"No gym here" in response.content
+
+
+def test_forged_host_header_is_404_not_500(gyms, client):
+    for forged in ("evil.example.com", "ironworks.localhost.evil.com", "a b", "gym.localhost@evil.com", "x" * 300):
+        assert client.get("/", HTTP_HOST=forged).status_code in (400, 404)
+
+
+def test_management_host_serves_the_command_center_not_a_gym(gyms, client):
+    assert client.get("/admin/login/", HTTP_HOST="admin.localhost").status_code == 200
+    assert client.get("/members/", HTTP_HOST="admin.localhost").status_code == 404
+    assert client_for(gyms.a).get("/admin/login/").status_code == 404
+
+
+def test_each_host_reads_its_own_database(gyms):
+    page_a = client_for(gyms.a, gyms.owner_a).get("/members/").content.decode()
+    page_b = client_for(gyms.b, gyms.owner_b).get("/members/").content.decode()
+
+    assert "ann@a.test" in page_a and "bob@b.test" not in page_a
+    assert "bob@b.test" in page_b and "ann@a.test" not in page_b
+
+
+def test_a_gym_model_without_a_current_affiliate_is_an_error():
+    assert current_affiliate() is None
+    with pytest.raises(NoCurrentAffiliate):
+        Member.objects.count()
+    with pytest.raises(NoCurrentAffiliate):
+        Workout.objects.create(name="x", score_type="reps")
+
+
+def test_context_is_reset_after_the_block_even_on_error(gyms):
+    with pytest.raises(RuntimeError):
+        with affiliate_context(gyms.a):
+            assert Member.objects.count() == 2
+            raise RuntimeError("boom")
+    assert current_affiliate() is None
+
+
+def test_relations_across_databases_are_refused(gyms):
+    with affiliate_context(gyms.a):
+        ann = Member.objects.get(email="ann@a.test")
+    with affiliate_context(gyms.b):
+        with pytest.raises(ValueError):
+            Workout.objects.get(pk=gyms.secret_b.pk).participations.create(member=ann, score_value=1)
+
+
+def test_suspended_and_archived_affiliates_get_a_clear_page(gyms, settings, tmp_path):
+    settings.BACKUP_DIR = tmp_path
+    provisioning.affiliate_suspend(affiliate_id=gyms.a.pk)
+    provisioning.affiliate_archive(affiliate_id=gyms.b.pk)
+    clear_cache()
+
+    suspended = client_for(gyms.a, gyms.owner_a).get("/members/")
+    archived = client_for(gyms.b, gyms.owner_b).get("/members/")
+
+    assert suspended.status_code == 503 and b"suspended" in suspended.content
+    assert archived.status_code == 503 and b"archived" in archived.content
+    assert b"ann@a.test" not in suspended.content
+
+
+def test_management_commands_take_an_affiliate(gyms, capsys):
+    from django.core.management import call_command
+
+    call_command("leaderboard", gyms.fran_a.pk, "--affiliate", gyms.a.slug)
+    assert "Fran" in capsys.readouterr().out
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="has no workout"):
+        call_command("leaderboard", 999_999, "--affiliate", gyms.a.slug)
+
+
+def _backends(database_names: list[str]) -> int:
+    target = provisioning._management_target()
+    with psycopg.connect(**target.conninfo(dbname="postgres")) as conn:
+        return conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = ANY(%s)", [database_names]
+        ).fetchone()[0]
+
+
+def test_one_process_serving_many_affiliates_keeps_connections_under_the_cap(clean_registry, settings):
+    settings.AFFILIATE_CONNECTIONS_PER_THREAD = 3
+    affiliates = [make_affiliate(f"Fleet {i}") for i in range(10)]
+    names = [a.database_name for a in affiliates]
+    peak = 0
+    for _ in range(2):
+        for affiliate in affiliates:
+            with affiliate_context(affiliate):
+                Member.objects.count()
+            peak = max(peak, _backends(names))
+            assert affiliate_connections.open_affiliate_connections() <= 3
+    assert 1 <= peak <= 3
+    for affiliate in affiliates:
+        affiliate_connections.forget(affiliate)
+    connections.close_all()
+    assert _backends(names) == 0
