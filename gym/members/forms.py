@@ -1,3 +1,5 @@
+import datetime
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -16,6 +18,9 @@ class MemberForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["joined_on"].required = False
+
+    def clean_joined_on(self):
+        return self.cleaned_data.get("joined_on") or datetime.date.today()
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip().lower()

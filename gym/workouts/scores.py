@@ -95,7 +95,8 @@ def parse_score(
                 if short:
                     if not total_reps:
                         raise ValidationError(
-                            "CAP+N needs the workout's total reps; enter the reps completed instead (e.g. 'CAP 85 reps')."
+                            "CAP+N needs the workout's total reps; enter the reps completed instead "
+                            "(e.g. 'CAP 85 reps')."
                         )
                     if n >= total_reps:
                         raise ValidationError(f"CAP+{n}: the workout has only {total_reps} reps.")

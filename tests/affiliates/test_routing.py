@@ -12,7 +12,7 @@ from affiliates.context import NoCurrentAffiliate, affiliate_context, current_af
 from affiliates.middleware import clear_cache
 from gym.members.models import Member
 from gym.workouts.models import Workout
-from tests.gym.conftest import client_for, gyms, make_affiliate  # noqa: F401  (gyms is a fixture)
+from tests.conftest import client_for, make_affiliate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

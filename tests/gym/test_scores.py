@@ -1,0 +1,86 @@
+"""gym/workouts/scores.py: what people type, to exact integers and back."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from gym.workouts.scores import format_score, parse_score, parse_time_ms
+
+
+@pytest.mark.parametrize(
+    ("text", "score_type", "kwargs", "status", "value", "reps"),
+    [
+        ("12:34", "time", {}, "finished", 754_000, None),
+        ("1:02:03", "time", {}, "finished", 3_723_000, None),
+        ("12:34.5", "time", {}, "finished", 754_500, None),
+        ("95s", "time", {}, "finished", 95_000, None),
+        ("CAP+15", "time", {"total_reps": 90, "time_cap_seconds": 600}, "capped", None, 75),
+        ("cap + 15", "time", {"total_reps": 90, "time_cap_seconds": 600}, "capped", None, 75),
+        ("CAP 85 reps", "time", {"total_reps": 90, "time_cap_seconds": 600}, "capped", None, 85),
+        ("5+12", "rounds_reps", {"reps_per_round": 30}, "finished", 500_012, None),
+        ("5 rounds + 12 reps", "rounds_reps", {}, "finished", 500_012, None),
+        ("7", "rounds_reps", {}, "finished", 700_000, None),
+        ("150", "reps", {}, "finished", 150, None),
+        ("1,050 reps", "reps", {}, "finished", 1050, None),
+        ("42 cal", "calories", {}, "finished", 42, None),
+        ("87 pts", "points", {}, "finished", 87, None),
+        ("102.5 kg", "load", {}, "finished", 102_500, None),
+        ("102.5", "load", {}, "finished", 102_500, None),
+        ("225 lb", "load", {}, "finished", 102_058, None),
+        ("2345 m", "distance", {}, "finished", 2_345_000, None),
+        ("5 km", "distance", {}, "finished", 5_000_000, None),
+        ("1.5 mi", "distance", {}, "finished", 2_414_016, None),
+        ("pass", "pass_fail", {}, "finished", 1, None),
+        ("FAIL", "pass_fail", {}, "finished", 0, None),
+    ],
+)
+def test_parses_what_people_type(text, score_type, kwargs, status, value, reps):
+    score = parse_score(text, score_type, **kwargs)
+    assert (score.status, score.value, score.reps_completed) == (status, value, reps)
+
+
+@pytest.mark.parametrize(
+    ("text", "score_type", "kwargs", "message"),
+    [
+        ("12:65", "time", {}, "seconds must be below 60"),
+        ("twelve", "time", {}, "not a time"),
+        ("", "time", {}, "Enter a score"),
+        ("0:00", "time", {}, "zero"),
+        ("11:00", "time", {"time_cap_seconds": 600}, "over the 10:00 time cap"),
+        ("CAP+15", "time", {"total_reps": 90}, "no time cap"),
+        ("CAP+15", "time", {"time_cap_seconds": 600}, "needs the workout's total reps"),
+        ("CAP+95", "time", {"total_reps": 90, "time_cap_seconds": 600}, "only 90 reps"),
+        ("5+31", "rounds_reps", {"reps_per_round": 30}, "a round has 30 reps"),
+        ("5-12", "rounds_reps", {}, "not rounds + reps"),
+        ("12.5", "reps", {}, "whole number"),
+        ("-3", "reps", {}, "whole number"),
+        ("heavy", "load", {}, "not a load"),
+        ("100 stone", "load", {}, "not a load"),
+        ("0 kg", "load", {}, "zero"),
+        ("far", "distance", {}, "not a distance"),
+        ("maybe", "pass_fail", {}, "pass or fail"),
+        ("99999999999999", "reps", {}, "far too large"),
+    ],
+)
+def test_rejects_what_does_not_parse_with_a_clear_message(text, score_type, kwargs, message):
+    with pytest.raises(ValidationError) as caught:
+        parse_score(text, score_type, **kwargs)
+    assert message in " ".join(caught.value.messages)
+
+
+@pytest.mark.parametrize(
+    ("value", "score_type", "shown"),
+    [(754_000, "time", "12:34"), (3_723_000, "time", "1:02:03"), (754_500, "time", "12:34.5"),
+     (500_012, "rounds_reps", "5+12"), (102_500, "load", "102.5 kg"), (2_345_000, "distance", "2345 m"),
+     (1, "pass_fail", "pass"), (42, "calories", "42 cal")],
+)
+def test_formats_stored_scores_for_display(value, score_type, shown):
+    assert format_score(value, score_type) == shown
+
+
+def test_capped_results_show_reps_short():
+    assert format_score(None, "time", status="capped", reps_completed=75, total_reps=90) == "CAP+15"
+
+
+def test_time_round_trip():
+    for text in ("0:01", "9:59", "59:59", "1:00:00"):
+        assert format_score(parse_time_ms(text), "time") == text

@@ -1,0 +1,210 @@
+"""The gym pages: who may see what (owner / admin / coach / outsider / anonymous / staff) and bad input."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+
+from affiliates.context import affiliate_context
+from gym.members.models import Member
+from gym.workouts.models import Participation, Workout
+from tests.conftest import client_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+URLCONF = "fitbuddy.urls_gym"
+
+
+def urls(gyms) -> dict[str, tuple[str, str]]:
+    """Every gym page: name -> (url, least role that may see it)."""
+
+    def u(name, *args):
+        return reverse(name, args=args, urlconf=URLCONF)
+
+    return {
+        "dashboard": (u("dashboard"), "coach"),
+        "members": (u("members:list"), "coach"),
+        "member": (u("members:detail", gyms.ann.pk), "coach"),
+        "member_new": (u("members:create"), "admin"),
+        "member_edit": (u("members:edit", gyms.ann.pk), "admin"),
+        "member_export": (u("members:export"), "admin"),
+        "exercises": (u("workouts:exercises"), "coach"),
+        "exercise_new": (u("workouts:exercise_create"), "coach"),
+        "workouts": (u("workouts:list"), "coach"),
+        "workout_new": (u("workouts:create"), "coach"),
+        "workout": (u("workouts:detail", gyms.fran_a.pk), "coach"),
+        "workout_edit": (u("workouts:edit", gyms.fran_a.pk), "coach"),
+        "leaderboard": (u("leaderboards:workout", gyms.fran_a.pk), "coach"),
+        "overall": (u("leaderboards:overall"), "coach"),
+    }
+
+
+def test_every_page_sends_anonymous_visitors_to_log_in(gyms):
+    client = client_for(gyms.a)
+    for name, (url, _) in urls(gyms).items():
+        response = client.get(url)
+        assert response.status_code == 302, name
+        assert response["Location"].startswith("/login/?next="), name
+
+
+def test_every_page_refuses_a_login_of_another_affiliate(gyms):
+    client = client_for(gyms.a, gyms.owner_b)
+    for name, (url, _) in urls(gyms).items():
+        response = client.get(url)
+        assert response.status_code == 403, name
+        assert b"ann@a.test" not in response.content, name
+
+
+def test_fitbuddy_staff_have_no_access_to_members_results_by_default(gyms):
+    client = client_for(gyms.a, gyms.staff)
+    for name, (url, _) in urls(gyms).items():
+        assert client.get(url).status_code == 403, name
+
+
+def test_roles_see_what_they_may(gyms):
+    owner, admin, coach = (client_for(gyms.a, u) for u in (gyms.owner_a, gyms.admin_a, gyms.coach_a))
+    for name, (url, least) in urls(gyms).items():
+        assert owner.get(url).status_code == 200, name
+        assert admin.get(url).status_code == 200, name
+        assert coach.get(url).status_code == (200 if least == "coach" else 403), name
+
+
+def test_outsiders_cannot_write_either(gyms):
+    client = client_for(gyms.a, gyms.owner_b)
+    response = client.post(reverse("workouts:detail", args=[gyms.fran_a.pk], urlconf=URLCONF),
+                           {"member": gyms.ann.pk, "scaling_level": "rx", "status": "finished", "score": "3:00"})
+    assert response.status_code == 403
+    response = client.post(reverse("members:deactivate", args=[gyms.ann.pk], urlconf=URLCONF))
+    assert response.status_code == 403
+    with affiliate_context(gyms.a):
+        assert not Participation.objects.exists()
+        assert Member.objects.get(pk=gyms.ann.pk).is_active
+
+
+def test_a_coach_records_a_result_and_the_board_shows_it(gyms):
+    client = client_for(gyms.a, gyms.coach_a)
+    url = reverse("workouts:detail", args=[gyms.fran_a.pk], urlconf=URLCONF)
+
+    response = client.post(url, {"member": gyms.ann.pk, "scaling_level": "rx", "status": "finished", "score": "3:05"})
+
+    assert response.status_code == 302
+    board = client.get(reverse("leaderboards:workout", args=[gyms.fran_a.pk], urlconf=URLCONF)).content.decode()
+    assert "Ann A" in board and "3:05" in board
+    with affiliate_context(gyms.a):
+        assert Participation.objects.get().recorded_by == "coach_a"
+
+
+@pytest.mark.parametrize(
+    ("score", "message"),
+    [("12:65", "seconds must be below 60"), ("abc", "not a time"), ("11:00", "over the 10:00 time cap"),
+     ("CAP+200", "only 90 reps"), ("", "Enter a score")],
+)
+def test_malformed_scores_get_a_clear_message_and_write_nothing(gyms, score, message):
+    client = client_for(gyms.a, gyms.coach_a)
+    url = reverse("workouts:detail", args=[gyms.fran_a.pk], urlconf=URLCONF)
+
+    response = client.post(url, {"member": gyms.ann.pk, "scaling_level": "rx", "status": "finished", "score": score})
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    with affiliate_context(gyms.a):
+        assert not Participation.objects.exists()
+
+
+def test_a_level_the_workout_does_not_offer_is_refused(gyms):
+    client = client_for(gyms.a, gyms.coach_a)
+    url = reverse("workouts:detail", args=[gyms.fran_a.pk], urlconf=URLCONF)
+    response = client.post(url, {"member": gyms.ann.pk, "scaling_level": "rx_plus", "status": "finished",
+                                 "score": "3:00"})
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+
+
+def test_a_member_of_another_affiliate_named_in_a_form_is_refused(gyms):
+    client = client_for(gyms.a, gyms.coach_a)
+    url = reverse("workouts:detail", args=[gyms.fran_a.pk], urlconf=URLCONF)
+    with affiliate_context(gyms.b):
+        bob_id = Member.objects.get(pk=gyms.bob.pk).pk
+    with affiliate_context(gyms.a):
+        foreign_id = max(Member.objects.values_list("pk", flat=True)) + 1000 + bob_id
+
+    response = client.post(url, {"member": foreign_id, "scaling_level": "rx", "status": "finished", "score": "3:00"})
+
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    with affiliate_context(gyms.a):
+        assert not Participation.objects.exists()
+
+
+def test_tampered_ids_in_urls_are_404(gyms):
+    client = client_for(gyms.a, gyms.owner_a)
+    with affiliate_context(gyms.b):
+        secret = Workout.objects.get(pk=gyms.secret_b.pk)
+    for url in (f"/workouts/{secret.pk + 1000}/", f"/members/{gyms.bob.pk + 1000}/edit/",
+                f"/workouts/{gyms.fran_a.pk + 1000}/leaderboard/", f"/workouts/{gyms.fran_a.pk}/?edit=999999"):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert b"B Secret WOD" not in response.content
+
+
+def test_member_form_validates_and_creates(gyms):
+    client = client_for(gyms.a, gyms.admin_a)
+    url = reverse("members:create", urlconf=URLCONF)
+
+    bad = client.post(url, {"first_name": " ", "email": "ANN@a.test", "gender": "F"})
+    assert bad.status_code == 200
+    assert "Enter a first name." in bad.content.decode() or "This field is required." in bad.content.decode()
+    assert "Another member already uses this email address." in bad.content.decode()
+
+    good = client.post(url, {"first_name": "Cleo", "last_name": "C", "email": "Cleo@A.test", "gender": "F"})
+    assert good.status_code == 302
+    with affiliate_context(gyms.a):
+        assert Member.objects.get(email="cleo@a.test").first_name == "Cleo"
+
+
+def test_member_search_paging_and_deactivate(gyms):
+    with affiliate_context(gyms.a):
+        Member.objects.bulk_create(
+            [Member(first_name=f"Pat{i:02d}", last_name="Page", email=f"pat{i}@a.test") for i in range(30)]
+        )
+    client = client_for(gyms.a, gyms.owner_a)
+    first = client.get("/members/?q=pat").content.decode()
+    second = client.get("/members/?q=pat&page=2").content.decode()
+    assert "Page 1 of 2" in first and "Pat00" in first and "Pat29" not in first and "Pat29" in second
+    assert "Ann" not in first
+
+    client.post(f"/members/{gyms.ann.pk}/active/")
+    assert "ann@a.test" not in client.get("/members/").content.decode()
+    assert "ann@a.test" in client.get("/members/?show=all").content.decode()
+
+
+def test_csv_export_neutralises_formulas(gyms):
+    with affiliate_context(gyms.a):
+        Member.objects.create(first_name="=HYPERLINK(\"http://evil\")", last_name="+1-2", email="evil@a.test")
+    response = client_for(gyms.a, gyms.owner_a).get("/members/export.csv")
+
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    evil = next(r for r in rows if r[2] == "evil@a.test")
+    assert evil[0] == "'=HYPERLINK(\"http://evil\")" and evil[1] == "'+1-2"
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+
+
+def test_workout_create_with_movements_and_bad_time_cap(gyms):
+    client = client_for(gyms.a, gyms.coach_a)
+    data = {
+        "name": "Grace", "scheduled_on": "2026-02-02", "track": "main", "score_type": "time", "time_cap": "ten",
+        "scaling_levels": ["rx", "scaled"], "tiebreak_scheme": "none", "reps_per_round": "30",
+        "movements-TOTAL_FORMS": "1", "movements-INITIAL_FORMS": "0", "movements-MIN_NUM_FORMS": "0",
+        "movements-MAX_NUM_FORMS": "20", "movements-0-exercise": gyms.squat.pk, "movements-0-prescription": "30",
+    }
+    bad = client.post("/workouts/new/", data)
+    assert bad.status_code == 200 and "not a time" in bad.content.decode()
+
+    good = client.post("/workouts/new/", {**data, "time_cap": "5:00"})
+    assert good.status_code == 302
+    with affiliate_context(gyms.a):
+        grace = Workout.objects.get(name="Grace")
+        assert grace.time_cap_seconds == 300 and grace.scaling_levels == ["rx", "scaled"]
+        assert [m.exercise_id for m in grace.movements.all()] == [gyms.squat.pk]
