@@ -7,6 +7,8 @@ Tests use their own Redis database and provisioning template, away from a develo
 import os
 
 os.environ.setdefault("FITBUDDY_ENV", "test")
+# The live server answers each request on a new thread: persistent connections would outlive them.
+os.environ.setdefault("DATABASE_CONN_MAX_AGE", "0")
 os.environ.setdefault("REDIS_URL", "redis://localhost:6379/15")
 os.environ.setdefault("PROVISIONING_TEMPLATE_DATABASE", "test_fitbuddy_provisioning_template")
 

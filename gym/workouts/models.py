@@ -53,6 +53,10 @@ class ScalingLevel(models.TextChoices):
     FOUNDATIONS = "foundations", "Foundations"
 
 
+def default_scaling_levels() -> list[str]:
+    return [ScalingLevel.RX, ScalingLevel.SCALED]
+
+
 class Workout(models.Model):
     class Tiebreak(models.TextChoices):
         NONE = "none", "None"
@@ -68,7 +72,7 @@ class Workout(models.Model):
     reps_per_round = models.IntegerField(null=True, blank=True)
     scaling_levels = ArrayField(
         models.CharField(max_length=12, choices=ScalingLevel.choices),
-        default=list,
+        default=default_scaling_levels,
     )
     tiebreak_scheme = models.CharField(max_length=10, choices=Tiebreak.choices, default=Tiebreak.NONE)
     created_at = models.DateTimeField(db_default=Now(), editable=False)

@@ -54,24 +54,30 @@ def test_for_time_ranking_levels_status_value_and_shared_ranks(gyms):
 
 def test_higher_is_better_and_tiebreak_decides_equal_scores(gyms):
     with affiliate_context(gyms.a):
-        amrap = Workout.objects.create(name="Cindy", score_type="rounds_reps", reps_per_round=30,
-                                       scaling_levels=["rx"], tiebreak_scheme="time")
+        amrap = Workout.objects.create(
+            name="Cindy", score_type="rounds_reps", reps_per_round=30, scaling_levels=["rx"], tiebreak_scheme="time"
+        )
         participation_record(workout=amrap, member=_member("Low"), scaling_level="rx", score_text="15+3")
-        participation_record(workout=amrap, member=_member("HighSlow"), scaling_level="rx", score_text="20+5",
-                             tiebreak_text="18:30")
-        participation_record(workout=amrap, member=_member("HighFast"), scaling_level="rx", score_text="20+5",
-                             tiebreak_text="17:10")
+        participation_record(
+            workout=amrap, member=_member("HighSlow"), scaling_level="rx", score_text="20+5", tiebreak_text="18:30"
+        )
+        participation_record(
+            workout=amrap, member=_member("HighFast"), scaling_level="rx", score_text="20+5", tiebreak_text="17:10"
+        )
         participation_record(workout=amrap, member=_member("Mid"), scaling_level="rx", score_text="20")
 
-        assert _board(amrap) == [(1, "HighFast", "20+5"), (2, "HighSlow", "20+5"), (3, "Mid", "20"),
-                                 (4, "Low", "15+3")]
+        assert _board(amrap) == [(1, "HighFast", "20+5"), (2, "HighSlow", "20+5"), (3, "Mid", "20"), (4, "Low", "15+3")]
 
 
 def test_filters_re_rank_within_themselves_and_hidden_members_are_left_out(gyms):
     with affiliate_context(gyms.a):
         fran = Workout.objects.get(pk=gyms.fran_a.pk)
-        for name, gender, level, score in [("Fa", "F", "rx", "3:00"), ("Ma", "M", "rx", "2:30"),
-                                           ("Fb", "F", "scaled", "2:00"), ("Mb", "M", "scaled", "2:10")]:
+        for name, gender, level, score in [
+            ("Fa", "F", "rx", "3:00"),
+            ("Ma", "M", "rx", "2:30"),
+            ("Fb", "F", "scaled", "2:00"),
+            ("Mb", "M", "scaled", "2:10"),
+        ]:
             participation_record(workout=fran, member=_member(name, gender), scaling_level=level, score_text=score)
         shy = _member("Shy", hide_scores=True)
         participation_record(workout=fran, member=shy, scaling_level="rx", score_text="1:00")
@@ -117,8 +123,9 @@ def test_overall_board_sums_placements_with_countback(gyms):
     with affiliate_context(gyms.a):
         day = datetime.date(2026, 3, 1)
         w1 = Workout.objects.create(name="W1", score_type="reps", scaling_levels=["rx"], scheduled_on=day)
-        w2 = Workout.objects.create(name="W2", score_type="reps", scaling_levels=["rx"],
-                                    scheduled_on=day + datetime.timedelta(days=1))
+        w2 = Workout.objects.create(
+            name="W2", score_type="reps", scaling_levels=["rx"], scheduled_on=day + datetime.timedelta(days=1)
+        )
         a, b, c = _member("Aa"), _member("Bb"), _member("Cc")
         # W1: A 1st, B 2nd, C 3rd.  W2: C 1st, B 2nd, A 3rd.  A=4, B=4, C=4: countback on first places,
         # A and C have one each, B none; A and C still equal on seconds (none) -> shared rank 1.

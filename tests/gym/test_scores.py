@@ -69,9 +69,16 @@ def test_rejects_what_does_not_parse_with_a_clear_message(text, score_type, kwar
 
 @pytest.mark.parametrize(
     ("value", "score_type", "shown"),
-    [(754_000, "time", "12:34"), (3_723_000, "time", "1:02:03"), (754_500, "time", "12:34.5"),
-     (500_012, "rounds_reps", "5+12"), (102_500, "load", "102.5 kg"), (2_345_000, "distance", "2345 m"),
-     (1, "pass_fail", "pass"), (42, "calories", "42 cal")],
+    [
+        (754_000, "time", "12:34"),
+        (3_723_000, "time", "1:02:03"),
+        (754_500, "time", "12:34.5"),
+        (500_012, "rounds_reps", "5+12"),
+        (102_500, "load", "102.5 kg"),
+        (2_345_000, "distance", "2345 m"),
+        (1, "pass_fail", "pass"),
+        (42, "calories", "42 cal"),
+    ],
 )
 def test_formats_stored_scores_for_display(value, score_type, shown):
     assert format_score(value, score_type) == shown

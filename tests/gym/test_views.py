@@ -74,8 +74,10 @@ def test_roles_see_what_they_may(gyms):
 
 def test_outsiders_cannot_write_either(gyms):
     client = client_for(gyms.a, gyms.owner_b)
-    response = client.post(reverse("workouts:detail", args=[gyms.fran_a.pk], urlconf=URLCONF),
-                           {"member": gyms.ann.pk, "scaling_level": "rx", "status": "finished", "score": "3:00"})
+    response = client.post(
+        reverse("workouts:detail", args=[gyms.fran_a.pk], urlconf=URLCONF),
+        {"member": gyms.ann.pk, "scaling_level": "rx", "status": "finished", "score": "3:00"},
+    )
     assert response.status_code == 403
     response = client.post(reverse("members:deactivate", args=[gyms.ann.pk], urlconf=URLCONF))
     assert response.status_code == 403
@@ -99,8 +101,13 @@ def test_a_coach_records_a_result_and_the_board_shows_it(gyms):
 
 @pytest.mark.parametrize(
     ("score", "message"),
-    [("12:65", "seconds must be below 60"), ("abc", "not a time"), ("11:00", "over the 10:00 time cap"),
-     ("CAP+200", "only 90 reps"), ("", "Enter a score")],
+    [
+        ("12:65", "seconds must be below 60"),
+        ("abc", "not a time"),
+        ("11:00", "over the 10:00 time cap"),
+        ("CAP+200", "only 90 reps"),
+        ("", "Enter a score"),
+    ],
 )
 def test_malformed_scores_get_a_clear_message_and_write_nothing(gyms, score, message):
     client = client_for(gyms.a, gyms.coach_a)
@@ -117,8 +124,9 @@ def test_malformed_scores_get_a_clear_message_and_write_nothing(gyms, score, mes
 def test_a_level_the_workout_does_not_offer_is_refused(gyms):
     client = client_for(gyms.a, gyms.coach_a)
     url = reverse("workouts:detail", args=[gyms.fran_a.pk], urlconf=URLCONF)
-    response = client.post(url, {"member": gyms.ann.pk, "scaling_level": "rx_plus", "status": "finished",
-                                 "score": "3:00"})
+    response = client.post(
+        url, {"member": gyms.ann.pk, "scaling_level": "rx_plus", "status": "finished", "score": "3:00"}
+    )
     assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
 
 
@@ -141,8 +149,12 @@ def test_tampered_ids_in_urls_are_404(gyms):
     client = client_for(gyms.a, gyms.owner_a)
     with affiliate_context(gyms.b):
         secret = Workout.objects.get(pk=gyms.secret_b.pk)
-    for url in (f"/workouts/{secret.pk + 1000}/", f"/members/{gyms.bob.pk + 1000}/edit/",
-                f"/workouts/{gyms.fran_a.pk + 1000}/leaderboard/", f"/workouts/{gyms.fran_a.pk}/?edit=999999"):
+    for url in (
+        f"/workouts/{secret.pk + 1000}/",
+        f"/members/{gyms.bob.pk + 1000}/edit/",
+        f"/workouts/{gyms.fran_a.pk + 1000}/leaderboard/",
+        f"/workouts/{gyms.fran_a.pk}/?edit=999999",
+    ):
         response = client.get(url)
         assert response.status_code == 404, url
         assert b"B Secret WOD" not in response.content
@@ -181,23 +193,33 @@ def test_member_search_paging_and_deactivate(gyms):
 
 def test_csv_export_neutralises_formulas(gyms):
     with affiliate_context(gyms.a):
-        Member.objects.create(first_name="=HYPERLINK(\"http://evil\")", last_name="+1-2", email="evil@a.test")
+        Member.objects.create(first_name='=HYPERLINK("http://evil")', last_name="+1-2", email="evil@a.test")
     response = client_for(gyms.a, gyms.owner_a).get("/members/export.csv")
 
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     evil = next(r for r in rows if r[2] == "evil@a.test")
-    assert evil[0] == "'=HYPERLINK(\"http://evil\")" and evil[1] == "'+1-2"
+    assert evil[0] == '\'=HYPERLINK("http://evil")' and evil[1] == "'+1-2"
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
 
 
 def test_workout_create_with_movements_and_bad_time_cap(gyms):
     client = client_for(gyms.a, gyms.coach_a)
     data = {
-        "name": "Grace", "scheduled_on": "2026-02-02", "track": "main", "score_type": "time", "time_cap": "ten",
-        "scaling_levels": ["rx", "scaled"], "tiebreak_scheme": "none", "reps_per_round": "30",
-        "movements-TOTAL_FORMS": "1", "movements-INITIAL_FORMS": "0", "movements-MIN_NUM_FORMS": "0",
-        "movements-MAX_NUM_FORMS": "20", "movements-0-exercise": gyms.squat.pk, "movements-0-prescription": "30",
+        "name": "Grace",
+        "scheduled_on": "2026-02-02",
+        "track": "main",
+        "score_type": "time",
+        "time_cap": "ten",
+        "scaling_levels": ["rx", "scaled"],
+        "tiebreak_scheme": "none",
+        "reps_per_round": "30",
+        "movements-TOTAL_FORMS": "1",
+        "movements-INITIAL_FORMS": "0",
+        "movements-MIN_NUM_FORMS": "0",
+        "movements-MAX_NUM_FORMS": "20",
+        "movements-0-exercise": gyms.squat.pk,
+        "movements-0-prescription": "30",
     }
     bad = client.post("/workouts/new/", data)
     assert bad.status_code == 200 and "not a time" in bad.content.decode()

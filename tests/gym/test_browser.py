@@ -1,0 +1,104 @@
+"""A gym admin's evening in real headless Chromium: log in, create a workout, record results, read the board."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import expect, sync_playwright
+
+from affiliates.context import affiliate_context
+from gym.members.models import Member
+from tests.conftest import PASSWORD, host
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def page(monkeypatch):
+    # Playwright's sync API keeps an event loop on this thread; the test's own ORM calls are
+    # still synchronous (Playwright's documented Django workaround).
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        yield page
+        browser.close()
+
+
+def test_log_in_create_a_workout_record_results_and_read_the_ranked_board(gyms, live_server, page):
+    with affiliate_context(gyms.a):
+        Member.objects.create(first_name="Cleo", last_name="C", email="cleo@a.test", gender="F")
+    base = f"http://{host(gyms.a)}:{live_server.url.rsplit(':', 1)[1]}"
+
+    page.goto(f"{base}/")
+    expect(page).to_have_url(f"{base}/login/?next=/")
+    page.fill("#id_username", "owner_a")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Dashboard")
+
+    page.click("text=New workout")
+    page.fill("#id_name", "Browser Fran")
+    page.fill("#id_scheduled_on", "2026-03-10")
+    page.select_option("#id_score_type", "time")
+    page.fill("#id_time_cap", "10:00")
+    page.fill("#id_reps_per_round", "90")
+    page.select_option("#id_movements-0-exercise", label="Back Squat")
+    page.fill("#id_movements-0-prescription", "21-15-9")
+    page.click("text=Save workout")
+    expect(page.locator("h1")).to_have_text("Browser Fran")
+
+    for member, level, score in [("Ann A", "rx", "3:10"), ("Al A", "rx", "CAP+12"), ("Cleo C", "scaled", "2:50")]:
+        page.select_option("#id_member", label=member)
+        page.select_option("#id_scaling_level", level)
+        page.fill("#id_score", score)
+        page.click("text=Save result")
+        expect(page.locator(".messages")).to_contain_text(f"Result saved for {member}")
+
+    page.select_option("#id_member", label="Ann A")
+    page.fill("#id_score", "12:99")
+    page.click("text=Save result")
+    expect(page.locator(".errorlist")).to_contain_text("seconds must be below 60")
+
+    page.click("text=Leaderboard")
+    rows = page.locator("table.leaderboard tbody tr")
+    expect(rows).to_have_count(3)
+    board = [[cell.strip() for cell in rows.nth(i).locator("td").all_inner_texts()][:4] for i in range(3)]
+    assert board == [
+        ["1", "Ann A", "Rx", "3:10"],
+        ["2", "Al A", "Rx", "CAP+12"],
+        ["3", "Cleo C", "Scaled", "2:50"],
+    ]
+    page.select_option("#level", "scaled")
+    page.click("text=Filter")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Cleo C")
+    shots = Path(settings.BASE_DIR) / ".local"
+    shots.mkdir(exist_ok=True)
+    page.screenshot(path=str(shots / "leaderboard.png"), full_page=True)
+
+
+def test_an_outsider_sees_no_data_in_the_browser(gyms, live_server, page):
+    base = f"http://{host(gyms.a)}:{live_server.url.rsplit(':', 1)[1]}"
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", "owner_b")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("h1")).to_have_text("No access")
+    page.goto(f"{base}/members/")
+    expect(page.locator("body")).not_to_contain_text("ann@a.test")
