@@ -70,6 +70,17 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """pytest-django's test database, then Flyway's sql/affiliate_management on top."""
     with django_db_blocker.unblock():
         flyway.migrate(management_target(), kind="affiliate_management")
+    yield
+    # The session-scoped live server's threads may still hold a connection: end them so that
+    # pytest-django can drop the test database.
+    with django_db_blocker.unblock():
+        connections.close_all()
+        target = management_target()
+        with databases.admin_connect(target) as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                [target.name],
+            )
 
 
 @pytest.fixture(scope="session")
