@@ -6,6 +6,7 @@ resident memory after 50 and after 200.
 Runs on a scratch management database and Redis database of its own; drops everything it made.
 """
 
+# ruff: noqa: I001  (scratch must be imported first: it sets Django up on a scratch database)
 from __future__ import annotations
 
 import os
@@ -13,48 +14,19 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
-from pathlib import Path
 
-import environ
-import psycopg
-from psycopg import sql
+import scratch
+from common import ROOT, summary
 
-ROOT = Path(__file__).resolve().parent.parent
-RUN = uuid.uuid4().hex[:6]
-MGMT = f"bench_mgt_{RUN}"
-TEMPLATE = f"bench_template_{RUN}"
-SLUG_PREFIX = f"b{RUN}_"
+from affiliates import databases, provisioning
+from affiliates.models import Affiliate
+from fitbuddy.celery import app as celery_app
+
+import flyway_migrate  # the floor and the plain path, measured the same way
+
+RUN, SLUG_PREFIX = scratch.RUN, scratch.SLUG_PREFIX
 LATENCY_ROUNDS = int(os.environ.get("BENCH_LATENCY_ROUNDS", "20"))
 FLEET = int(os.environ.get("BENCH_FLEET", "200"))
-
-base = environ.Env.db_url_config(
-    os.environ.get("DATABASE_URL", "postgres://fitbud:password1@localhost:5432/affiliate-mgt")
-)
-admin = {
-    "host": base["HOST"] or "localhost",
-    "port": base["PORT"] or 5432,
-    "user": base["USER"],
-    "password": base["PASSWORD"],
-}
-with psycopg.connect(**admin, dbname="postgres", autocommit=True) as conn:
-    conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(MGMT)))
-os.environ.update(
-    {
-        "DATABASE_URL": f"postgres://{admin['user']}:{admin['password']}@{admin['host']}:{admin['port']}/{MGMT}",
-        "REDIS_URL": "redis://localhost:6379/14",
-        "PROVISIONING_TEMPLATE_DATABASE": TEMPLATE,
-        "FITBUDDY_ENV": "test",
-    }
-)
-
-import flyway_migrate  # noqa: E402  (the floor and the plain path, measured the same way)
-from common import summary  # noqa: E402  (sets Django up on the scratch database)
-from django.core.management import call_command  # noqa: E402
-
-from affiliates import databases, flyway, provisioning  # noqa: E402
-from affiliates.models import Affiliate  # noqa: E402
-from fitbuddy.celery import app as celery_app  # noqa: E402
 
 
 def start_worker(name: str) -> subprocess.Popen:
@@ -118,28 +90,9 @@ def request(i: int) -> Affiliate:
     return provisioning.affiliate_request(slug=slug, name=f"Bench {i}", domain=f"{slug.replace('_', '-')}.localhost")
 
 
-def cleanup() -> None:
-    with databases.admin_connect(flyway_migrate.server_target()) as conn:
-        names = [
-            r[0]
-            for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", [f"fitbuddy_{SLUG_PREFIX}%"])
-        ]
-        for name in names + [TEMPLATE]:
-            databases.database_drop(conn, name)
-        for (role,) in conn.execute(
-            "SELECT rolname FROM pg_roles WHERE rolname LIKE %s", [f"fitbuddy_{SLUG_PREFIX}%"]
-        ).fetchall():
-            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
-        from django.db import connections
-
-        connections.close_all()
-        databases.database_drop(conn, MGMT)
-
-
 def main() -> None:
     (ROOT / ".local").mkdir(exist_ok=True)
-    call_command("migrate", verbosity=0)
-    flyway.migrate(flyway_migrate.server_target(MGMT), kind="affiliate_management")
+    scratch.prepare()
     celery_app.control.purge()
     workers = [start_worker(f"bench1-{RUN}")]
     try:
@@ -200,7 +153,7 @@ def main() -> None:
             w.terminate()
             w.wait(timeout=30)
         celery_app.control.purge()
-        cleanup()
+        scratch.cleanup()
 
 
 if __name__ == "__main__":
