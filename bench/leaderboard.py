@@ -153,7 +153,7 @@ def main() -> None:
         fleet = affiliates[2:]
         rng = random.Random(7)
         one_times, fleet_times, peak = [], [], 0
-        for round_ in range(3):
+        for _ in range(3):
             t0 = time.perf_counter()
             for _ in range(REQUESTS):
                 assert one_client.get(f"/workouts/{workouts[one.pk]}/leaderboard/").status_code == 200
@@ -186,7 +186,7 @@ def main() -> None:
             Participation.objects.all().delete()
             Member.objects.all().delete()
         w_big = fill(big, 10_000)
-        target = provisioning.affiliate_target(big)
+        target = provisioning.server_admin_target(big.database_server, name=big.database_name)
         keyed = (
             "SELECT p.id, rank() OVER (ORDER BY p.sort_key) FROM participation p JOIN member m ON m.id = p.member_id"
             " WHERE p.workout_id = %s AND p.sort_key IS NOT NULL AND NOT m.hide_scores ORDER BY p.sort_key, p.id"
