@@ -306,6 +306,10 @@ class _Run:
         Affiliate.objects.filter(pk=self.affiliate.pk).update(
             status=status, status_detail=detail, updated_at=timezone.now(), **fields
         )
+        # This process routes by status at once; other processes within AFFILIATE_CACHE_SECONDS.
+        from . import middleware
+
+        middleware.clear_cache()
 
 
 def _describe(exc: Exception) -> str:
@@ -512,6 +516,16 @@ def _terminate_sessions(conn: psycopg.Connection, affiliate: Affiliate) -> None:
     )
 
 
+def _set_login(affiliate: Affiliate, *, login: bool) -> bool:
+    """Let the affiliate's role log in, or not (ending its open sessions)."""
+    with databases.admin_connect(server_admin_target(affiliate.database_server)) as conn:
+        verb = sql.SQL("LOGIN" if login else "NOLOGIN")
+        conn.execute(sql.SQL("ALTER ROLE {} {}").format(sql.Identifier(affiliate.database_role), verb))
+        if not login:
+            _terminate_sessions(conn, affiliate)
+    return True
+
+
 def affiliate_suspend(*, affiliate_id: int, requested_by: str = "") -> Affiliate:
     """Stop an active affiliate: its role can no longer log in and its open sessions end."""
     affiliate = Affiliate.objects.select_related("database_server").get(pk=affiliate_id)
@@ -519,32 +533,22 @@ def affiliate_suspend(*, affiliate_id: int, requested_by: str = "") -> Affiliate
         return affiliate
     if affiliate.status != Affiliate.Status.ACTIVE:
         raise ProvisioningError(f"only an active affiliate can be suspended; {affiliate.slug} is {affiliate.status}")
-    run = _Run(affiliate, requested_by, None)
-
-    def act() -> bool:
-        with databases.admin_connect(server_admin_target(affiliate.database_server)) as conn:
-            conn.execute(sql.SQL("ALTER ROLE {} NOLOGIN").format(sql.Identifier(affiliate.database_role)))
-            _terminate_sessions(conn, affiliate)
-        return True
-
-    run.step("suspend", act, status_after=Affiliate.Status.SUSPENDED)
+    _Run(affiliate, requested_by, None).step(
+        "suspend", lambda: _set_login(affiliate, login=False), status_after=Affiliate.Status.SUSPENDED
+    )
     return affiliate
 
 
 def affiliate_resume(*, affiliate_id: int, requested_by: str = "") -> Affiliate:
+    """Let a suspended affiliate's role log in again."""
     affiliate = Affiliate.objects.select_related("database_server").get(pk=affiliate_id)
     if affiliate.status == Affiliate.Status.ACTIVE:
         return affiliate
     if affiliate.status != Affiliate.Status.SUSPENDED:
         raise ProvisioningError(f"only a suspended affiliate can be resumed; {affiliate.slug} is {affiliate.status}")
-    run = _Run(affiliate, requested_by, None)
-
-    def act() -> bool:
-        with databases.admin_connect(server_admin_target(affiliate.database_server)) as conn:
-            conn.execute(sql.SQL("ALTER ROLE {} LOGIN").format(sql.Identifier(affiliate.database_role)))
-        return True
-
-    run.step("resume", act, status_after=Affiliate.Status.ACTIVE)
+    _Run(affiliate, requested_by, None).step(
+        "resume", lambda: _set_login(affiliate, login=True), status_after=Affiliate.Status.ACTIVE
+    )
     return affiliate
 
 
