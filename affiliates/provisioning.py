@@ -413,11 +413,12 @@ def _ensure_database(admin: flyway.DatabaseTarget, affiliate: Affiliate) -> bool
     with databases.admin_connect(admin) as conn:
         conn.execute(sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(sql.Identifier(name)))
         conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(name), sql.Identifier(role)))
-        # Affiliate roles must never reach the management database either.
+    # Affiliate roles must never reach the management database either (on its own server, which
+    # need not be the affiliate's).
+    management = _management_target()
+    with databases.admin_connect(management) as conn:
         conn.execute(
-            sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(
-                sql.Identifier(_management_target().name)
-            )
+            sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(sql.Identifier(management.name))
         )
     return created
 
