@@ -106,6 +106,10 @@ class AffiliateAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("domains").annotate(_logins=Count("memberships"))
 
+    def has_delete_permission(self, request, obj=None):
+        # Deleting the row would orphan the database and role: archive instead (backup, then drop).
+        return False
+
     def get_readonly_fields(self, request, obj=None):
         # The slug names the database and role: fixed once registered.
         return self.readonly_fields + (["schema_name"] if obj else [])

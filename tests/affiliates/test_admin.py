@@ -108,3 +108,14 @@ def test_suspend_resume_and_archive_actions(staff_client, settings, tmp_path):
 
     response = staff_client.post(url, {"action": "resume", "_selected_action": affiliates[:1]}, follow=True)
     assert "only a suspended affiliate can be resumed" in response.content.decode()
+
+
+def test_affiliates_cannot_be_deleted_only_archived(staff_client):
+    affiliate = provisioning.affiliate_request(
+        slug=new_slug(), name="Keep", domain=f"{new_slug()}.localhost", enqueue=False
+    )
+    page = staff_client.get(reverse("admin:affiliates_affiliate_change", args=[affiliate.pk])).content.decode()
+
+    assert "deletelink" not in page
+    assert staff_client.post(reverse("admin:affiliates_affiliate_delete", args=[affiliate.pk])).status_code == 403
+    assert Affiliate.objects.filter(pk=affiliate.pk).exists()
