@@ -57,6 +57,16 @@ def _affiliate_aliases(request, django_db_blocker):
     forget_all()
 
 
+def wait_for(condition, *, timeout: float = 60, what: str = "condition"):
+    """Poll ``condition`` until it returns something truthy (work in another process), or fail."""
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.05)
+    return value
+
+
 def management_target() -> flyway.DatabaseTarget:
     return flyway.DatabaseTarget.from_django(connections["default"].settings_dict)
 

@@ -10,7 +10,7 @@ from django.db.models import F, Window
 from django.db.models.functions import Rank
 
 from gym.workouts.models import Participation, Workout
-from gym.workouts.scores import format_score
+from gym.workouts.scores import format_result
 
 
 @dataclass
@@ -36,13 +36,7 @@ def leaderboard_for_workout(workout: Workout, *, level: str | None = None, gende
         BoardRow(
             p.rank,
             p,
-            format_score(
-                p.score_value,
-                workout.score_type,
-                status=p.status,
-                reps_completed=p.reps_completed,
-                total_reps=workout.reps_per_round,
-            ),
+            format_result(p, workout),
         )
         for p in results
     ]

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from affiliates.access import COACH, MANAGE, role_required
-from gym.workouts.scores import format_score
+from gym.workouts.scores import format_result, format_score
 
 from .forms import MemberForm
 from .models import Member
@@ -79,19 +79,7 @@ def member_detail(request, member_id: int):
         for record in member.personal_records.select_related("exercise").order_by("exercise__name")
     ]
     results = member.participations.select_related("workout").order_by("-performed_on")[:20]
-    rows = [
-        (
-            p,
-            format_score(
-                p.score_value,
-                p.workout.score_type,
-                status=p.status,
-                reps_completed=p.reps_completed,
-                total_reps=p.workout.reps_per_round,
-            ),
-        )
-        for p in results
-    ]
+    rows = [(p, format_result(p, p.workout)) for p in results]
     return render(request, "members/member_detail.html", {"member": member, "records": records, "results": rows})
 
 

@@ -175,7 +175,7 @@ def format_score(
     if status == "capped":
         if total_reps and reps_completed is not None:
             return f"CAP+{total_reps - reps_completed}"
-        return f"CAP ({reps_completed} reps)"
+        return f"CAP {reps_completed} reps"
     if status in ("dnf", "dq", "withdrawn"):
         return status.upper()
     if value is None:
@@ -197,3 +197,14 @@ def format_score(
     if score_type == "points":
         return f"{value} pts"
     return str(value)
+
+
+def format_result(participation, workout) -> str:
+    """A participation's score for display; it parses back to the same result (editing starts from it)."""
+    return format_score(
+        participation.score_value,
+        workout.score_type,
+        status=participation.status,
+        reps_completed=participation.reps_completed,
+        total_reps=workout.reps_per_round,
+    )

@@ -17,7 +17,7 @@ from gym.members.models import Member
 
 from .forms import ExerciseForm, MovementFormSet, ResultForm, WorkoutForm
 from .models import Exercise, Participation, Workout
-from .scores import format_score, format_time_ms
+from .scores import format_result, format_time_ms
 from .services import participation_record
 
 
@@ -81,22 +81,12 @@ def workout_edit(request, workout_id: int | None = None):
 
 
 def _score_text(p: Participation) -> str:
-    w = p.workout
-    if p.status == "capped":
-        return (
-            format_score(
-                None, w.score_type, status="capped", reps_completed=p.reps_completed, total_reps=w.reps_per_round
-            )
-            if w.reps_per_round
-            else f"CAP {p.reps_completed} reps"
-        )
-    if p.score_value is None:
+    """What the result form starts from when a result is edited (empty for DNF/DQ/withdrawn)."""
+    if p.status not in (Participation.Status.FINISHED, Participation.Status.CAPPED) or (
+        p.score_value is None and p.status == Participation.Status.FINISHED
+    ):
         return ""
-    return {
-        "time": lambda v: format_time_ms(v),
-        "load": lambda v: f"{v / 1000:g} kg",
-        "distance": lambda v: f"{v / 1000:g} m",
-    }.get(w.score_type, lambda v: format_score(v, w.score_type))(p.score_value)
+    return format_result(p, p.workout)
 
 
 @role_required(*COACH)

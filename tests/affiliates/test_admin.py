@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from affiliates import provisioning
 from affiliates.models import Affiliate, ProvisioningEvent
-from tests.conftest import new_slug
+from tests.conftest import new_slug, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,11 +20,8 @@ def staff_client(client, clean_registry):
     return client
 
 
-def wait_for_status(affiliate_id: int, status: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while Affiliate.objects.get(pk=affiliate_id).status != status:
-        assert time.monotonic() < deadline, f"affiliate never became {status}"
-        time.sleep(0.05)
+def wait_for_status(affiliate_id: int, status: str) -> None:
+    wait_for(lambda: Affiliate.objects.get(pk=affiliate_id).status == status, what=f"status {status}")
 
 
 def test_anonymous_and_non_staff_are_kept_out(client, clean_registry):

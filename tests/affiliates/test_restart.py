@@ -11,7 +11,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import psycopg
@@ -21,7 +20,7 @@ from psycopg import sql
 
 from affiliates import provisioning
 from affiliates.models import Affiliate, DatabaseServer
-from tests.conftest import new_slug
+from tests.conftest import new_slug, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
@@ -99,14 +98,6 @@ def _state(server) -> tuple[set[str], set[str]]:
     return dbs, roles
 
 
-def _wait(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-    return value
-
-
 def test_postgresql_restarted_mid_provisioning_then_retry_converges(second_server, worker_factory, settings):
     server, restart = second_server
     settings.PROVISIONING_STRATEGY = "flyway"  # CREATE DATABASE, then a Flyway run: a window to restart in
@@ -120,16 +111,16 @@ def test_postgresql_restarted_mid_provisioning_then_retry_converges(second_serve
         except psycopg.OperationalError:
             return False
 
-    _wait(database_exists, 60, "the affiliate's database on the second server")
+    wait_for(database_exists, timeout=60, what="the affiliate's database on the second server")
     restart()
 
     def settled() -> str | None:
         status = Affiliate.objects.values_list("status", flat=True).get(pk=affiliate.pk)
         return status if status in ("active", "failed") else None
 
-    if _wait(settled, 120, "provisioning to settle after the restart") == "failed":
+    if wait_for(settled, timeout=120, what="provisioning to settle after the restart") == "failed":
         provisioning.affiliate_retry(affiliate_id=affiliate.pk, requested_by="pytest")
-        _wait(lambda: settled() == "active", 120, "active after retry")
+        wait_for(lambda: settled() == "active", timeout=120, what="active after retry")
 
     affiliate.refresh_from_db()
     assert affiliate.status == "active" and affiliate.schema_version == "3"

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import threading
-import time
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -18,20 +17,9 @@ from django.db import connections
 from affiliates import provisioning
 from affiliates.models import Affiliate, ProvisioningEvent
 from affiliates.tasks import affiliate_provision_task
-from tests.conftest import affiliate_version, database_url, new_slug, server_state
+from tests.conftest import affiliate_version, database_url, new_slug, server_state, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
-
-
-def wait_for(condition, *, timeout: float = 60, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
 
 
 def status_of(affiliate_id: int) -> str:
