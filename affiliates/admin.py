@@ -7,7 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils.html import format_html, format_html_join
 
-from . import provisioning
+from . import lifecycle, provisioning
+from .errors import ProvisioningError
 from .forms import AffiliateRequestForm
 from .models import Affiliate, DatabaseServer, Domain, Membership, ProvisioningEvent
 
@@ -176,7 +177,7 @@ class AffiliateAdmin(admin.ModelAdmin):
             try:
                 provisioning.affiliate_retry(affiliate_id=affiliate.pk, requested_by=request.user.get_username())
                 done += 1
-            except provisioning.ProvisioningError as exc:
+            except ProvisioningError as exc:
                 failures.append(str(exc))
         _report(self, request, done, "queued for provisioning", failures)
 
@@ -186,7 +187,7 @@ class AffiliateAdmin(admin.ModelAdmin):
             try:
                 service(affiliate_id=affiliate.pk, requested_by=request.user.get_username())
                 done += 1
-            except (provisioning.ProvisioningError, ValidationError) as exc:
+            except (ProvisioningError, ValidationError) as exc:
                 failures.append(f"{affiliate.slug}: {exc}")
             except Exception as exc:  # a database error: report it, keep going with the others
                 failures.append(f"{affiliate.slug}: {type(exc).__name__}: {exc}")
@@ -194,15 +195,15 @@ class AffiliateAdmin(admin.ModelAdmin):
 
     @admin.action(description="Suspend selected affiliates")
     def suspend(self, request, queryset):
-        self._apply(request, queryset, provisioning.affiliate_suspend, "suspended")
+        self._apply(request, queryset, lifecycle.affiliate_suspend, "suspended")
 
     @admin.action(description="Resume selected affiliates")
     def resume(self, request, queryset):
-        self._apply(request, queryset, provisioning.affiliate_resume, "resumed")
+        self._apply(request, queryset, lifecycle.affiliate_resume, "resumed")
 
     @admin.action(description="Archive selected affiliates (pg_dump backup, then drop database and role)")
     def archive(self, request, queryset):
-        self._apply(request, queryset, provisioning.affiliate_archive, "archived")
+        self._apply(request, queryset, lifecycle.affiliate_archive, "archived")
 
 
 @admin.register(DatabaseServer)

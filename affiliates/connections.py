@@ -2,7 +2,7 @@
 
 Each affiliate gets the alias ``affiliate_<id>``, built on first use from a deep copy of
 ``default``'s (fully defaulted) settings with the affiliate's own database, server, role and
-derived secret. Django's connections are per thread; each thread keeps at most
+password (``placement.affiliate_target``). Django's connections are per thread; each thread keeps at most
 ``AFFILIATE_CONNECTIONS_PER_THREAD`` affiliate connections open and closes the least recently
 used beyond that, so a process serving any number of affiliates holds a bounded number of
 PostgreSQL connections.
@@ -18,8 +18,8 @@ from asgiref.local import Local
 from django.conf import settings
 from django.db import connections
 
-from . import credentials
 from .models import Affiliate
+from .placement import affiliate_target
 
 _lock = threading.Lock()
 _recent = Local()  # per thread, like Django's connections: alias -> None, most recent last
@@ -31,17 +31,17 @@ def alias_name(affiliate: Affiliate) -> str:
 
 def _settings_for(affiliate: Affiliate) -> dict:
     config = copy.deepcopy(connections["default"].settings_dict)
-    server = affiliate.database_server
+    target = affiliate_target(affiliate)
     config.update(
-        NAME=affiliate.database_name,
-        HOST=server.host if server else config["HOST"],
-        PORT=server.port if server else config["PORT"],
-        USER=affiliate.database_role,
-        PASSWORD=credentials.role_password(affiliate.database_role, secret_ref=affiliate.secret_ref),
+        NAME=target.name,
+        HOST=target.host,
+        PORT=target.port,
+        USER=target.user,
+        PASSWORD=target.password,
         CONN_MAX_AGE=settings.AFFILIATE_CONN_MAX_AGE,
         ATOMIC_REQUESTS=False,
     )
-    config["OPTIONS"] = {**config.get("OPTIONS", {}), "options": "-c search_path=master"}
+    config["OPTIONS"] = {**config.get("OPTIONS", {}), "options": f"-c search_path={settings.FLYWAY_SCHEMA}"}
     config["TEST"] = {**config.get("TEST", {}), "MIRROR": None, "NAME": affiliate.database_name}
     return config
 

@@ -1,6 +1,6 @@
 """The current affiliate: one ContextVar, set and reset in one place (:func:`affiliate_context`).
 
-The web middleware, the Celery base task, management commands' ``--affiliate`` option, scripts
+The web middleware, management commands' ``--affiliate`` option, scripts
 and tests all enter the same context manager; the database router reads it.
 """
 
@@ -28,7 +28,7 @@ def require_current_affiliate() -> Affiliate:
     if affiliate is None:
         raise NoCurrentAffiliate(
             "gym data queried with no current affiliate; wrap the code in affiliate_context(...) "
-            "(the web middleware, the AffiliateTask base and --affiliate do this for you)"
+            "(the web middleware and the --affiliate option of management commands do this for you)"
         )
     return affiliate
 

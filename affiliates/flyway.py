@@ -3,7 +3,8 @@
 Flyway runs as a program with ``-outputType=json``; its single JSON document is parsed and
 returned. Any failure raises :class:`FlywayError` carrying Flyway's own ``errorCode`` and
 message, including the cases where Flyway exits 0 but reports ``success: false`` (a failed
-migrate) or ``validationSuccessful: false`` (validate). See ../shared/FLYWAY-NOTES.md.
+migrate) or ``validationSuccessful: false`` (validate); docs/schema-changes.md lists the Flyway
+behaviour this relies on.
 
 The password travels in ``FLYWAY_PASSWORD`` (never on the command line, where ``ps`` shows it)
 and never appears in an error or a log line.

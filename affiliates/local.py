@@ -1,4 +1,4 @@
-"""Local execution: create and migrate `affiliate-mgt` and `fitbuddy-dev` (the original README)."""
+"""Local execution: create and migrate `affiliate-mgt` and `fitbuddy-dev` (what `make start_local_database` runs)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.db import connections
 
 from . import databases, flyway, provisioning, seeds
 from .models import Affiliate
+from .placement import management_target, on_database
 
 
 @dataclass(frozen=True)
@@ -26,10 +27,8 @@ def local_databases_start(
     *, seed: bool = True, progress: Callable[[str], None] = lambda _: None
 ) -> list[LocalDatabase]:
     """Create both local databases if missing, migrate them with Flyway (plus seeds), idempotently."""
-    management = flyway.DatabaseTarget.from_django(connections["default"].settings_dict)
-    application = flyway.DatabaseTarget.from_django(
-        connections["default"].settings_dict, name=settings.LOCAL_APPLICATION_DATABASE
-    )
+    management = management_target()
+    application = on_database(management, settings.LOCAL_APPLICATION_DATABASE)
     if seed:
         # Refuse before anything is created, not halfway through.
         for target in (management, application):

@@ -1,9 +1,6 @@
-"""Resolves the affiliate from the request's host and makes it current for the whole request."""
+"""Resolves the request's host: the command center, a gym (made current for the request), or nothing."""
 
 from __future__ import annotations
-
-import threading
-import time
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
@@ -11,51 +8,22 @@ from django.shortcuts import render
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from .context import affiliate_context
-from .models import Affiliate, Domain
+from .models import Affiliate
 
 GYM_URLCONF = "fitbuddy.urls_gym"
 MANAGEMENT_URLCONF = "fitbuddy.urls"
 
-_cache: dict[str, tuple[float, Affiliate | None]] = {}
-_cache_lock = threading.Lock()
-
-
-def affiliate_for_host(hostname: str) -> Affiliate | None:
-    """The affiliate a host name routes to (cached for AFFILIATE_CACHE_SECONDS), or None."""
-    now = time.monotonic()
-    cached = _cache.get(hostname)
-    if cached and cached[0] > now:
-        return cached[1]
-    try:
-        affiliate = AffiliateMiddleware.get_tenant(None, Domain, hostname)
-    except Domain.DoesNotExist:
-        affiliate = None
-    with _cache_lock:
-        if len(_cache) > 10_000:
-            _cache.clear()
-        _cache[hostname] = (now + settings.AFFILIATE_CACHE_SECONDS, affiliate)
-    return affiliate
-
-
-def clear_cache() -> None:
-    with _cache_lock:
-        _cache.clear()
-
 
 class AffiliateMiddleware(TenantMainMiddleware):
-    """django-tenants' host resolution, with FitBuddy's database-per-affiliate routing.
+    """django-tenants' host parsing, with FitBuddy's database-per-affiliate routing.
 
     The command center's hosts (MANAGEMENT_HOSTS) get the admin URLs and no affiliate; any other
-    host must belong to an affiliate, else 404. A suspended or archived affiliate gets a page
-    saying so; one still being provisioned, a page saying that.
+    host must belong to an affiliate, else 404. An affiliate that is not active (being
+    provisioned, failed, suspended, archived) gets a 503 page saying so.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
-
-    def get_tenant(self, domain_model, hostname):
-        domain = domain_model.objects.select_related("tenant", "tenant__database_server").get(domain=hostname)
-        return domain.tenant
 
     def __call__(self, request):
         try:
@@ -66,7 +34,7 @@ class AffiliateMiddleware(TenantMainMiddleware):
         if hostname in settings.MANAGEMENT_HOSTS:
             request.urlconf = MANAGEMENT_URLCONF
             return self.get_response(request)
-        affiliate = affiliate_for_host(hostname)
+        affiliate = Affiliate.objects.for_host(hostname)
         if affiliate is None:
             return render(request, "affiliates/unknown_host.html", {"hostname": hostname}, status=404)
         if affiliate.status != Affiliate.Status.ACTIVE:

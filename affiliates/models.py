@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -34,6 +37,34 @@ class DatabaseServer(models.Model):
         return f"{self.name} ({self.host}:{self.port})"
 
 
+class AffiliateManager(models.Manager):
+    """Affiliates, with the host lookup every request makes (cached per process, like Django's SITE_CACHE)."""
+
+    _host_cache: dict[str, tuple[float, Affiliate | None]] = {}
+    _host_cache_lock = threading.Lock()
+    #: Enough for every host a process serves; beyond it the cache starts again rather than grow.
+    HOST_CACHE_SIZE = 10_000
+
+    def for_host(self, hostname: str) -> Affiliate | None:
+        """The affiliate a host name routes to, or None; cached for AFFILIATE_CACHE_SECONDS."""
+        now = time.monotonic()
+        cached = self._host_cache.get(hostname)
+        if cached and cached[0] > now:
+            return cached[1]
+        domain = Domain.objects.select_related("tenant", "tenant__database_server").filter(domain=hostname).first()
+        affiliate = domain.tenant if domain else None
+        with self._host_cache_lock:
+            if len(self._host_cache) >= self.HOST_CACHE_SIZE:
+                self._host_cache.clear()
+            self._host_cache[hostname] = (now + settings.AFFILIATE_CACHE_SECONDS, affiliate)
+        return affiliate
+
+    def clear_host_cache(self) -> None:
+        """Forget every cached host lookup of this process (after a status or domain change)."""
+        with self._host_cache_lock:
+            self._host_cache.clear()
+
+
 class Affiliate(TenantMixin):
     """A gym FitBuddy serves, with its own application database."""
 
@@ -50,6 +81,8 @@ class Affiliate(TenantMixin):
     # The database is created and migrated by provisioning (Flyway), never by django-tenants.
     auto_create_schema = False
     auto_drop_schema = False
+
+    objects = AffiliateManager()
 
     # TenantMixin's schema_name is FitBuddy's affiliate slug: stored in column `slug`.
     schema_name = models.CharField("slug", max_length=63, unique=True, db_column="slug")

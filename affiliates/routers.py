@@ -1,19 +1,29 @@
 """Sends every gym app model to the current affiliate's database and everything else to ``default``.
 
-No current affiliate is an error, never a fallback. Relations across databases are refused and
-Django migrations never run on affiliate databases (Flyway owns their schema).
+The gym apps are those in ``TENANT_APPS``. No current affiliate is an error, never a fallback.
+Relations across databases are refused and Django migrations never run on affiliate databases
+(Flyway owns their schema).
 """
 
 from __future__ import annotations
 
+from functools import cache
+
+from django.apps import apps
 from django.conf import settings
 
 from .connections import alias_for
 from .context import require_current_affiliate
 
 
+@cache
+def gym_app_labels() -> frozenset[str]:
+    """The app labels of ``TENANT_APPS`` (read once the app registry is ready)."""
+    return frozenset(config.label for config in apps.get_app_configs() if config.name in settings.TENANT_APPS)
+
+
 def is_gym_model(model) -> bool:
-    return model._meta.app_label in settings.GYM_APP_LABELS
+    return model._meta.app_label in gym_app_labels()
 
 
 class AffiliateRouter:
@@ -32,6 +42,6 @@ class AffiliateRouter:
         return obj1._state.db == obj2._state.db
 
     def allow_migrate(self, db, app_label, model_name=None, **hints):
-        if app_label in settings.GYM_APP_LABELS:
+        if app_label in gym_app_labels():
             return False  # Flyway owns the affiliate schema
         return db == "default"

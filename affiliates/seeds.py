@@ -1,4 +1,4 @@
-"""The guard that keeps local data seeds away from every remote database (DESIGN.md §7).
+"""The guard that keeps local data seeds away from every remote database.
 
 Every path that could apply ``seeds/…`` goes through :func:`assert_seeding_allowed`: it
 refuses unless every host the target names is this machine and FITBUDDY_ENV is local or test.

@@ -1,13 +1,17 @@
-"""Celery tasks of the affiliate registry. Tasks take ids and re-fetch inside."""
+"""Celery tasks of the affiliate registry. Tasks take ids and re-fetch inside.
+
+Acknowledgement, time limits and redelivery come from settings (``CELERY_TASK_ACKS_LATE``,
+``CELERY_TASK_TIME_LIMIT``, …) and nowhere else: ``checks.py`` makes sure Redis does not hand a
+task that is still running to a second worker.
+"""
 
 from __future__ import annotations
 
 import psycopg
-from celery import Task, shared_task
+from celery import shared_task
 from django.db import OperationalError as DjangoOperationalError
 
 from . import flyway, provisioning
-from .context import affiliate_context
 
 
 class TransientProvisioningError(Exception):
@@ -16,15 +20,11 @@ class TransientProvisioningError(Exception):
 
 @shared_task(
     bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
     autoretry_for=(TransientProvisioningError,),
     retry_backoff=1,
     retry_backoff_max=30,
     retry_jitter=False,
     max_retries=6,
-    time_limit=900,
-    soft_time_limit=840,
 )
 def affiliate_provision_task(self, affiliate_id: int, requested_by: str = "") -> dict:
     """Provision one affiliate to ``active``; safe to run twice, and after a crash at any step."""
@@ -40,12 +40,3 @@ def affiliate_provision_task(self, affiliate_id: int, requested_by: str = "") ->
             raise TransientProvisioningError(str(exc)) from exc
         raise
     return {"affiliate_id": affiliate_id, "status": affiliate.status}
-
-
-class AffiliateTask(Task):
-    """Base for tasks on one affiliate's data: call with ``affiliate_id=…``; the task body runs in
-    that affiliate's context, so the router sends gym models to its database."""
-
-    def __call__(self, *args, affiliate_id: int, **kwargs):
-        with affiliate_context(affiliate_id):
-            return super().__call__(*args, **kwargs)

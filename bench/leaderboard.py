@@ -32,7 +32,7 @@ from django.db import connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from affiliates import provisioning
+from affiliates import placement, provisioning
 from affiliates.context import affiliate_context
 from affiliates.models import Affiliate, Membership
 from gym.members.models import Member
@@ -196,7 +196,7 @@ def main() -> None:
             Participation.objects.all().delete()
             Member.objects.all().delete()
         w_big = fill(big, 10_000)
-        target = provisioning.server_admin_target(big.database_server, name=big.database_name)
+        target = placement.server_admin_target(big.database_server, name=big.database_name)
         keyed = (
             "SELECT p.id, rank() OVER (ORDER BY p.sort_key) FROM participation p JOIN member m ON m.id = p.member_id"
             " WHERE p.workout_id = %s AND p.sort_key IS NOT NULL AND NOT m.hide_scores ORDER BY p.sort_key, p.id"

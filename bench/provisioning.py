@@ -18,7 +18,7 @@ import time
 import scratch
 from common import ROOT, summary
 
-from affiliates import databases, provisioning
+from affiliates import databases, placement, provisioning
 from affiliates.models import Affiliate
 from fitbuddy.celery import app as celery_app
 
@@ -97,7 +97,7 @@ def main() -> None:
     workers = [start_worker(f"bench1-{RUN}")]
     try:
         wait_ready()
-        provisioning.template_ensure(provisioning.server_admin_target(provisioning.database_server_default()))
+        provisioning.template_ensure(placement.server_admin_target(placement.database_server_default()))
         # warm-up: the worker's first task imports and connects
         warm = request(9999)
         wait_active([warm.pk], 120)

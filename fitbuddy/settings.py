@@ -1,8 +1,9 @@
 """FitBuddy settings, read from the environment through one django-environ `env`.
 
 FITBUDDY_ENV is `local` (the default), `test` or `production`. Local and test get working
-defaults that follow the original database README (PostgreSQL on localhost, login `fitbud`,
-databases `affiliate-mgt` and `fitbuddy-dev`); production has no defaults for secrets.
+defaults (PostgreSQL on localhost, login `fitbud`, databases `affiliate-mgt` and `fitbuddy-dev`);
+production has no defaults for secrets. Settings that would fail silently are checked by
+affiliates/checks.py.
 """
 
 from pathlib import Path
@@ -49,7 +50,6 @@ TENANT_APPS = [
     "gym.leaderboards",
 ]
 INSTALLED_APPS = SHARED_APPS + TENANT_APPS
-GYM_APP_LABELS = frozenset({"members", "workouts", "leaderboards"})
 DATABASE_ROUTERS = ["affiliates.routers.AffiliateRouter"]
 
 MIDDLEWARE = [
@@ -81,9 +81,12 @@ TEMPLATES = [
     },
 ]
 
-# The affiliate management database. FitBuddy's tables live in schema `master` (Flyway);
+# The schema Flyway creates and versions FitBuddy's tables in, in both kinds of database.
+FLYWAY_SCHEMA = "master"
+
+# The affiliate management database. FitBuddy's tables live in FLYWAY_SCHEMA (Flyway);
 # Django's framework tables in `public` (Django's migrate).
-MANAGEMENT_SEARCH_PATH = "public,master"
+MANAGEMENT_SEARCH_PATH = f"public,{FLYWAY_SCHEMA}"
 DATABASES = {
     "default": env.db_url(
         "DATABASE_URL",
@@ -95,15 +98,14 @@ DATABASES["default"]["OPTIONS"].setdefault("options", f"-c search_path={MANAGEME
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
 DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_affiliate-mgt")}
 
-# The local default affiliate's application database (`fitbuddy-dev` in the original README).
+# The local default affiliate's application database.
 LOCAL_APPLICATION_DATABASE = env.str("LOCAL_APPLICATION_DATABASE", default="fitbuddy-dev")
 
 # Flyway: the command (the launcher installed by `make flyway` unless an installation sets its
-# own, e.g. FLYWAY_COMMAND="flyway" or a docker run line) and the connect retries of the README.
+# own, e.g. FLYWAY_COMMAND="flyway" or a docker run line) and its connect retries.
 FLYWAY_COMMAND = env.str("FLYWAY_COMMAND", default=str(BASE_DIR / "tools" / "flyway" / "flyway"))
 FLYWAY_CONNECT_RETRIES = env.int("FLYWAY_CONNECT_RETRIES", default=5)
 FLYWAY_TIMEOUT_SECONDS = env.int("FLYWAY_TIMEOUT_SECONDS", default=600)
-FLYWAY_SCHEMA = "master"
 SQL_DIR = Path(env.str("FITBUDDY_SQL_DIR", default=str(BASE_DIR / "sql")))
 SEEDS_DIR = BASE_DIR / "seeds"
 
@@ -128,6 +130,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=900)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=840)
+# Redis redelivers an unacknowledged task after this: it must outlast the time limit.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 60}
 
 CACHES = {
@@ -147,8 +150,8 @@ LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
 
-# django-tenants vocabulary, used as a library (DESIGN.md §4): its model bases and host
-# resolution, not its schema-switching backend.
+# django-tenants vocabulary, used as a library (docs/architecture.md): its model bases and host
+# parsing, not its schema-switching backend.
 TENANT_MODEL = "affiliates.Affiliate"
 TENANT_DOMAIN_MODEL = "affiliates.Domain"
 

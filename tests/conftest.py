@@ -22,18 +22,24 @@ from types import SimpleNamespace
 import psycopg
 import pytest
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import Client
 
-from affiliates import databases, flyway, provisioning
+from affiliates import databases, flyway
 from affiliates.context import affiliate_context
-from affiliates.middleware import clear_cache
-from affiliates.models import Membership
+from affiliates.models import Affiliate, Membership
 from fitbuddy.celery import app as celery_app
 from gym.members.models import Member
-from gym.workouts.models import Exercise, Workout, WorkoutExercise
+from gym.workouts.models import ScalingLevel, ScoreType
+from tests.factories import (
+    ExerciseFactory,
+    MemberFactory,
+    WorkoutExerciseFactory,
+    WorkoutFactory,
+    affiliate_provisioned,
+    login,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -135,11 +141,7 @@ def fresh_database(admin_connection):
 
 # --- provisioning: a clean registry, affiliate databases and roles, a real Celery worker ---
 
-TEST_PREFIX = "fitbuddy_t"
-
-
-def new_slug() -> str:
-    return f"t{uuid.uuid4().hex[:10]}"
+TEST_PREFIX = "fitbuddy_t"  # the database and role of every affiliate tests.factories.new_slug names
 
 
 def server_state(conn: psycopg.Connection) -> tuple[set[str], set[str]]:
@@ -274,23 +276,6 @@ def affiliate_version(name: str) -> str | None:
 
 # --- two provisioned affiliates with logins in each (routing, views, outsiders) ---
 
-PASSWORD = "a-long-password-1"
-
-
-def make_affiliate(name: str):
-    slug = new_slug()
-    affiliate = provisioning.affiliate_request(slug=slug, name=name, domain=f"{slug}.localhost", enqueue=False)
-    provisioning.affiliate_provision(affiliate_id=affiliate.pk)
-    affiliate.refresh_from_db()
-    return affiliate
-
-
-def make_user(username: str, affiliate=None, role: str | None = None, **extra):
-    user = get_user_model().objects.create_user(username, password=PASSWORD, **extra)
-    if affiliate and role:
-        Membership.objects.create(affiliate=affiliate, user=user, role=role)
-    return user
-
 
 def host(affiliate) -> str:
     return affiliate.domains.get().domain
@@ -303,35 +288,41 @@ def client_for(affiliate, user=None) -> Client:
     return client
 
 
+def can_connect(target) -> bool:
+    try:
+        with psycopg.connect(**target.conninfo(), connect_timeout=5):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
 @pytest.fixture
 def gyms(clean_registry):
-    clear_cache()
-    a, b = make_affiliate("Gym A"), make_affiliate("Gym B")
+    """Gym A (owner, admin, coach; Ann and Al; Fran and a squat 1RM) and gym B (owner; Bob), plus staff."""
+    Affiliate.objects.clear_host_cache()
+    a, b = affiliate_provisioned(name="Gym A"), affiliate_provisioned(name="Gym B")
     ns = SimpleNamespace(a=a, b=b)
-    ns.owner_a = make_user("owner_a", a, "owner")
-    ns.admin_a = make_user("admin_a", a, "admin")
-    ns.coach_a = make_user("coach_a", a, "coach")
-    ns.owner_b = make_user("owner_b", b, "owner")
-    ns.staff = make_user("staff", is_staff=True, is_superuser=True)
+    ns.owner_a = login("owner_a", a, Membership.Role.OWNER)
+    ns.admin_a = login("admin_a", a, Membership.Role.ADMIN)
+    ns.coach_a = login("coach_a", a, Membership.Role.COACH)
+    ns.owner_b = login("owner_b", b, Membership.Role.OWNER)
+    ns.staff = login("staff", is_staff=True, is_superuser=True)
     with affiliate_context(a):
-        ns.ann = Member.objects.create(first_name="Ann", last_name="A", email="ann@a.test", gender="F")
-        ns.al = Member.objects.create(first_name="Al", last_name="A", email="al@a.test", gender="M")
-        squat = Exercise.objects.create(name="Back Squat", category="weightlifting", unit="load")
-        ns.fran_a = Workout.objects.create(
+        ns.ann = MemberFactory(first_name="Ann", last_name="A", email="ann@a.test", gender=Member.Gender.FEMALE)
+        ns.al = MemberFactory(first_name="Al", last_name="A", email="al@a.test", gender=Member.Gender.MALE)
+        ns.fran_a = WorkoutFactory(
             name="Fran",
-            score_type="time",
+            score_type=ScoreType.TIME,
             time_cap_seconds=600,
             reps_per_round=90,
-            scaling_levels=["rx", "scaled"],
+            scaling_levels=[ScalingLevel.RX, ScalingLevel.SCALED],
             scheduled_on=datetime.date(2026, 1, 5),
         )
-        ns.squat_a = Workout.objects.create(
-            name="Squat 1RM", score_type="load", scaling_levels=["rx"], scheduled_on=datetime.date(2026, 1, 6)
-        )
-        WorkoutExercise.objects.create(workout=ns.squat_a, exercise=squat, position=1)
-        ns.squat = squat
+        ns.squat_a = WorkoutFactory(name="Squat 1RM", score_type=ScoreType.LOAD, scheduled_on=datetime.date(2026, 1, 6))
+        ns.squat = ExerciseFactory(name="Back Squat")
+        WorkoutExerciseFactory(workout=ns.squat_a, exercise=ns.squat, position=1)
     with affiliate_context(b):
-        ns.bob = Member.objects.create(first_name="Bob", last_name="B", email="bob@b.test", gender="M")
-        ns.secret_b = Workout.objects.create(name="B Secret WOD", score_type="reps", scaling_levels=["rx"])
+        ns.bob = MemberFactory(first_name="Bob", last_name="B", email="bob@b.test", gender=Member.Gender.MALE)
+        ns.secret_b = WorkoutFactory(name="B Secret WOD")
     yield ns
-    clear_cache()
+    Affiliate.objects.clear_host_cache()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts (or reuses) the local PostgreSQL FitBuddy uses without Docker, and makes sure the
-# `fitbud` login of the original database README exists.
+# `fitbud` login (password `password1`) exists.
 #
 #   tools/postgres.sh start   reuse a server already answering on $PGPORT, else start the
 #                             project-managed cluster (initdb on first use)

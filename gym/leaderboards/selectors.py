@@ -1,4 +1,4 @@
-"""Leaderboards: ranked reads over the precomputed sort key (DOMAIN.md "Ranking one workout")."""
+"""Leaderboards: ranked reads over the precomputed sort key (docs/domain.md, "Ranking one workout")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Scores as people type them, to and from the exact integers FitBuddy stores (DOMAIN.md).
+"""Scores as people type them, to and from the exact integers FitBuddy stores (docs/domain.md).
 
 for time      "12:34", "1:02:03", "12:34.5", "95s", "CAP+15" (capped, 15 reps short)  -> ms
 AMRAP         "5+12", "5 rounds + 12 reps", "5"                                       -> rounds*100000 + reps

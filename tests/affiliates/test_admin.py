@@ -8,7 +8,8 @@ from django.urls import reverse
 
 from affiliates import provisioning
 from affiliates.models import Affiliate, ProvisioningEvent
-from tests.conftest import new_slug, wait_for
+from tests.conftest import wait_for
+from tests.factories import new_slug
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import psycopg
@@ -11,30 +10,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from psycopg import sql
 
-from affiliates import databases, provisioning
+from affiliates import databases, placement
 from affiliates.models import Affiliate, Domain, Membership, ProvisioningEvent
-from tests.conftest import affiliate_version, new_slug, server_state
+from tests.conftest import affiliate_version, can_connect, server_state
+from tests.factories import affiliate_provisioned, affiliate_requested, new_slug
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def request(slug=None, **kwargs) -> Affiliate:
-    slug = new_slug() if slug is None else slug
-    defaults = {"name": f"Gym {slug}", "domain": f"{slug}.localhost", "requested_by": "pytest"}
-    return provisioning.affiliate_request(slug=slug, enqueue=False, **{**defaults, **kwargs})
-
-
-def provision(affiliate: Affiliate) -> Affiliate:
-    provisioning.affiliate_provision(affiliate_id=affiliate.pk, requested_by="pytest")
-    return Affiliate.objects.get(pk=affiliate.pk)
-
-
-def can_connect(target) -> bool:
-    try:
-        with psycopg.connect(**target.conninfo(), connect_timeout=5):
-            return True
-    except psycopg.OperationalError:
-        return False
 
 
 # --- bad input: a clear message and nothing created -----------------------------------------
@@ -68,7 +49,7 @@ def test_invalid_slugs_are_refused_and_nothing_is_created(slug, clean_registry, 
     before = server_state(admin_connection)
 
     with pytest.raises(ValidationError) as caught:
-        request(slug=slug, domain="fresh.localhost")
+        affiliate_requested(slug=slug, domain="fresh.localhost")
 
     assert "slug" in caught.value.message_dict
     assert not Affiliate.objects.exists() and not Domain.objects.exists()
@@ -93,19 +74,19 @@ def test_invalid_slugs_are_refused_and_nothing_is_created(slug, clean_registry, 
 )
 def test_invalid_domains_are_refused(domain, clean_registry):
     with pytest.raises(ValidationError) as caught:
-        request(domain=domain)
+        affiliate_requested(domain=domain)
 
     assert "domain" in caught.value.message_dict
     assert not Affiliate.objects.exists()
 
 
 def test_a_taken_slug_or_domain_is_refused(clean_registry):
-    first = request()
+    first = affiliate_requested()
 
     with pytest.raises(ValidationError, match="already taken"):
-        request(slug=first.slug, domain="other.localhost")
+        affiliate_requested(slug=first.slug, domain="other.localhost")
     with pytest.raises(ValidationError, match="already taken"):
-        request(domain=first.domains.get().domain)
+        affiliate_requested(domain=first.domains.get().domain)
     assert Affiliate.objects.count() == 1
 
 
@@ -114,7 +95,7 @@ def test_a_database_that_belongs_to_no_affiliate_is_not_taken_over(clean_registr
     databases.database_create(admin_connection, f"fitbuddy_{slug}")
 
     with pytest.raises(ValidationError, match="belongs to no affiliate"):
-        request(slug=slug)
+        affiliate_requested(slug=slug)
     assert not Affiliate.objects.exists()
 
 
@@ -122,7 +103,7 @@ def test_seeding_is_refused_outside_local_and_test(clean_registry, settings):
     settings.FITBUDDY_ENV = "production"
 
     with pytest.raises(ValidationError, match="refusing to apply local data seeds"):
-        request(seed=True)
+        affiliate_requested(seed=True)
     assert not Affiliate.objects.exists()
 
 
@@ -130,7 +111,7 @@ def test_seeding_is_refused_outside_local_and_test(clean_registry, settings):
 
 
 def test_provisioning_reaches_active_with_an_event_per_step(clean_registry):
-    affiliate = provision(request(owner_email="Owner@Example.com"))
+    affiliate = affiliate_provisioned(affiliate_requested(owner_email="Owner@Example.com"))
 
     assert affiliate.status == Affiliate.Status.ACTIVE
     assert affiliate.schema_version == "3" == affiliate_version(affiliate.database_name)
@@ -151,8 +132,8 @@ def test_provisioning_reaches_active_with_an_event_per_step(clean_registry):
 
 
 def test_provisioning_twice_changes_nothing(clean_registry, admin_connection):
-    affiliate = provision(request())
-    again = provision(affiliate)
+    affiliate = affiliate_provisioned()
+    again = affiliate_provisioned(affiliate)
 
     assert again.status == Affiliate.Status.ACTIVE
     dbs, roles = server_state(admin_connection)
@@ -161,16 +142,16 @@ def test_provisioning_twice_changes_nothing(clean_registry, admin_connection):
 
 def test_retry_after_a_crash_mid_way_converges(clean_registry, admin_connection):
     """Simulate what a killed worker leaves behind: role and empty database, status database_created."""
-    affiliate = request()
+    affiliate = affiliate_requested()
     admin_connection.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(affiliate.database_role)))
     databases.database_create(admin_connection, affiliate.database_name)
     Affiliate.objects.filter(pk=affiliate.pk).update(status=Affiliate.Status.DATABASE_CREATED)
 
-    affiliate = provision(affiliate)
+    affiliate = affiliate_provisioned(affiliate)
 
     assert affiliate.status == Affiliate.Status.ACTIVE
     assert affiliate_version(affiliate.database_name) == "3"  # the empty database was migrated by Flyway
-    assert can_connect(provisioning.affiliate_target(affiliate))  # the password was set on retry
+    assert can_connect(placement.affiliate_target(affiliate))  # the password was set on retry
     assert ProvisioningEvent.objects.get(affiliate=affiliate, step="create_role").outcome == "skipped"
 
 
@@ -178,7 +159,7 @@ def test_retry_after_a_crash_mid_way_converges(clean_registry, admin_connection)
 def test_both_strategies_give_the_same_schema(strategy, clean_registry, settings):
     settings.PROVISIONING_STRATEGY = strategy
 
-    affiliate = provision(request())
+    affiliate = affiliate_provisioned()
 
     assert affiliate.status == Affiliate.Status.ACTIVE
     assert affiliate_version(affiliate.database_name) == "3"
@@ -190,10 +171,10 @@ def test_a_flyway_failure_marks_failed_with_its_message_and_a_retry_recovers(cle
     shutil.copytree(Path(settings.BASE_DIR) / "sql", broken)
     (broken / "application" / "V4__broken.sql").write_text("ALTER TABLE no_such_table ADD COLUMN x int;\n")
     settings.SQL_DIR = broken
-    affiliate = request()
+    affiliate = affiliate_requested()
 
     with pytest.raises(Exception, match="no_such_table"):
-        provision(affiliate)
+        affiliate_provisioned(affiliate)
 
     affiliate.refresh_from_db()
     assert affiliate.status == Affiliate.Status.FAILED
@@ -204,7 +185,7 @@ def test_a_flyway_failure_marks_failed_with_its_message_and_a_retry_recovers(cle
     assert affiliate_version(affiliate.database_name) == "3"  # consistent at the last good version
 
     (broken / "application" / "V4__broken.sql").write_text("ALTER TABLE member ADD COLUMN nickname text;\n")
-    affiliate = provision(affiliate)
+    affiliate = affiliate_provisioned(affiliate)
 
     assert affiliate.status == Affiliate.Status.ACTIVE
     assert affiliate.schema_version == "4" == affiliate_version(affiliate.database_name)
@@ -214,9 +195,9 @@ def test_a_flyway_failure_marks_failed_with_its_message_and_a_retry_recovers(cle
 
 
 def test_each_affiliate_role_reaches_only_its_own_database(clean_registry, admin_connection, application_database):
-    first, second = provision(request()), provision(request())
-    first_target, second_target = provisioning.affiliate_target(first), provisioning.affiliate_target(second)
-    management = provisioning._management_target()
+    first, second = affiliate_provisioned(), affiliate_provisioned()
+    first_target, second_target = placement.affiliate_target(first), placement.affiliate_target(second)
+    management = placement.management_target()
 
     assert can_connect(first_target) and can_connect(second_target)
     assert not can_connect(first_target.__class__(**{**first_target.__dict__, "name": second.database_name}))
@@ -224,10 +205,10 @@ def test_each_affiliate_role_reaches_only_its_own_database(clean_registry, admin
 
 
 def test_public_cannot_connect_to_an_affiliate_database(clean_registry, admin_connection):
-    affiliate = provision(request())
+    affiliate = affiliate_provisioned()
     outsider = f"fitbuddy_t_outsider_{affiliate.slug}"
     admin_connection.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD 'outsider-pw'").format(sql.Identifier(outsider)))
-    target = provisioning.affiliate_target(affiliate)
+    target = placement.affiliate_target(affiliate)
 
     assert not can_connect(target.__class__(**{**target.__dict__, "user": outsider, "password": "outsider-pw"}))
     granted = admin_connection.execute(
@@ -237,9 +218,9 @@ def test_public_cannot_connect_to_an_affiliate_database(clean_registry, admin_co
 
 
 def test_the_affiliate_role_writes_rows_but_cannot_change_the_schema(clean_registry):
-    affiliate = provision(request())
+    affiliate = affiliate_provisioned()
 
-    with psycopg.connect(**provisioning.affiliate_target(affiliate).conninfo()) as conn:
+    with psycopg.connect(**placement.affiliate_target(affiliate).conninfo()) as conn:
         conn.execute("INSERT INTO member (first_name, email) VALUES ('Ann', 'ann@example.com')")
         assert conn.execute("SELECT count(*) FROM member").fetchone()[0] == 1
         conn.commit()
@@ -253,45 +234,3 @@ def test_the_affiliate_role_writes_rows_but_cannot_change_the_schema(clean_regis
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(ddl)
             conn.rollback()
-
-
-# --- suspend, resume, archive ---------------------------------------------------------------
-
-
-def test_suspend_blocks_the_role_and_resume_restores_it(clean_registry):
-    affiliate = provision(request())
-    target = provisioning.affiliate_target(affiliate)
-
-    provisioning.affiliate_suspend(affiliate_id=affiliate.pk, requested_by="pytest")
-    assert Affiliate.objects.get(pk=affiliate.pk).status == Affiliate.Status.SUSPENDED
-    assert not can_connect(target)
-
-    provisioning.affiliate_resume(affiliate_id=affiliate.pk, requested_by="pytest")
-    assert Affiliate.objects.get(pk=affiliate.pk).status == Affiliate.Status.ACTIVE
-    assert can_connect(target)
-
-
-def test_archive_backs_up_then_drops_database_and_role(clean_registry, admin_connection, settings, tmp_path):
-    settings.BACKUP_DIR = tmp_path / "backups"
-    affiliate = provision(request())
-    with psycopg.connect(**provisioning.affiliate_target(affiliate).conninfo()) as conn:
-        conn.execute("INSERT INTO member (first_name, email) VALUES ('Keep', 'keep@example.com')")
-
-    provisioning.affiliate_archive(affiliate_id=affiliate.pk, requested_by="pytest")
-
-    affiliate.refresh_from_db()
-    assert affiliate.status == Affiliate.Status.ARCHIVED
-    backups = list(settings.BACKUP_DIR.glob(f"{affiliate.slug}-*.dump"))
-    assert len(backups) == 1 and str(backups[0]) in affiliate.status_detail
-    restored = subprocess.run(
-        ["pg_restore", "--data-only", "--table=member", "-f", "-", str(backups[0])],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert "keep@example.com" in restored.stdout
-    assert server_state(admin_connection) == (set(), set())
-    # Archiving again is harmless; provisioning an archived affiliate is refused.
-    provisioning.affiliate_archive(affiliate_id=affiliate.pk)
-    with pytest.raises(provisioning.ProvisioningError, match="archived"):
-        provision(affiliate)

@@ -18,9 +18,10 @@ import pytest
 from django.db import connections
 from psycopg import sql
 
-from affiliates import provisioning
+from affiliates import placement, provisioning
 from affiliates.models import Affiliate, DatabaseServer
-from tests.conftest import new_slug, wait_for
+from tests.conftest import wait_for
+from tests.factories import new_slug
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
@@ -91,7 +92,7 @@ def second_server():
 
 
 def _state(server) -> tuple[set[str], set[str]]:
-    target = provisioning.server_admin_target(server)
+    target = placement.server_admin_target(server)
     with psycopg.connect(**target.conninfo(), connect_timeout=5) as conn:
         dbs = {r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'fitbuddy_t%'")}
         roles = {r[0] for r in conn.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE 'fitbuddy_t%'")}
@@ -125,4 +126,4 @@ def test_postgresql_restarted_mid_provisioning_then_retry_converges(second_serve
     affiliate.refresh_from_db()
     assert affiliate.status == "active" and affiliate.schema_version == "3"
     assert _state(server) == ({affiliate.database_name}, {affiliate.database_role})
-    assert psycopg.connect(**provisioning.affiliate_target(affiliate).conninfo(), connect_timeout=5).close() is None
+    assert psycopg.connect(**placement.affiliate_target(affiliate).conninfo(), connect_timeout=5).close() is None

@@ -7,12 +7,13 @@ import pytest
 from django.db import connections
 
 from affiliates import connections as affiliate_connections
-from affiliates import provisioning
+from affiliates import lifecycle, placement
 from affiliates.context import NoCurrentAffiliate, affiliate_context, current_affiliate
-from affiliates.middleware import clear_cache
+from affiliates.models import Affiliate
 from gym.members.models import Member
 from gym.workouts.models import Workout
-from tests.conftest import client_for, make_affiliate
+from tests.conftest import client_for
+from tests.factories import affiliate_provisioned
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -68,9 +69,9 @@ def test_relations_across_databases_are_refused(gyms):
 
 def test_suspended_and_archived_affiliates_get_a_clear_page(gyms, settings, tmp_path):
     settings.BACKUP_DIR = tmp_path
-    provisioning.affiliate_suspend(affiliate_id=gyms.a.pk)
-    provisioning.affiliate_archive(affiliate_id=gyms.b.pk)
-    clear_cache()
+    lifecycle.affiliate_suspend(affiliate_id=gyms.a.pk)
+    lifecycle.affiliate_archive(affiliate_id=gyms.b.pk)
+    Affiliate.objects.clear_host_cache()
 
     suspended = client_for(gyms.a, gyms.owner_a).get("/members/")
     archived = client_for(gyms.b, gyms.owner_b).get("/members/")
@@ -92,7 +93,7 @@ def test_management_commands_take_an_affiliate(gyms, capsys):
 
 
 def _backends(database_names: list[str]) -> int:
-    target = provisioning._management_target()
+    target = placement.management_target()
     with psycopg.connect(**target.conninfo(dbname="postgres")) as conn:
         return conn.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = ANY(%s)", [database_names]
@@ -101,7 +102,7 @@ def _backends(database_names: list[str]) -> int:
 
 def test_one_process_serving_many_affiliates_keeps_connections_under_the_cap(clean_registry, settings):
     settings.AFFILIATE_CONNECTIONS_PER_THREAD = 3
-    affiliates = [make_affiliate(f"Fleet {i}") for i in range(10)]
+    affiliates = [affiliate_provisioned(name=f"Fleet {i}") for i in range(10)]
     names = [a.database_name for a in affiliates]
     peak = 0
     for _ in range(2):

@@ -17,7 +17,8 @@ from django.db import connections
 from affiliates import provisioning
 from affiliates.models import Affiliate, ProvisioningEvent
 from affiliates.tasks import affiliate_provision_task
-from tests.conftest import affiliate_version, database_url, new_slug, server_state, wait_for
+from tests.conftest import affiliate_version, database_url, server_state, wait_for
+from tests.factories import new_slug
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 

@@ -10,7 +10,8 @@ from playwright.sync_api import expect, sync_playwright
 
 from affiliates.context import affiliate_context
 from gym.members.models import Member
-from tests.conftest import PASSWORD, host
+from tests.conftest import host
+from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 

@@ -1,4 +1,4 @@
-"""Ranking exactly as DOMAIN.md says: level, status, value, tiebreak, shared ranks with skips."""
+"""Ranking exactly as docs/domain.md says: level, status, value, tiebreak, shared ranks with skips."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from affiliates import provisioning
+from affiliates.errors import ProvisioningError
 from affiliates.models import Affiliate, ProvisioningEvent
 
 TERMINAL = {Affiliate.Status.ACTIVE, Affiliate.Status.FAILED}
@@ -37,7 +38,7 @@ class Command(BaseCommand):
                 raise CommandError(f"no affiliate with slug {slug!r}")
             try:
                 task_id = provisioning.affiliate_retry(affiliate_id=affiliate.pk, requested_by=requested_by)
-            except provisioning.ProvisioningError as exc:
+            except ProvisioningError as exc:
                 raise CommandError(str(exc)) from exc
         else:
             missing = [f"--{flag}" for flag in ("name", "domain") if not options[flag]]

@@ -1,0 +1,111 @@
+"""System checks for settings that would otherwise fail silently (run by every manage.py command)."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+from pathlib import Path
+
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+from django.http.request import validate_host
+
+from .provisioning import Strategy
+
+
+@register(Tags.compatibility)
+def check_provisioning_strategy(app_configs, **kwargs):
+    if settings.PROVISIONING_STRATEGY not in Strategy.ALL:
+        return [
+            Error(
+                f"PROVISIONING_STRATEGY is {settings.PROVISIONING_STRATEGY!r}.",
+                hint=f"Use one of: {', '.join(Strategy.ALL)}.",
+                id="affiliates.E001",
+            )
+        ]
+    return []
+
+
+@register(Tags.compatibility)
+def check_task_limits(app_configs, **kwargs):
+    """Redis hands an unacknowledged task to another worker after its visibility timeout: it must
+    outlast the longest a task may run, or a provisioning still under way runs twice."""
+    errors = []
+    hard, soft = settings.CELERY_TASK_TIME_LIMIT, settings.CELERY_TASK_SOFT_TIME_LIMIT
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
+    if not settings.CELERY_TASK_ACKS_LATE:
+        errors.append(
+            Error(
+                "CELERY_TASK_ACKS_LATE is off: a worker killed mid-provisioning would lose the task.",
+                hint="Set CELERY_TASK_ACKS_LATE = True.",
+                id="affiliates.E002",
+            )
+        )
+    if not hard or visibility <= hard:
+        errors.append(
+            Error(
+                f"The Redis visibility timeout ({visibility} s) does not outlast CELERY_TASK_TIME_LIMIT ({hard} s).",
+                hint="Set a time limit, and a visibility_timeout in CELERY_BROKER_TRANSPORT_OPTIONS above it.",
+                id="affiliates.E003",
+            )
+        )
+    if hard and soft and soft >= hard:
+        errors.append(
+            Error(
+                f"CELERY_TASK_SOFT_TIME_LIMIT ({soft} s) is not below CELERY_TASK_TIME_LIMIT ({hard} s).",
+                hint="The soft limit lets a task record its failure before the hard limit kills it.",
+                id="affiliates.E004",
+            )
+        )
+    return errors
+
+
+@register(Tags.compatibility)
+def check_connection_limits(app_configs, **kwargs):
+    errors = []
+    for name in ("AFFILIATE_CONNECTIONS_PER_THREAD", "AFFILIATE_ROLE_CONNECTION_LIMIT"):
+        if getattr(settings, name) < 1:
+            errors.append(Error(f"{name} must be at least 1.", id="affiliates.E005"))
+    return errors
+
+
+@register(Tags.compatibility)
+def check_flyway(app_configs, **kwargs):
+    errors = []
+    command = shlex.split(settings.FLYWAY_COMMAND or "")
+    if not command or shutil.which(command[0]) is None:
+        errors.append(
+            Warning(
+                f"FLYWAY_COMMAND {settings.FLYWAY_COMMAND!r} is not an executable: provisioning and "
+                "start_local_database will fail.",
+                hint="Run `make flyway`, or set FLYWAY_COMMAND to your Flyway installation.",
+                id="affiliates.W001",
+            )
+        )
+    for kind in ("affiliate_management", "application"):
+        if not any((Path(settings.SQL_DIR) / kind).glob("V*__*.sql")):
+            errors.append(
+                Error(
+                    f"No Flyway scripts in {Path(settings.SQL_DIR) / kind}.",
+                    hint="Check FITBUDDY_SQL_DIR.",
+                    id="affiliates.E006",
+                )
+            )
+    return errors
+
+
+@register(Tags.compatibility)
+def check_management_hosts(app_configs, **kwargs):
+    """A command-center host Django refuses answers 400 to everyone, with no hint why."""
+    if not settings.MANAGEMENT_HOSTS:
+        return [Error("MANAGEMENT_HOSTS is empty: the command center is unreachable.", id="affiliates.E007")]
+    refused = [host for host in settings.MANAGEMENT_HOSTS if not validate_host(host, settings.ALLOWED_HOSTS)]
+    if refused:
+        return [
+            Warning(
+                f"MANAGEMENT_HOSTS {', '.join(refused)} not allowed by ALLOWED_HOSTS: Django refuses their requests.",
+                hint="Add them to DJANGO_ALLOWED_HOSTS.",
+                id="affiliates.W002",
+            )
+        ]
+    return []

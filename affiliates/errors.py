@@ -1,0 +1,13 @@
+"""Errors of operations on an affiliate; their messages are shown to staff and operators as they are."""
+
+
+class ProvisioningError(Exception):
+    """An operation on an affiliate (provision, suspend, resume, archive) cannot go on; the message says why."""
+
+
+class ProvisioningBusy(ProvisioningError):
+    """Another worker holds this affiliate's lock right now and will finish the job."""
+
+
+class BackupError(ProvisioningError):
+    """A backup could not be taken or does not read back; nothing was dropped."""

@@ -1,0 +1,88 @@
+"""An affiliate after it is born: suspended, resumed, archived.
+
+    active ⇄ suspended;   active / suspended / failed / requested → archived
+
+Suspending stops the affiliate role's logins and ends its open sessions; resuming lets it log in
+again. Archiving takes a checked backup, then drops the database and the role; the registry row
+stays, as ``archived``, with the backup's path. Each is recorded in the affiliate's event log and
+is safe to repeat.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import backups, databases
+from .errors import ProvisioningError
+from .events import StepRecorder, describe
+from .models import Affiliate
+from .placement import on_database, server_admin_target
+
+
+def _login_switch(*, affiliate_id: int, requested_by: str, suspend: bool) -> Affiliate:
+    """Suspend (``suspend=True``) or resume one affiliate; already there is a no-op."""
+    affiliate = Affiliate.objects.select_related("database_server").get(pk=affiliate_id)
+    before, after = (
+        (Affiliate.Status.ACTIVE, Affiliate.Status.SUSPENDED)
+        if suspend
+        else (Affiliate.Status.SUSPENDED, Affiliate.Status.ACTIVE)
+    )
+    if affiliate.status == after:
+        return affiliate
+    if affiliate.status != before:
+        verb = "suspended" if suspend else "resumed"
+        raise ProvisioningError(
+            f"only {'an' if suspend else 'a'} {before} affiliate can be {verb}; {affiliate.slug} is {affiliate.status}"
+        )
+
+    def switch() -> bool:
+        with databases.admin_connect(server_admin_target(affiliate.database_server)) as conn:
+            databases.role_login_set(conn, affiliate.database_role, login=not suspend)
+        return True
+
+    StepRecorder(affiliate, requested_by).step("suspend" if suspend else "resume", switch, status_after=after)
+    return affiliate
+
+
+def affiliate_suspend(*, affiliate_id: int, requested_by: str = "") -> Affiliate:
+    """Stop an active affiliate: its role can no longer log in and its open sessions end."""
+    return _login_switch(affiliate_id=affiliate_id, requested_by=requested_by, suspend=True)
+
+
+def affiliate_resume(*, affiliate_id: int, requested_by: str = "") -> Affiliate:
+    """Let a suspended affiliate's role log in again."""
+    return _login_switch(affiliate_id=affiliate_id, requested_by=requested_by, suspend=False)
+
+
+def affiliate_archive(*, affiliate_id: int, requested_by: str = "") -> Affiliate:
+    """Back the database up, then drop the database and role; keep the registry row as ``archived``."""
+    affiliate = Affiliate.objects.select_related("database_server").get(pk=affiliate_id)
+    if affiliate.status == Affiliate.Status.ARCHIVED:
+        return affiliate
+    admin = server_admin_target(affiliate.database_server)
+    run = StepRecorder(affiliate, requested_by)
+    backup: dict[str, Path] = {}
+
+    def take_backup() -> bool:
+        with databases.admin_connect(admin) as conn:
+            if not databases.database_exists(conn, affiliate.database_name):
+                return False  # nothing to back up (never created, or dropped by an earlier attempt)
+        backup["path"] = backups.backup_take(on_database(admin, affiliate.database_name), label=affiliate.slug)
+        return True
+
+    def drop() -> bool:
+        with databases.admin_connect(admin) as conn:
+            if databases.role_exists(conn, affiliate.database_role):
+                databases.role_login_set(conn, affiliate.database_role, login=False)
+            dropped = databases.database_drop(conn, affiliate.database_name)
+            dropped = databases.role_drop(conn, affiliate.database_role) or dropped
+        return dropped
+
+    try:
+        run.step("backup", take_backup)
+        run.step("drop_database", drop)
+    except Exception as exc:
+        run.set_status(affiliate.status, detail=f"archive failed: {describe(exc)}")
+        raise
+    run.set_status(Affiliate.Status.ARCHIVED, detail=f"backup: {backup['path']}" if "path" in backup else "")
+    return affiliate
