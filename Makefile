@@ -45,8 +45,10 @@ test: venv flyway services
 bench: venv flyway services
 	$(PY) bench/run.py
 
+## What CI and the pre-commit hook check: ruff's lint rules and its formatting.
 lint: venv
 	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
 
 stop:
 	tools/redis.sh stop

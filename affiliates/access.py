@@ -9,8 +9,11 @@ from django.core.exceptions import PermissionDenied
 
 from .models import Membership
 
-MANAGE = ("owner", "admin")
-COACH = ("owner", "admin", "coach")
+Role = Membership.Role
+#: Who manages everything in a gym (members included).
+MANAGE = (Role.OWNER, Role.ADMIN)
+#: Who runs classes: workouts, results, leaderboards (not members' records).
+COACH = (Role.OWNER, Role.ADMIN, Role.COACH)
 
 
 def role_in(user, affiliate) -> str | None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from django.db.models import F, Window
 from django.db.models.functions import Rank
 
-from gym.workouts.models import Participation, Workout
+from gym.workouts.models import Participation, ScoreType, Workout
 from gym.workouts.scores import format_result
 
 
@@ -60,7 +60,7 @@ def overall_leaderboard(
     """
     workouts = list(
         Workout.objects.filter(scheduled_on__range=(start, end))
-        .exclude(score_type="none")
+        .exclude(score_type=ScoreType.NONE)
         .order_by("scheduled_on", "id")
     )
     results = Participation.objects.filter(

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from gym.members.models import Member
+from gym.workouts.models import Exercise, Participation, ScoreType
+
 from .models import PersonalRecord
 
-# Score types whose value is also an exercise's personal-record measure, higher is better.
-PR_SCORE_TYPES = {"load": "load", "reps": "reps", "calories": "calories", "distance": "distance"}
+# Score types whose value is also an exercise's personal-record measure (its unit), higher is better.
+PR_SCORE_TYPES = {
+    ScoreType.LOAD: Exercise.Unit.LOAD,
+    ScoreType.REPS: Exercise.Unit.REPS,
+    ScoreType.CALORIES: Exercise.Unit.CALORIES,
+    ScoreType.DISTANCE: Exercise.Unit.DISTANCE,
+}
 
 
-def personal_records_update(*, participation) -> PersonalRecord | None:
+def personal_records_update(*, participation: Participation) -> PersonalRecord | None:
     """If the result is a single-exercise test (a 1RM, max reps, …) and beats the record, it becomes the record."""
     workout = participation.workout
     unit = PR_SCORE_TYPES.get(workout.score_type)
-    if unit is None or participation.status != "finished" or participation.score_value is None:
+    if unit is None or participation.status != Participation.Status.FINISHED or participation.score_value is None:
         return None
     movements = list(workout.movements.select_related("exercise")[:2])
     if len(movements) != 1 or movements[0].exercise.unit != unit:
@@ -36,13 +44,12 @@ def personal_records_update(*, participation) -> PersonalRecord | None:
     return record
 
 
-def personal_record_recompute(*, member, exercise) -> PersonalRecord | None:
-    from gym.workouts.models import Participation
-
+def personal_record_recompute(*, member: Member, exercise: Exercise) -> PersonalRecord | None:
+    """The member's best remaining result on the exercise becomes the record (none left: no record)."""
     best = (
         Participation.objects.filter(
             member=member,
-            status="finished",
+            status=Participation.Status.FINISHED,
             score_value__isnull=False,
             workout__movements__exercise=exercise,
             workout__score_type=exercise.unit,
@@ -62,12 +69,13 @@ def personal_record_recompute(*, member, exercise) -> PersonalRecord | None:
 
 
 def personal_records_rebuild() -> int:
-    """Recompute every personal record from results (after a bulk import or a correction)."""
-    from gym.workouts.models import Participation
+    """Recompute every personal record from results (after a bulk import or a correction).
 
+    Returns how many results were looked at that are, or were on the way, a member's record.
+    """
     count = 0
     for participation in (
-        Participation.objects.filter(status="finished", score_value__isnull=False)
+        Participation.objects.filter(status=Participation.Status.FINISHED, score_value__isnull=False)
         .select_related("workout", "member")
         .order_by("performed_on", "id")
     ):

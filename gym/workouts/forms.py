@@ -4,7 +4,7 @@ from django.forms import inlineformset_factory
 
 from gym.members.models import Member
 
-from .models import Exercise, Participation, ScalingLevel, Workout, WorkoutExercise
+from .models import Exercise, Participation, ScalingLevel, ScoreType, Workout, WorkoutExercise
 from .scores import format_time_ms, parse_time_ms
 
 
@@ -22,7 +22,9 @@ class ExerciseForm(forms.ModelForm):
 
 class WorkoutForm(forms.ModelForm):
     scaling_levels = forms.MultipleChoiceField(
-        choices=ScalingLevel.choices, widget=forms.CheckboxSelectMultiple, initial=["rx", "scaled"]
+        choices=ScalingLevel.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=[ScalingLevel.RX, ScalingLevel.SCALED],
     )
     time_cap = forms.CharField(required=False, help_text="mm:ss, e.g. 12:00 (leave empty for none)")
 
@@ -93,14 +95,14 @@ MovementFormSet = inlineformset_factory(
 
 class ResultForm(forms.Form):
     STATUS_CHOICES = [
-        ("finished", "Finished (or capped: type CAP+15)"),
+        (Participation.Status.FINISHED, "Finished (or capped: type CAP+15)"),
         (Participation.Status.DNF, "Did not finish"),
         (Participation.Status.DQ, "Disqualified"),
         (Participation.Status.WITHDRAWN, "Withdrawn"),
     ]
     member = forms.ModelChoiceField(queryset=Member.objects.none(), empty_label="Choose a member")
     scaling_level = forms.ChoiceField(choices=())
-    status = forms.ChoiceField(choices=STATUS_CHOICES, initial="finished")
+    status = forms.ChoiceField(choices=STATUS_CHOICES, initial=Participation.Status.FINISHED)
     score = forms.CharField(required=False, max_length=50)
     tiebreak = forms.CharField(required=False, max_length=20)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
@@ -113,15 +115,14 @@ class ResultForm(forms.Form):
             (v, label) for v, label in ScalingLevel.choices if v in workout.scaling_levels
         ]
         self.fields["score"].help_text = {
-            "time": "e.g. 12:34, or CAP+15 if the cap stopped them 15 reps short",
-            "rounds_reps": "rounds+reps, e.g. 5+12",
-            "load": "e.g. 102.5 kg or 225 lb",
-            "distance": "e.g. 2345 m, 5 km",
-            "pass_fail": "pass or fail",
+            ScoreType.TIME: "e.g. 12:34, or CAP+15 if the cap stopped them 15 reps short",
+            ScoreType.ROUNDS_REPS: "rounds+reps, e.g. 5+12",
+            ScoreType.LOAD: "e.g. 102.5 kg or 225 lb",
+            ScoreType.DISTANCE: "e.g. 2345 m, 5 km",
+            ScoreType.PASS_FAIL: "pass or fail",
         }.get(workout.score_type, "")
-        if workout.tiebreak_scheme == "none":
+        if workout.tiebreak_scheme == Workout.Tiebreak.NONE:
             del self.fields["tiebreak"]
         else:
-            self.fields["tiebreak"].help_text = (
-                "time at the tiebreak, e.g. 7:45" if workout.tiebreak_scheme == "time" else "reps at the tiebreak"
-            )
+            by_time = workout.tiebreak_scheme == Workout.Tiebreak.TIME
+            self.fields["tiebreak"].help_text = "time at the tiebreak, e.g. 7:45" if by_time else "reps at the tiebreak"

@@ -12,10 +12,15 @@ pass / fail   "pass", "fail", "yes", "no"                                       
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
+
+from .models import Participation, ScoreType
+
+Status = Participation.Status
 
 ROUND = 100_000
 LB_GRAMS = Decimal("453.59237")
@@ -24,7 +29,7 @@ MAX_VALUE = 9_999_999_999_999
 
 @dataclass(frozen=True)
 class Score:
-    status: str  # finished | capped
+    status: str  # Participation.Status: FINISHED or CAPPED
     value: int | None
     reps_completed: int | None = None
 
@@ -70,6 +75,132 @@ def parse_time_ms(text: str) -> int:
     raise ValidationError(f"{text!r} is not a time: write minutes:seconds, e.g. 12:34 (or 1:02:03).")
 
 
+@dataclass(frozen=True)
+class WorkoutShape:
+    """What parsing a score needs to know about its workout."""
+
+    total_reps: int | None = None
+    reps_per_round: int | None = None
+    time_cap_seconds: int | None = None
+
+
+def _parse_time(raw: str, low: str, shape: WorkoutShape) -> Score:
+    """``12:34``, ``95s``; ``CAP+15`` (15 reps short of the workout) or ``CAP 85 reps`` when capped."""
+    for pattern, short in ((CAP_SHORT_RE, True), (CAP_DONE_RE, False)):
+        match = pattern.match(low)
+        if match and (short or low.startswith("cap") or "rep" in low):
+            return _capped(int(match["n"]), short=short, shape=shape)
+    ms = parse_time_ms(raw)
+    if ms == 0:
+        raise ValidationError("A time of zero is not a result.")
+    cap = shape.time_cap_seconds
+    if cap and ms > cap * 1000:
+        raise ValidationError(
+            f"{raw} is over the {cap // 60}:{cap % 60:02d} time cap; enter it as capped, e.g. CAP+15."
+        )
+    return Score(Status.FINISHED, ms)
+
+
+def _capped(n: int, *, short: bool, shape: WorkoutShape) -> Score:
+    if not shape.time_cap_seconds:
+        raise ValidationError("This workout has no time cap, so a result cannot be capped.")
+    total = shape.total_reps
+    if short:
+        if not total:
+            raise ValidationError(
+                "CAP+N needs the workout's total reps; enter the reps completed instead (e.g. 'CAP 85 reps')."
+            )
+        if n >= total:
+            raise ValidationError(f"CAP+{n}: the workout has only {total} reps.")
+        n = total - n
+    elif total and n >= total:
+        raise ValidationError(f"{n} reps would finish the workout ({total} reps); enter the time.")
+    return Score(Status.CAPPED, None, n)
+
+
+ROUNDS_REPS_RE = re.compile(r"^(?P<r>\d+)\s*(?:rounds?|rds?|r)?\s*(?:\+\s*(?P<p>\d+)\s*(?:reps?)?)?$")
+
+
+def _parse_rounds_reps(raw: str, low: str, shape: WorkoutShape) -> Score:
+    """``5+12``, ``5 rounds + 12 reps``, ``7``."""
+    match = ROUNDS_REPS_RE.match(low)
+    if not match:
+        raise ValidationError(f"{raw!r} is not rounds + reps: write e.g. 5+12.")
+    rounds, reps = int(match["r"]), int(match["p"] or 0)
+    if shape.reps_per_round and reps >= shape.reps_per_round:
+        raise ValidationError(f"{raw}: a round has {shape.reps_per_round} reps, so extra reps must be below that.")
+    if reps >= ROUND:
+        raise ValidationError(f"{raw}: too many extra reps.")
+    return Score(Status.FINISHED, _bounded(rounds * ROUND + reps, "score"))
+
+
+def _counted(unit_pattern: str, noun: str):
+    """A parser for a whole number with an optional unit word (reps, calories, points)."""
+    pattern = re.compile(rf"^(?P<n>[\d,]+)\s*{unit_pattern}$")
+
+    def parse(raw: str, low: str, shape: WorkoutShape) -> Score:
+        match = pattern.match(low)
+        if not match:
+            raise ValidationError(f"{raw!r} is not a whole number of {noun}.")
+        return Score(Status.FINISHED, _bounded(int(_number(match["n"], "The score")), "score"))
+
+    return parse
+
+
+LOAD_RE = re.compile(r"^(?P<n>[\d.,]+)\s*(?P<u>kg|kgs|kilos?|lb|lbs|pounds?)?$")
+
+
+def _parse_load(raw: str, low: str, shape: WorkoutShape) -> Score:
+    """``102.5 kg``, ``225 lb``, ``102.5`` (kg) to grams."""
+    match = LOAD_RE.match(low)
+    if not match:
+        raise ValidationError(f"{raw!r} is not a load: write e.g. 102.5 kg or 225 lb.")
+    number = _number(match["n"], "The load")
+    grams = number * (LB_GRAMS if (match["u"] or "kg").startswith(("lb", "pound")) else 1000)
+    if grams == 0:
+        raise ValidationError("A load of zero is not a result.")
+    return Score(Status.FINISHED, _bounded(int(grams.to_integral_value()), "load"))
+
+
+DISTANCE_RE = re.compile(r"^(?P<n>[\d.,]+)\s*(?P<u>m|meters?|metres?|km|mi|miles?)?$")
+
+
+def _parse_distance(raw: str, low: str, shape: WorkoutShape) -> Score:
+    """``2345 m``, ``5 km``, ``1.5 mi``, ``2345`` (m) to millimetres."""
+    match = DISTANCE_RE.match(low)
+    if not match:
+        raise ValidationError(f"{raw!r} is not a distance: write e.g. 2345 m, 5 km or 1.5 mi.")
+    number = _number(match["n"], "The distance")
+    unit = match["u"] or "m"
+    factor = 1_000_000 if unit == "km" else 1_609_344 if unit.startswith("mi") else 1000
+    return Score(Status.FINISHED, _bounded(int((number * factor).to_integral_value()), "distance"))
+
+
+PASS_WORDS = frozenset({"pass", "passed", "yes", "y", "1", "done"})
+FAIL_WORDS = frozenset({"fail", "failed", "no", "n", "0"})
+
+
+def _parse_pass_fail(raw: str, low: str, shape: WorkoutShape) -> Score:
+    if low in PASS_WORDS:
+        return Score(Status.FINISHED, 1)
+    if low in FAIL_WORDS:
+        return Score(Status.FINISHED, 0)
+    raise ValidationError(f"{raw!r}: write pass or fail.")
+
+
+#: One small parser per score type: (what was typed, lower-cased, the workout's shape) -> Score.
+PARSERS: dict[str, Callable[[str, str, WorkoutShape], Score]] = {
+    ScoreType.TIME: _parse_time,
+    ScoreType.ROUNDS_REPS: _parse_rounds_reps,
+    ScoreType.REPS: _counted(r"(?:reps?)?", "reps"),
+    ScoreType.CALORIES: _counted(r"(?:cals?|calories|kcal)?", "calories"),
+    ScoreType.POINTS: _counted(r"(?:pts?|points?)?", "points"),
+    ScoreType.LOAD: _parse_load,
+    ScoreType.DISTANCE: _parse_distance,
+    ScoreType.PASS_FAIL: _parse_pass_fail,
+}
+
+
 def parse_score(
     text: str,
     score_type: str,
@@ -79,80 +210,15 @@ def parse_score(
     time_cap_seconds: int | None = None,
 ) -> Score:
     """Parse what someone typed for a workout of ``score_type``; ValidationError says what is wrong."""
+    if score_type == ScoreType.NONE:
+        return Score(Status.FINISHED, None)
+    parser = PARSERS.get(score_type)
+    if parser is None:
+        raise ValidationError(f"Unknown score type {score_type!r}.")
     raw = (text or "").strip()
-    low = raw.lower()
-    if score_type == "none":
-        return Score("finished", None)
     if not raw:
         raise ValidationError("Enter a score.")
-    if score_type == "time":
-        for pattern, short in ((CAP_SHORT_RE, True), (CAP_DONE_RE, False)):
-            match = pattern.match(low)
-            if match and (short or low.startswith("cap") or "rep" in low):
-                if not time_cap_seconds:
-                    raise ValidationError("This workout has no time cap, so a result cannot be capped.")
-                n = int(match["n"])
-                if short:
-                    if not total_reps:
-                        raise ValidationError(
-                            "CAP+N needs the workout's total reps; enter the reps completed instead "
-                            "(e.g. 'CAP 85 reps')."
-                        )
-                    if n >= total_reps:
-                        raise ValidationError(f"CAP+{n}: the workout has only {total_reps} reps.")
-                    n = total_reps - n
-                elif total_reps and n >= total_reps:
-                    raise ValidationError(f"{n} reps would finish the workout ({total_reps} reps); enter the time.")
-                return Score("capped", None, n)
-        ms = parse_time_ms(raw)
-        if ms == 0:
-            raise ValidationError("A time of zero is not a result.")
-        if time_cap_seconds and ms > time_cap_seconds * 1000:
-            raise ValidationError(
-                f"{raw} is over the {time_cap_seconds // 60}:{time_cap_seconds % 60:02d} time cap; "
-                "enter it as capped, e.g. CAP+15."
-            )
-        return Score("finished", ms)
-    if score_type == "rounds_reps":
-        match = re.match(r"^(?P<r>\d+)\s*(?:rounds?|rds?|r)?\s*(?:\+\s*(?P<p>\d+)\s*(?:reps?)?)?$", low)
-        if not match:
-            raise ValidationError(f"{raw!r} is not rounds + reps: write e.g. 5+12.")
-        rounds, reps = int(match["r"]), int(match["p"] or 0)
-        if reps_per_round and reps >= reps_per_round:
-            raise ValidationError(f"{raw}: a round has {reps_per_round} reps, so extra reps must be below that.")
-        if reps >= ROUND:
-            raise ValidationError(f"{raw}: too many extra reps.")
-        return Score("finished", _bounded(rounds * ROUND + reps, "score"))
-    if score_type in ("reps", "calories", "points"):
-        unit = {"reps": r"(?:reps?)?", "calories": r"(?:cals?|calories|kcal)?", "points": r"(?:pts?|points?)?"}
-        match = re.match(rf"^(?P<n>[\d,]+)\s*{unit[score_type]}$", low)
-        if not match:
-            raise ValidationError(f"{raw!r} is not a whole number of {score_type}.")
-        return Score("finished", _bounded(int(_number(match["n"], "The score")), "score"))
-    if score_type == "load":
-        match = re.match(r"^(?P<n>[\d.,]+)\s*(?P<u>kg|kgs|kilos?|lb|lbs|pounds?)?$", low)
-        if not match:
-            raise ValidationError(f"{raw!r} is not a load: write e.g. 102.5 kg or 225 lb.")
-        number = _number(match["n"], "The load")
-        grams = number * (LB_GRAMS if (match["u"] or "kg").startswith(("lb", "pound")) else 1000)
-        if grams == 0:
-            raise ValidationError("A load of zero is not a result.")
-        return Score("finished", _bounded(int(grams.to_integral_value()), "load"))
-    if score_type == "distance":
-        match = re.match(r"^(?P<n>[\d.,]+)\s*(?P<u>m|meters?|metres?|km|mi|miles?)?$", low)
-        if not match:
-            raise ValidationError(f"{raw!r} is not a distance: write e.g. 2345 m, 5 km or 1.5 mi.")
-        number = _number(match["n"], "The distance")
-        unit = match["u"] or "m"
-        factor = 1_000_000 if unit == "km" else 1_609_344 if unit.startswith("mi") else 1000
-        return Score("finished", _bounded(int((number * factor).to_integral_value()), "distance"))
-    if score_type == "pass_fail":
-        if low in ("pass", "passed", "yes", "y", "1", "done"):
-            return Score("finished", 1)
-        if low in ("fail", "failed", "no", "n", "0"):
-            return Score("finished", 0)
-        raise ValidationError(f"{raw!r}: write pass or fail.")
-    raise ValidationError(f"Unknown score type {score_type!r}.")
+    return parser(raw, raw.lower(), WorkoutShape(total_reps, reps_per_round, time_cap_seconds))
 
 
 def format_time_ms(ms: int) -> str:
@@ -167,36 +233,37 @@ def format_score(
     value: int | None,
     score_type: str,
     *,
-    status: str = "finished",
+    status: str = Status.FINISHED,
     reps_completed: int | None = None,
     total_reps: int | None = None,
 ) -> str:
     """Display form of a stored score (the inverse of :func:`parse_score`)."""
-    if status == "capped":
+    if status == Status.CAPPED:
         if total_reps and reps_completed is not None:
             return f"CAP+{total_reps - reps_completed}"
         return f"CAP {reps_completed} reps"
-    if status in ("dnf", "dq", "withdrawn"):
+    if status in (Status.DNF, Status.DQ, Status.WITHDRAWN):
         return status.upper()
     if value is None:
         return "—"
-    if score_type == "time":
-        return format_time_ms(value)
-    if score_type == "rounds_reps":
-        rounds, reps = divmod(value, ROUND)
-        return f"{rounds}+{reps}" if reps else f"{rounds}"
-    if score_type == "load":
-        kg = Decimal(value) / 1000
-        return f"{kg.normalize():f} kg"
-    if score_type == "distance":
-        return f"{(Decimal(value) / 1000).normalize():f} m"
-    if score_type == "calories":
-        return f"{value} cal"
-    if score_type == "pass_fail":
-        return "pass" if value else "fail"
-    if score_type == "points":
-        return f"{value} pts"
-    return str(value)
+    formatter = FORMATTERS.get(score_type)
+    return formatter(value) if formatter else str(value)
+
+
+def _format_rounds_reps(value: int) -> str:
+    rounds, reps = divmod(value, ROUND)
+    return f"{rounds}+{reps}" if reps else f"{rounds}"
+
+
+FORMATTERS: dict[str, Callable[[int], str]] = {
+    ScoreType.TIME: format_time_ms,
+    ScoreType.ROUNDS_REPS: _format_rounds_reps,
+    ScoreType.LOAD: lambda grams: f"{(Decimal(grams) / 1000).normalize():f} kg",
+    ScoreType.DISTANCE: lambda mm: f"{(Decimal(mm) / 1000).normalize():f} m",
+    ScoreType.CALORIES: lambda value: f"{value} cal",
+    ScoreType.PASS_FAIL: lambda value: "pass" if value else "fail",
+    ScoreType.POINTS: lambda value: f"{value} pts",
+}
 
 
 def format_result(participation, workout) -> str:

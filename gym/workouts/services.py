@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import router, transaction
@@ -10,8 +12,44 @@ from django.db import router, transaction
 from gym.leaderboards.services import personal_records_update
 from gym.members.models import Member
 
-from .models import Participation, Workout
+from .models import Exercise, Participation, Workout, WorkoutExercise
 from .scores import parse_score, parse_time_ms
+
+
+def exercise_save(*, exercise: Exercise | None = None, fields: dict[str, Any]) -> Exercise:
+    """Add an exercise to the library (``exercise`` None) or update one with validated ``fields``."""
+    exercise = exercise or Exercise()
+    for name, value in fields.items():
+        setattr(exercise, name, value)
+    exercise.save()
+    return exercise
+
+
+def workout_save(
+    *,
+    workout: Workout,
+    movements: Iterable[WorkoutExercise] = (),
+    removed: Iterable[WorkoutExercise] = (),
+) -> Workout:
+    """Save a workout with its movements in one transaction.
+
+    ``workout`` carries its validated fields; ``movements`` are new or changed movements (new ones
+    go after the last position taken), ``removed`` are movements to delete.
+    """
+    movements = list(movements)
+    with transaction.atomic(using=router.db_for_write(Workout)):
+        workout.save()
+        for movement in removed:
+            movement.delete()
+        kept = [m.pk for m in movements if m.pk]
+        taken = set(workout.movements.exclude(pk__in=kept).values_list("position", flat=True))
+        for movement in movements:
+            movement.workout = workout
+            if not movement.position:
+                movement.position = max(taken, default=0) + 1
+                taken.add(movement.position)
+            movement.save()
+    return workout
 
 
 def participation_record(

@@ -11,7 +11,7 @@ from affiliates import lifecycle, placement
 from affiliates.errors import ProvisioningError
 from affiliates.models import Affiliate
 from tests.conftest import can_connect, server_state
-from tests.factories import affiliate_provisioned
+from tests.factories import affiliate_provisioned, affiliate_requested
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,3 +53,19 @@ def test_archive_backs_up_then_drops_database_and_role(clean_registry, admin_con
     lifecycle.affiliate_archive(affiliate_id=affiliate.pk)
     with pytest.raises(ProvisioningError, match="archived"):
         affiliate_provisioned(affiliate)
+
+
+def test_suspend_and_resume_refuse_the_wrong_status_and_repeat_harmlessly(clean_registry):
+    affiliate = affiliate_provisioned()
+
+    lifecycle.affiliate_resume(affiliate_id=affiliate.pk)  # already active: nothing to do
+    lifecycle.affiliate_suspend(affiliate_id=affiliate.pk)
+    lifecycle.affiliate_suspend(affiliate_id=affiliate.pk)  # already suspended: nothing to do
+    steps = list(affiliate.events.values_list("step", flat=True))
+    assert steps.count("suspend") == 1 and "resume" not in steps
+
+    requested = affiliate_requested()
+    with pytest.raises(ProvisioningError, match="only an active affiliate can be suspended; .* is requested"):
+        lifecycle.affiliate_suspend(affiliate_id=requested.pk)
+    with pytest.raises(ProvisioningError, match="only a suspended affiliate can be resumed; .* is requested"):
+        lifecycle.affiliate_resume(affiliate_id=requested.pk)

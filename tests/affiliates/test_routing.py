@@ -116,3 +116,28 @@ def test_one_process_serving_many_affiliates_keeps_connections_under_the_cap(cle
         affiliate_connections.forget(affiliate)
     connections.close_all()
     assert _backends(names) == 0
+
+
+def test_host_lookup_is_cached_until_cleared(gyms):
+    Affiliate.objects.clear_host_cache()
+    domain = gyms.a.domains.get()
+    old = domain.domain
+    assert Affiliate.objects.for_host(old).pk == gyms.a.pk
+    assert Affiliate.objects.for_host("nowhere.localhost") is None
+
+    domain.domain = "renamed.localhost"
+    domain.save()
+    assert Affiliate.objects.for_host(old).pk == gyms.a.pk  # served from the cache
+    Affiliate.objects.clear_host_cache()
+    assert Affiliate.objects.for_host(old) is None
+    assert Affiliate.objects.for_host("renamed.localhost").pk == gyms.a.pk
+
+
+def test_the_gym_apps_are_exactly_the_tenant_apps():
+    from django.apps import apps
+    from django.conf import settings
+
+    from affiliates.routers import gym_app_labels
+
+    assert gym_app_labels() == {apps.get_app_config(name.rsplit(".", 1)[-1]).label for name in settings.TENANT_APPS}
+    assert gym_app_labels() == {"members", "workouts", "leaderboards"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.core.management import call_command
 
 from affiliates.context import affiliate_context
 from gym.leaderboards.models import PersonalRecord
@@ -12,12 +13,13 @@ from gym.leaderboards.selectors import leaderboard_for_workout, overall_leaderbo
 from gym.members.models import Member
 from gym.workouts.models import Workout
 from gym.workouts.services import participation_record
+from tests.factories import MemberFactory, ParticipationFactory, WorkoutFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _member(name: str, gender: str = "F", **extra) -> Member:
-    return Member.objects.create(first_name=name, email=f"{name.lower()}@gym.test", gender=gender, **extra)
+def _member(name: str, gender: str = Member.Gender.FEMALE, **extra) -> Member:
+    return MemberFactory(first_name=name, email=f"{name.lower()}@gym.test", gender=gender, **extra)
 
 
 def _board(workout, **filters):
@@ -54,7 +56,7 @@ def test_for_time_ranking_levels_status_value_and_shared_ranks(gyms):
 
 def test_higher_is_better_and_tiebreak_decides_equal_scores(gyms):
     with affiliate_context(gyms.a):
-        amrap = Workout.objects.create(
+        amrap = WorkoutFactory(
             name="Cindy", score_type="rounds_reps", reps_per_round=30, scaling_levels=["rx"], tiebreak_scheme="time"
         )
         participation_record(workout=amrap, member=_member("Low"), scaling_level="rx", score_text="15+3")
@@ -107,7 +109,7 @@ def test_personal_records_follow_results(gyms):
         participation_record(workout=squat, member=ann, scaling_level="rx", score_text="100 kg")
         assert PersonalRecord.objects.get(member=ann).value == 100_000
 
-        later = Workout.objects.create(name="Squat again", score_type="load", scaling_levels=["rx"])
+        later = WorkoutFactory(name="Squat again", score_type="load", scaling_levels=["rx"])
         later.movements.create(exercise_id=gyms.squat.pk, position=1)
         participation_record(workout=later, member=ann, scaling_level="rx", score_text="95 kg")
         assert PersonalRecord.objects.get(member=ann).value == 100_000  # not a record
@@ -122,8 +124,8 @@ def test_personal_records_follow_results(gyms):
 def test_overall_board_sums_placements_with_countback(gyms):
     with affiliate_context(gyms.a):
         day = datetime.date(2026, 3, 1)
-        w1 = Workout.objects.create(name="W1", score_type="reps", scaling_levels=["rx"], scheduled_on=day)
-        w2 = Workout.objects.create(
+        w1 = WorkoutFactory(name="W1", score_type="reps", scaling_levels=["rx"], scheduled_on=day)
+        w2 = WorkoutFactory(
             name="W2", score_type="reps", scaling_levels=["rx"], scheduled_on=day + datetime.timedelta(days=1)
         )
         a, b, c = _member("Aa"), _member("Bb"), _member("Cc")
@@ -138,3 +140,21 @@ def test_overall_board_sums_placements_with_countback(gyms):
 
     assert [w.name for w in workouts] == ["W1", "W2"]
     assert [(r.rank, str(r.member), r.total) for r in rows] == [(1, "Aa", 4), (1, "Cc", 4), (3, "Bb", 4)]
+
+
+def test_rebuilding_personal_records_finds_results_recorded_around_the_service(gyms, capsys):
+    with affiliate_context(gyms.a):
+        ann, al = Member.objects.get(pk=gyms.ann.pk), Member.objects.get(pk=gyms.al.pk)
+        squat = Workout.objects.get(pk=gyms.squat_a.pk)
+        # Rows written straight to the table (a bulk import) leave the records behind.
+        ParticipationFactory(workout=squat, member=ann, score_value=120_000)
+        ParticipationFactory(workout=squat, member=al, score_value=140_000)
+        assert not PersonalRecord.objects.exists()
+
+    call_command("personal_records_rebuild", "--affiliate", gyms.a.slug)
+
+    assert f"{gyms.a.slug}: 2 personal records" in capsys.readouterr().out
+    with affiliate_context(gyms.a):
+        assert dict(PersonalRecord.objects.values_list("member_id", "value")) == {ann.pk: 120_000, al.pk: 140_000}
+    with affiliate_context(gyms.b):
+        assert not PersonalRecord.objects.exists()

@@ -6,70 +6,112 @@ import csv
 import io
 
 import pytest
-from django.urls import reverse
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from affiliates.context import affiliate_context
+from affiliates.models import Membership
 from gym.members.models import Member
 from gym.workouts.models import Participation, Workout
 from tests.conftest import client_for
+from tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+Role = Membership.Role
+
 URLCONF = "fitbuddy.urls_gym"
 
+#: Gym routes anyone may open (they lead to a login).
+PUBLIC_ROUTES = {"login", "logout"}
+#: The least role that may use each gym route. A route missing here fails
+#: test_every_gym_route_declares_who_may_use_it, so a new page cannot go untested.
+LEAST_ROLE = {
+    "dashboard": Role.COACH,
+    "members:list": Role.COACH,
+    "members:detail": Role.COACH,
+    "members:create": Role.ADMIN,
+    "members:edit": Role.ADMIN,
+    "members:export": Role.ADMIN,
+    "members:deactivate": Role.ADMIN,
+    "workouts:exercises": Role.COACH,
+    "workouts:exercise_create": Role.COACH,
+    "workouts:exercise_edit": Role.COACH,
+    "workouts:list": Role.COACH,
+    "workouts:create": Role.COACH,
+    "workouts:detail": Role.COACH,
+    "workouts:edit": Role.COACH,
+    "leaderboards:workout": Role.COACH,
+    "leaderboards:overall": Role.COACH,
+}
+#: Routes that only accept POST (a GET is 405 once access is granted).
+POST_ONLY = {"members:deactivate"}
 
-def urls(gyms) -> dict[str, tuple[str, str]]:
-    """Every gym page: name -> (url, least role that may see it)."""
 
-    def u(name, *args):
-        return reverse(name, args=args, urlconf=URLCONF)
+def _named_routes(patterns, namespace: str | None = None):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _named_routes(entry.url_patterns, entry.namespace or namespace)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield f"{namespace}:{entry.name}" if namespace else entry.name, entry
 
-    return {
-        "dashboard": (u("dashboard"), "coach"),
-        "members": (u("members:list"), "coach"),
-        "member": (u("members:detail", gyms.ann.pk), "coach"),
-        "member_new": (u("members:create"), "admin"),
-        "member_edit": (u("members:edit", gyms.ann.pk), "admin"),
-        "member_export": (u("members:export"), "admin"),
-        "exercises": (u("workouts:exercises"), "coach"),
-        "exercise_new": (u("workouts:exercise_create"), "coach"),
-        "workouts": (u("workouts:list"), "coach"),
-        "workout_new": (u("workouts:create"), "coach"),
-        "workout": (u("workouts:detail", gyms.fran_a.pk), "coach"),
-        "workout_edit": (u("workouts:edit", gyms.fran_a.pk), "coach"),
-        "leaderboard": (u("leaderboards:workout", gyms.fran_a.pk), "coach"),
-        "overall": (u("leaderboards:overall"), "coach"),
-    }
+
+def gym_routes() -> dict[str, URLPattern]:
+    """Every named route of a gym's site, found by walking its URL resolver."""
+    return {name: route for name, route in _named_routes(get_resolver(URLCONF).url_patterns)}
+
+
+def urls(gyms) -> dict[str, str]:
+    """Every non-public gym route -> a URL for it on gym A, its arguments taken from gym A's data."""
+    objects = {"member_id": gyms.ann.pk, "workout_id": gyms.fran_a.pk, "exercise_id": gyms.squat.pk}
+    result = {}
+    for name, route in gym_routes().items():
+        if name in PUBLIC_ROUTES:
+            continue
+        params = route.pattern.converters.keys()
+        missing = [p for p in params if p not in objects]
+        assert not missing, f"{name}: give the outsider tests an object for {missing}"
+        result[name] = reverse(name, kwargs={p: objects[p] for p in params}, urlconf=URLCONF)
+    return result
+
+
+def test_every_gym_route_declares_who_may_use_it():
+    assert set(gym_routes()) - PUBLIC_ROUTES == set(LEAST_ROLE)
 
 
 def test_every_page_sends_anonymous_visitors_to_log_in(gyms):
     client = client_for(gyms.a)
-    for name, (url, _) in urls(gyms).items():
-        response = client.get(url)
-        assert response.status_code == 302, name
-        assert response["Location"].startswith("/login/?next="), name
+    for name, url in urls(gyms).items():
+        for method in (client.get, client.post):
+            response = method(url)
+            assert response.status_code == 302, (name, method)
+            assert response["Location"].startswith("/login/?next="), name
 
 
 def test_every_page_refuses_a_login_of_another_affiliate(gyms):
     client = client_for(gyms.a, gyms.owner_b)
-    for name, (url, _) in urls(gyms).items():
-        response = client.get(url)
-        assert response.status_code == 403, name
-        assert b"ann@a.test" not in response.content, name
+    for name, url in urls(gyms).items():
+        for method in (client.get, client.post):
+            response = method(url)
+            assert response.status_code == 403, (name, method)
+            assert b"ann@a.test" not in response.content, name
+    with affiliate_context(gyms.a):
+        assert Member.objects.get(pk=gyms.ann.pk).is_active  # the POSTs changed nothing
 
 
 def test_fitbuddy_staff_have_no_access_to_members_results_by_default(gyms):
     client = client_for(gyms.a, gyms.staff)
-    for name, (url, _) in urls(gyms).items():
+    for name, url in urls(gyms).items():
         assert client.get(url).status_code == 403, name
+        assert client.post(url).status_code == 403, name
 
 
 def test_roles_see_what_they_may(gyms):
     owner, admin, coach = (client_for(gyms.a, u) for u in (gyms.owner_a, gyms.admin_a, gyms.coach_a))
-    for name, (url, least) in urls(gyms).items():
-        assert owner.get(url).status_code == 200, name
-        assert admin.get(url).status_code == 200, name
-        assert coach.get(url).status_code == (200 if least == "coach" else 403), name
+    for name, url in urls(gyms).items():
+        allowed = 405 if name in POST_ONLY else 200
+        assert owner.get(url).status_code == allowed, name
+        assert admin.get(url).status_code == allowed, name
+        assert coach.get(url).status_code == (allowed if LEAST_ROLE[name] == Role.COACH else 403), name
 
 
 def test_outsiders_cannot_write_either(gyms):
@@ -193,7 +235,7 @@ def test_member_search_paging_and_deactivate(gyms):
 
 def test_csv_export_neutralises_formulas(gyms):
     with affiliate_context(gyms.a):
-        Member.objects.create(first_name='=HYPERLINK("http://evil")', last_name="+1-2", email="evil@a.test")
+        MemberFactory(first_name='=HYPERLINK("http://evil")', last_name="+1-2", email="evil@a.test")
     response = client_for(gyms.a, gyms.owner_a).get("/members/export.csv")
 
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")

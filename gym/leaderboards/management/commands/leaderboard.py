@@ -4,7 +4,8 @@ from django.core.management.base import CommandError
 
 from affiliates.management.base import AffiliateCommand
 from gym.leaderboards.selectors import leaderboard_for_workout
-from gym.workouts.models import Workout
+from gym.members.models import Member
+from gym.workouts.models import ScalingLevel, Workout
 
 
 class Command(AffiliateCommand):
@@ -12,8 +13,8 @@ class Command(AffiliateCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("workout_id", type=int)
-        parser.add_argument("--level", choices=["rx_plus", "rx", "scaled", "foundations"])
-        parser.add_argument("--gender", choices=["F", "M", "X"])
+        parser.add_argument("--level", choices=ScalingLevel.values)
+        parser.add_argument("--gender", choices=Member.Gender.values)
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, workout_id, **options):

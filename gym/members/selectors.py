@@ -1,0 +1,69 @@
+"""Reads of a gym's members (the current affiliate's database)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from gym.workouts.models import Participation
+from gym.workouts.scores import format_result, format_score
+
+from .models import Member
+
+#: A spreadsheet runs a cell that starts with one of these as a formula (OWASP: CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+EXPORT_HEADER = ["first_name", "last_name", "email", "gender", "birth_date", "joined_on", "active"]
+
+
+def member_search(*, query: str = "", include_inactive: bool = False) -> QuerySet[Member]:
+    """Members whose first name, last name or email contains ``query``; active ones unless told otherwise."""
+    members = Member.objects.all()
+    if query:
+        members = members.filter(
+            Q(first_name__icontains=query) | Q(last_name__icontains=query) | Q(email__icontains=query)
+        )
+    if not include_inactive:
+        members = members.filter(is_active=True)
+    return members
+
+
+@dataclass(frozen=True)
+class MemberProfile:
+    records: list[tuple[object, str]]  # (PersonalRecord, its value for display)
+    results: list[tuple[Participation, str]]  # the latest results, with their score for display
+
+
+def member_profile(*, member: Member, results: int = 20) -> MemberProfile:
+    """A member's personal records and latest results, formatted for display."""
+    records = [
+        (record, format_score(record.value, record.exercise.unit))
+        for record in member.personal_records.select_related("exercise").order_by("exercise__name")
+    ]
+    latest = member.participations.select_related("workout").order_by("-performed_on")[:results]
+    return MemberProfile(records, [(p, format_result(p, p.workout)) for p in latest])
+
+
+def csv_safe(value: object) -> str:
+    """A cell a spreadsheet shows as text, never runs as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def member_export_rows() -> Iterator[list[str]]:
+    """Every member as a CSV row (header first), each cell formula-safe; streamed from the database."""
+    yield EXPORT_HEADER
+    for m in Member.objects.order_by("last_name", "first_name", "id").iterator():
+        yield [
+            csv_safe(v)
+            for v in (
+                m.first_name,
+                m.last_name,
+                m.email,
+                m.gender,
+                m.birth_date,
+                m.joined_on,
+                "yes" if m.is_active else "no",
+            )
+        ]

@@ -1,0 +1,38 @@
+"""The repository explains itself: every document a file cites is in the repository."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCUMENT_RE = re.compile(r"(?<![\w/.-])((?:\.\.?/)*[\w./-]*[\w-]+\.md)\b")
+
+
+def tracked_text_files() -> list[Path]:
+    names = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    files = []
+    for name in names:
+        path = ROOT / name
+        try:
+            files.append((path, path.read_text()))
+        except (UnicodeDecodeError, FileNotFoundError):
+            continue
+    return files
+
+
+def test_every_cited_document_exists():
+    missing = []
+    for path, text in tracked_text_files():
+        for cited in DOCUMENT_RE.findall(text):
+            if cited.startswith(("http", "//")):
+                continue
+            if not ((path.parent / cited).exists() or (ROOT / cited).exists()):
+                missing.append(f"{path.relative_to(ROOT)} cites {cited}")
+    assert not missing, "\n".join(missing)
+
+
+def test_the_documents_a_maintainer_needs_are_here():
+    for doc in ("README.md", "docs/architecture.md", "docs/domain.md", "docs/schema-changes.md"):
+        assert (ROOT / doc).stat().st_size > 1000, doc
