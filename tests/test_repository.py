@@ -36,3 +36,14 @@ def test_every_cited_document_exists():
 def test_the_documents_a_maintainer_needs_are_here():
     for doc in ("README.md", "docs/architecture.md", "docs/domain.md", "docs/schema-changes.md"):
         assert (ROOT / doc).stat().st_size > 1000, doc
+
+
+def test_the_registry_never_imports_the_gym_apps():
+    """Dependencies point one way: gym apps may use affiliates' public pieces, never the reverse."""
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in (ROOT / "affiliates").rglob("*.py")
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if re.match(r"\s*(from|import)\s+gym\b", line)
+    ]
+    assert not offenders, offenders
