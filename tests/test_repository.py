@@ -28,7 +28,8 @@ def test_every_cited_document_exists():
         for cited in DOCUMENT_RE.findall(text):
             if cited.startswith(("http", "//")):
                 continue
-            if not ((path.parent / cited).exists() or (ROOT / cited).exists()):
+            candidates = [(path.parent / cited).resolve(), (ROOT / cited).resolve()]
+            if not any(c.is_relative_to(ROOT) and c.exists() for c in candidates):
                 missing.append(f"{path.relative_to(ROOT)} cites {cited}")
     assert not missing, "\n".join(missing)
 
