@@ -6,7 +6,6 @@ named ``<slug>-<UTC time>.dump`` in ``FITBUDDY_BACKUP_DIR`` is always a complete
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from datetime import UTC, datetime
@@ -34,15 +33,10 @@ def backup_take(target: DatabaseTarget, *, label: str) -> Path:
             "--format=custom",
             "--no-owner",
             f"--file={partial}",
-            "-h",
-            target.host,
-            "-p",
-            str(target.port),
-            "-U",
-            target.user,
+            *target.client_args(),
             target.name,
         ],
-        env={**os.environ, "PGPASSWORD": target.password},
+        env=target.client_env(),
         capture_output=True,
         text=True,
         timeout=3600,

@@ -76,6 +76,14 @@ class DatabaseTarget:
         params.update(overrides)
         return params
 
+    def client_args(self) -> list[str]:
+        """Where and as whom, for PostgreSQL's command-line clients (pg_dump, psql, pg_restore)."""
+        return ["-h", self.host, "-p", str(self.port), "-U", self.user]
+
+    def client_env(self) -> dict[str, str]:
+        """The environment for those clients: the password in PGPASSWORD, never on the command line."""
+        return {**os.environ, "PGPASSWORD": self.password}
+
     def __str__(self) -> str:
         return f"{self.name} on {self.host}:{self.port}"
 

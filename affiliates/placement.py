@@ -77,12 +77,11 @@ def on_database(target: DatabaseTarget, name: str) -> DatabaseTarget:
 
 def affiliate_target(affiliate: Affiliate) -> DatabaseTarget:
     """How the application reaches an affiliate's database: as the affiliate's own role."""
-    server = affiliate.database_server
-    default = connections["default"].settings_dict
+    server = affiliate.database_server or management_target()  # unplaced: the management database's server
     return DatabaseTarget(
         name=affiliate.database_name,
-        host=server.host if server else (default.get("HOST") or "localhost"),
-        port=server.port if server else int(default.get("PORT") or 5432),
+        host=server.host,
+        port=server.port,
         user=affiliate.database_role,
         password=credentials.role_password(affiliate.database_role, secret_ref=affiliate.secret_ref),
     )

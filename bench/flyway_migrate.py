@@ -31,7 +31,6 @@ def psql_floor() -> float:
     name = scratch_name("bench_psql")
     target = server_target(name)
     scripts = sorted((ROOT / "sql" / "application").glob("V*__*.sql"), key=lambda p: int(p.name[1:].split("__")[0]))
-    env = {**os.environ, "PGPASSWORD": target.password}
     try:
         with timer() as t:
             with databases.admin_connect(server_target()) as conn:
@@ -42,12 +41,7 @@ def psql_floor() -> float:
                 "-q",
                 "-v",
                 "ON_ERROR_STOP=1",
-                "-h",
-                target.host,
-                "-p",
-                str(target.port),
-                "-U",
-                target.user,
+                *target.client_args(),
                 "-d",
                 name,
                 "-c",
@@ -57,7 +51,7 @@ def psql_floor() -> float:
             ]
             for script in scripts:
                 args += ["-f", str(script)]
-            subprocess.run(args, env=env, check=True, capture_output=True)
+            subprocess.run(args, env=target.client_env(), check=True, capture_output=True)
         return t["seconds"]
     finally:
         drop(name)

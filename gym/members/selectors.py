@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
+from gym.leaderboards.models import PersonalRecord
 from gym.workouts.models import Participation
 from gym.workouts.scores import format_result, format_score
 
@@ -31,7 +32,7 @@ def member_search(*, query: str = "", include_inactive: bool = False) -> QuerySe
 
 @dataclass(frozen=True)
 class MemberProfile:
-    records: list[tuple[object, str]]  # (PersonalRecord, its value for display)
+    records: list[tuple[PersonalRecord, str]]  # each with its value for display
     results: list[tuple[Participation, str]]  # the latest results, with their score for display
 
 
