@@ -1,7 +1,11 @@
 """The one adapter between FitBuddy and the real Flyway command line.
 
 Flyway runs as a program with ``-outputType=json``; its single JSON document is parsed and
-returned. Any failure raises :class:`FlywayError` carrying Flyway's own ``errorCode`` and
+returned. For many databases at once, :func:`fleet` runs FitBuddy's fleet runner
+(``tools/flyway/runner/FleetRunner.java``: Flyway's own Java API, the same version, one JVM for
+every database, a bounded thread pool) and returns one :class:`FleetResult` per database.
+
+Any failure raises :class:`FlywayError` carrying Flyway's own ``errorCode`` and
 message, including the cases where Flyway exits 0 but reports ``success: false`` (a failed
 migrate) or ``validationSuccessful: false`` (validate); docs/schema-changes.md lists the Flyway
 behaviour this relies on.
@@ -17,8 +21,9 @@ import logging
 import os
 import shlex
 import subprocess
+import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -300,11 +305,207 @@ def validate(target: DatabaseTarget, *, kind: str, connect_retries: int | None =
     )
 
 
+_latest_cache: dict[tuple[str, int], str] = {}
+
+
 def latest_version(kind: str) -> str:
-    """The highest script version of a kind on disk (what a fully migrated database reports)."""
-    versions = []
-    for path in (Path(settings.SQL_DIR) / kind).glob("V*__*.sql"):
-        versions.append(path.name[1:].split("__", 1)[0])
-    if not versions:
-        raise ValueError(f"no Flyway scripts in {Path(settings.SQL_DIR) / kind}")
-    return max(versions, key=lambda v: [int(p) for p in v.replace("_", ".").split(".")])
+    """The highest script version of a kind on disk (what a fully migrated database reports).
+
+    Cached per directory and modification time: a new script changes the directory's mtime.
+    """
+    directory = Path(settings.SQL_DIR) / kind
+    try:
+        key = (str(directory), directory.stat().st_mtime_ns)
+    except FileNotFoundError:
+        raise ValueError(f"no Flyway scripts in {directory}") from None
+    if key not in _latest_cache:
+        versions = [path.name[1:].split("__", 1)[0] for path in directory.glob("V*__*.sql")]
+        if not versions:
+            raise ValueError(f"no Flyway scripts in {directory}")
+        _latest_cache[key] = max(versions, key=version_key)
+    return _latest_cache[key]
+
+
+# --- many databases, one JVM ---
+
+FLEET_COMMANDS = ("migrate", "check", "info")
+
+
+@dataclass(frozen=True)
+class FleetResult:
+    """What the fleet runner reported for one database.
+
+    ``outcome`` is ``succeeded``, ``failed`` or ``not_started`` (an earlier failure stopped the
+    run); ``state`` is the drift state for ``check``; ``error`` is the typed error of a failure.
+    """
+
+    id: str
+    outcome: str
+    version: str | None = None
+    initial_version: str | None = None
+    migrations_executed: int = 0
+    state: str = ""
+    pending_scripts: tuple[str, ...] = ()
+    millis: int = 0
+    error: FlywayError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "succeeded"
+
+
+def fleet(
+    command: str,
+    targets: Mapping[str, DatabaseTarget],
+    *,
+    kind: str,
+    threads: int,
+    stop_on_error: bool = False,
+    on_result: Callable[[FleetResult], None] | None = None,
+    connect_retries: int | None = None,
+) -> dict[str, FleetResult]:
+    """Run ``migrate``, ``check`` or ``info`` on many databases in one JVM; one result per target id.
+
+    ``on_result`` is called (from a reader thread, in completion order) as each database finishes.
+    Failures of one database are results, not exceptions; only a runner that cannot start raises
+    (:class:`FlywayNotFound`). Targets the runner never answered (it crashed) fail with
+    ``RUNNER_EXIT``.
+    """
+    if command not in FLEET_COMMANDS:
+        raise ValueError(f"unknown fleet command {command!r}; expected one of {', '.join(FLEET_COMMANDS)}")
+    if not targets:
+        return {}
+    # Location and seed rules are the single-database ones (no seeds in fleet runs).
+    locations = locations_for(kind, seed=False, target=next(iter(targets.values())))
+    header = {
+        "command": command,
+        "locations": locations,
+        "schemas": [settings.FLYWAY_SCHEMA],
+        "threads": max(1, threads),
+        "stopOnError": stop_on_error,
+        "connectRetries": settings.FLYWAY_CONNECT_RETRIES if connect_retries is None else connect_retries,
+        "ignoreMigrationPatterns": IGNORE_MIGRATION_PATTERNS.split(","),
+    }
+    args = shlex.split(settings.FLYWAY_FLEET_COMMAND)
+    try:
+        process = subprocess.Popen(
+            args,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=settings.BASE_DIR,
+        )
+    except OSError as exc:
+        raise FlywayNotFound(
+            command=command,
+            database=f"{len(targets)} databases",
+            error_code="FLYWAY_NOT_FOUND",
+            flyway_message=f"cannot run {args[0]!r} ({exc.strerror}); run 'make flyway' or set FLYWAY_FLEET_COMMAND",
+        ) from exc
+
+    def feed() -> None:
+        try:
+            process.stdin.write(json.dumps(header) + "\n")
+            for key, target in targets.items():
+                line = {"id": key, "url": target.jdbc_url, "user": target.user, "password": target.password}
+                process.stdin.write(json.dumps(line) + "\n")
+            process.stdin.close()
+        except BrokenPipeError:
+            pass  # the runner died; its exit status tells
+
+    stderr: list[str] = []
+    feeder = threading.Thread(target=feed, daemon=True)
+    drainer = threading.Thread(target=lambda: stderr.append(process.stderr.read()), daemon=True)
+    feeder.start()
+    drainer.start()
+    results: dict[str, FleetResult] = {}
+    started = time.monotonic()
+    for line in process.stdout:
+        if not line.strip():
+            continue
+        raw = json.loads(line)
+        target = targets.get(raw.get("id"))
+        if target is None:
+            continue
+        result = _fleet_result(command, target, raw)
+        results[result.id] = result
+        if on_result:
+            on_result(result)
+    returncode = process.wait()
+    feeder.join()
+    drainer.join()
+    logger.info(
+        "flyway fleet %s on %d databases: exit %s in %.2fs",
+        command,
+        len(targets),
+        returncode,
+        time.monotonic() - started,
+    )
+    if returncode == 127 and not results:
+        raise FlywayNotFound(
+            command=command,
+            database=f"{len(targets)} databases",
+            error_code="FLYWAY_NOT_FOUND",
+            flyway_message=("".join(stderr).strip() or f"{args[0]!r} not found")[-2000:],
+        )
+    for key, target in targets.items():
+        if key not in results:
+            error = FlywayError(
+                command=command,
+                database=target.name,
+                error_code="RUNNER_EXIT",
+                flyway_message=_redact(
+                    f"the fleet runner exited ({returncode}) before answering: "
+                    + ("".join(stderr).strip() or "no output")[-1000:],
+                    target,
+                ),
+            )
+            results[key] = FleetResult(id=key, outcome="failed", error=error)
+            if on_result:
+                on_result(results[key])
+    return results
+
+
+def _fleet_result(command: str, target: DatabaseTarget, raw: dict[str, Any]) -> FleetResult:
+    error = None
+    if raw.get("outcome") == "failed":
+        error = FlywayError(
+            command=command,
+            database=target.name,
+            error_code=raw.get("errorCode") or "FAULT",
+            flyway_message=_redact(raw.get("message") or "Flyway reported failure without a message", target),
+            result=raw,
+        )
+    elif raw.get("errorCode"):  # check: drift is a result, with Flyway's validation error attached
+        error = FlywayError(
+            command=command,
+            database=target.name,
+            error_code=raw["errorCode"],
+            flyway_message=_redact(raw.get("message") or "", target),
+            result=raw,
+        )
+    state = raw.get("state") or ""
+    if command == "check" and raw.get("outcome") == "failed":
+        state = "unreachable" if raw.get("errorCode") == "DB_CONNECTION" else "error"
+    return FleetResult(
+        id=raw["id"],
+        outcome=raw.get("outcome") or "failed",
+        version=raw.get("version"),
+        initial_version=raw.get("initialVersion"),
+        migrations_executed=int(raw.get("migrationsExecuted") or 0),
+        state=state,
+        pending_scripts=tuple(raw.get("pendingScripts") or ()),
+        millis=int(raw.get("millis") or 0),
+        error=error,
+    )
+
+
+def version_key(version: str | None) -> tuple[int, ...]:
+    """A Flyway version as numbers, for comparing (``""``/None sorts first; ``1.0`` equals ``1``)."""
+    if not version:
+        return ()
+    parts = [int(p) for p in version.replace("_", ".").split(".")]
+    while parts and parts[-1] == 0:
+        parts.pop()
+    return tuple(parts)

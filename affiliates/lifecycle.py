@@ -5,22 +5,49 @@
 Suspending stops the affiliate role's logins and ends its open sessions; resuming lets it log in
 again. Archiving takes a checked backup, then drops the database and the role; the registry row
 stays, as ``archived``, with the backup's path. Each is recorded in the affiliate's event log and
-is safe to repeat.
+the staff audit trail, and is safe to repeat.
+
+Each takes the affiliate's lock (``locks.affiliate_lock``), the one provisioning and fleet
+migrations take: an affiliate being provisioned or migrated is refused with
+:class:`ProvisioningBusy` ("try again"), never changed under another operation's feet.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from . import backups, databases
-from .errors import ProvisioningError
+from . import backups, databases, locks
+from .audit import audited
+from .errors import ProvisioningBusy, ProvisioningError
 from .events import StepRecorder, describe
 from .models import Affiliate
 from .placement import on_database, server_admin_target
 
 
-def _login_switch(*, affiliate_id: int, requested_by: str, suspend: bool) -> Affiliate:
+@contextmanager
+def _locked(affiliate_id: int, action: str) -> Iterator[None]:
+    """Hold the affiliate's lock for an operation; ProvisioningBusy if another operation holds it."""
+    with locks.affiliate_lock(affiliate_id) as acquired:
+        if not acquired:
+            slug = Affiliate.objects.filter(pk=affiliate_id).values_list("schema_name", flat=True).first()
+            raise ProvisioningBusy(
+                f"{slug or affiliate_id} is busy (being provisioned, migrated or archived); "
+                f"{action} it again in a moment"
+            )
+        yield
+
+
+def _login_switch(*, affiliate_id: int, requested_by: str, suspend: bool, channel: str) -> Affiliate:
     """Suspend (``suspend=True``) or resume one affiliate; already there is a no-op."""
+    action = "suspend" if suspend else "resume"
+    slug = Affiliate.objects.filter(pk=affiliate_id).values_list("schema_name", flat=True).first() or str(affiliate_id)
+    with audited(action, actor=requested_by, channel=channel, target=slug), _locked(affiliate_id, action):
+        return _login_switch_locked(affiliate_id=affiliate_id, requested_by=requested_by, suspend=suspend)
+
+
+def _login_switch_locked(*, affiliate_id: int, requested_by: str, suspend: bool) -> Affiliate:
     affiliate = Affiliate.objects.select_related("database_server").get(pk=affiliate_id)
     before, after = (
         (Affiliate.Status.ACTIVE, Affiliate.Status.SUSPENDED)
@@ -44,18 +71,24 @@ def _login_switch(*, affiliate_id: int, requested_by: str, suspend: bool) -> Aff
     return affiliate
 
 
-def affiliate_suspend(*, affiliate_id: int, requested_by: str = "") -> Affiliate:
+def affiliate_suspend(*, affiliate_id: int, requested_by: str = "", channel: str = "command") -> Affiliate:
     """Stop an active affiliate: its role can no longer log in and its open sessions end."""
-    return _login_switch(affiliate_id=affiliate_id, requested_by=requested_by, suspend=True)
+    return _login_switch(affiliate_id=affiliate_id, requested_by=requested_by, suspend=True, channel=channel)
 
 
-def affiliate_resume(*, affiliate_id: int, requested_by: str = "") -> Affiliate:
+def affiliate_resume(*, affiliate_id: int, requested_by: str = "", channel: str = "command") -> Affiliate:
     """Let a suspended affiliate's role log in again."""
-    return _login_switch(affiliate_id=affiliate_id, requested_by=requested_by, suspend=False)
+    return _login_switch(affiliate_id=affiliate_id, requested_by=requested_by, suspend=False, channel=channel)
 
 
-def affiliate_archive(*, affiliate_id: int, requested_by: str = "") -> Affiliate:
+def affiliate_archive(*, affiliate_id: int, requested_by: str = "", channel: str = "command") -> Affiliate:
     """Back the database up, then drop the database and role; keep the registry row as ``archived``."""
+    slug = Affiliate.objects.filter(pk=affiliate_id).values_list("schema_name", flat=True).first() or str(affiliate_id)
+    with audited("archive", actor=requested_by, channel=channel, target=slug), _locked(affiliate_id, "archive"):
+        return _archive_locked(affiliate_id=affiliate_id, requested_by=requested_by)
+
+
+def _archive_locked(*, affiliate_id: int, requested_by: str) -> Affiliate:
     affiliate = Affiliate.objects.select_related("database_server").get(pk=affiliate_id)
     if affiliate.status == Affiliate.Status.ARCHIVED:
         return affiliate

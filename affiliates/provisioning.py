@@ -27,10 +27,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from . import credentials, databases, flyway, locks, seeds, validation
+from .audit import audit_record, audited
 from .errors import ProvisioningBusy, ProvisioningError
 from .events import StepRecorder, describe
 from .flyway import DatabaseTarget
-from .models import Affiliate, DatabaseServer, Domain, Membership, ProvisioningEvent
+from .models import Affiliate, DatabaseServer, Domain, Membership, ProvisioningEvent, StaffAudit
 from .placement import database_server_default, management_target, on_database, server_admin_target
 
 
@@ -113,10 +114,29 @@ def affiliate_request(
     owner_email: str | None = None,
     seed: bool = False,
     requested_by: str = "",
+    channel: str = "command",
     enqueue: bool = True,
 ) -> Affiliate:
     """Validate, register the affiliate as ``requested`` and enqueue its provisioning after commit."""
-    req = affiliate_request_check(slug=slug, name=name, domain=domain, owner_email=owner_email, seed=seed)
+    with audited("provision", actor=requested_by, channel=channel, target=slug, detail=f"domain {domain}"):
+        affiliate = _affiliate_register(
+            affiliate_request_check(slug=slug, name=name, domain=domain, owner_email=owner_email, seed=seed),
+            requested_by=requested_by,
+            enqueue=enqueue,
+        )
+    if owner_email:
+        audit_record(
+            actor=requested_by,
+            channel=channel,
+            action="membership_grant",
+            target=affiliate.slug,
+            outcome=StaffAudit.Outcome.SUCCEEDED,
+            detail=f"{owner_email.strip().lower()} as owner",
+        )
+    return affiliate
+
+
+def _affiliate_register(req: AffiliateRequest, *, requested_by: str, enqueue: bool) -> Affiliate:
     server = req.server
     try:
         with transaction.atomic():
@@ -165,12 +185,13 @@ def affiliate_enqueue(*, affiliate_id: int, requested_by: str = "") -> str:
     return affiliate_provision_task.delay(affiliate_id, requested_by).id
 
 
-def affiliate_retry(*, affiliate_id: int, requested_by: str = "") -> str:
+def affiliate_retry(*, affiliate_id: int, requested_by: str = "", channel: str = "command") -> str:
     """Queue provisioning again for an affiliate that is not suspended or archived."""
     affiliate = Affiliate.objects.get(pk=affiliate_id)
-    if affiliate.status in (Affiliate.Status.ARCHIVED, Affiliate.Status.SUSPENDED):
-        raise ProvisioningError(f"{affiliate.slug} is {affiliate.status}; it cannot be provisioned again")
-    return affiliate_enqueue(affiliate_id=affiliate_id, requested_by=requested_by)
+    with audited("retry", actor=requested_by, channel=channel, target=affiliate.slug):
+        if affiliate.status in (Affiliate.Status.ARCHIVED, Affiliate.Status.SUSPENDED):
+            raise ProvisioningError(f"{affiliate.slug} is {affiliate.status}; it cannot be provisioned again")
+        return affiliate_enqueue(affiliate_id=affiliate_id, requested_by=requested_by)
 
 
 # --- 2. the steps ---

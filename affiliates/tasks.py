@@ -11,7 +11,7 @@ import psycopg
 from celery import shared_task
 from django.db import OperationalError as DjangoOperationalError
 
-from . import flyway, provisioning
+from . import fleet, flyway, provisioning
 
 
 class TransientProvisioningError(Exception):
@@ -40,3 +40,26 @@ def affiliate_provision_task(self, affiliate_id: int, requested_by: str = "") ->
             raise TransientProvisioningError(str(exc)) from exc
         raise
     return {"affiliate_id": affiliate_id, "status": affiliate.status}
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(TransientProvisioningError,),
+    retry_backoff=1,
+    retry_backoff_max=30,
+    retry_jitter=False,
+    max_retries=6,
+)
+def migration_run_task(self, run_id: int) -> dict:
+    """Advance a fleet migration run by one batch (one Flyway JVM), then queue the next batch.
+
+    Safe to deliver twice: the run's lock lets one worker advance it, and rows already done are
+    never redone.
+    """
+    try:
+        status = fleet.run_advance(run_id)
+    except (psycopg.OperationalError, DjangoOperationalError) as exc:
+        raise TransientProvisioningError(str(exc)) from exc
+    if status == "continued":
+        fleet.run_enqueue(run_id)
+    return {"run_id": run_id, "status": status}

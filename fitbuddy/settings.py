@@ -106,6 +106,13 @@ LOCAL_APPLICATION_DATABASE = env.str("LOCAL_APPLICATION_DATABASE", default="fitb
 FLYWAY_COMMAND = env.str("FLYWAY_COMMAND", default=str(BASE_DIR / "tools" / "flyway" / "flyway"))
 FLYWAY_CONNECT_RETRIES = env.int("FLYWAY_CONNECT_RETRIES", default=5)
 FLYWAY_TIMEOUT_SECONDS = env.int("FLYWAY_TIMEOUT_SECONDS", default=600)
+# The fleet runner: Flyway's Java API for many databases in one JVM (tools/flyway/fleet).
+FLYWAY_FLEET_COMMAND = env.str("FLYWAY_FLEET_COMMAND", default=str(BASE_DIR / "tools" / "flyway" / "fleet"))
+# Fleet migrations: at most this many Flyway connections at once on one database server
+# (``migrate_affiliates --parallel`` is capped by it), and how long a run waits for an affiliate
+# that another operation (provisioning, suspend, archive) holds before recording it as busy.
+FLEET_CONNECTIONS_PER_SERVER = env.int("FLEET_CONNECTIONS_PER_SERVER", default=8)
+FLEET_LOCK_WAIT_SECONDS = env.int("FLEET_LOCK_WAIT_SECONDS", default=60)
 SQL_DIR = Path(env.str("FITBUDDY_SQL_DIR", default=str(BASE_DIR / "sql")))
 SEEDS_DIR = BASE_DIR / "seeds"
 

@@ -96,7 +96,17 @@ def test_suspend_resume_and_archive_actions(staff_client, settings, tmp_path):
     response = staff_client.post(url, {"action": "resume", "_selected_action": affiliates}, follow=True)
     assert "2 affiliates resumed." in response.content.decode()
 
-    response = staff_client.post(url, {"action": "archive", "_selected_action": affiliates[:1]}, follow=True)
+    # Archive first shows what will be dropped and where the backup goes; nothing is dropped yet.
+    confirm = staff_client.post(url, {"action": "archive", "_selected_action": affiliates[:1]})
+    page = confirm.content.decode()
+    assert "Archive affiliates?" in page and Affiliate.objects.get(pk=affiliates[0]).database_name in page
+    assert str(tmp_path) in page
+    assert Affiliate.objects.get(pk=affiliates[0]).status == "active"
+    assert not list(tmp_path.glob("*.dump"))
+
+    response = staff_client.post(
+        url, {"action": "archive", "_selected_action": affiliates[:1], "confirmed": "yes"}, follow=True
+    )
     assert "1 affiliate archived." in response.content.decode()
     assert Affiliate.objects.get(pk=affiliates[0]).status == "archived"
     assert ProvisioningEvent.objects.filter(affiliate_id=affiliates[0], step="backup", outcome="succeeded").exists()
