@@ -428,8 +428,10 @@ class _ResultWriter:
         else:
             item.outcome = Outcome.SUCCEEDED if result.ok else Outcome.FAILED
             item.state = result.state
-            item.from_version = item.from_version or result.initial_version or result.version or ""
-            item.to_version = result.version or ""
+            # Where Flyway found the database (on a failure without that: the registry's last word).
+            found = result.initial_version or result.version or item.affiliate.schema_version
+            item.from_version = item.from_version or found or ""
+            item.to_version = result.version or (found if not result.ok else "") or ""
             item.migrations_executed = result.migrations_executed
             item.duration_ms = result.millis
             item.error_code = result.error.error_code[:100] if result.error else ""

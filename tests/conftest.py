@@ -161,7 +161,7 @@ def clean_registry(admin_connection):
     for role in roles:
         admin_connection.execute(psycopg.sql.SQL("DROP ROLE IF EXISTS {}").format(psycopg.sql.Identifier(role)))
     with connections["default"].cursor() as cursor:
-        cursor.execute("TRUNCATE master.affiliate, master.database_server CASCADE")
+        cursor.execute("TRUNCATE master.affiliate, master.database_server, master.migration_run CASCADE")
 
 
 def database_url() -> str:

@@ -25,7 +25,7 @@ def local_application_name(settings, admin_connection):
     databases.database_drop(admin_connection, name)
     # Django's flush after a transactional test leaves Flyway's (unmanaged) tables alone.
     with connections["default"].cursor() as cursor:
-        cursor.execute("TRUNCATE master.affiliate, master.database_server CASCADE")
+        cursor.execute("TRUNCATE master.affiliate, master.database_server, master.migration_run CASCADE")
         # ...and the seed's history row, so that the next run seeds again.
         cursor.execute("DELETE FROM master.flyway_schema_history WHERE version IS NULL")
 

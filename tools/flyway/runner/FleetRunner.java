@@ -20,6 +20,7 @@ import org.flywaydb.core.api.configuration.FluentConfiguration;
 import org.flywaydb.core.api.output.MigrateResult;
 import org.flywaydb.core.api.output.ValidateOutput;
 import org.flywaydb.core.api.output.ValidateResult;
+import org.flywaydb.core.internal.exception.FlywayMigrateException;
 
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -86,12 +87,30 @@ public final class FleetRunner {
         }
         long started = System.nanoTime();
         try {
-            Flyway flyway = configure(target).load();
+            FluentConfiguration configuration = configure(target);
+            if ("check".equals(settings.path("command").asString())) {
+                // A check tells "behind" from drift itself: pending scripts are not a validation error.
+                List<String> ignore = strings(settings.path("ignoreMigrationPatterns"));
+                ignore.add("*:pending");
+                configuration.ignoreMigrationPatterns(ignore.toArray(new String[0]));
+            }
+            Flyway flyway = configuration.load();
             switch (settings.path("command").asString()) {
                 case "migrate" -> migrate(flyway, result);
                 case "check" -> check(flyway, result);
                 case "info" -> info(flyway, result);
                 default -> throw new IllegalArgumentException("unknown command " + settings.path("command"));
+            }
+        } catch (FlywayMigrateException e) {
+            // The code the CLI reports (e.g. FAILED_VERSIONED_MIGRATION), and where the database stayed.
+            result.put("outcome", "failed");
+            result.put("errorCode", String.valueOf(e.getMigrationErrorCode()));
+            result.put("message", message(e));
+            result.put("sqlState", e.getSqlState());
+            MigrateResult partial = e.getErrorResult();
+            if (partial != null) {
+                result.put("initialVersion", partial.initialSchemaVersion);
+                result.put("version", partial.targetSchemaVersion != null ? partial.targetSchemaVersion : partial.initialSchemaVersion);
             }
         } catch (FlywayException e) {
             result.put("outcome", "failed");
