@@ -16,6 +16,7 @@ import psycopg
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import reverse
 
 from affiliates import databases, fleet, flyway, lifecycle, locks, provisioning
 from affiliates.errors import ProvisioningBusy
@@ -450,3 +451,79 @@ def test_a_killed_worker_mid_run_converges_on_resume(fleet_sql, worker_factory):
         **on_database(server_admin_target(gyms[0].database_server), gyms[0].database_name).conninfo()
     ) as conn:
         assert conn.execute("SELECT count(*) FROM master.flyway_schema_history WHERE version = '4'").fetchone()[0] == 1
+
+
+# --- the command center ---
+
+
+@pytest.fixture
+def superuser_client(client):
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.create_superuser("chief", "chief@fitbuddy.localhost", "a-long-pw-1"))
+    return client
+
+
+def test_admin_action_starts_a_run_and_its_page_follows_it(fleet_sql, worker_factory, superuser_client):
+    gyms = fleet_sql.gyms(2)
+    fleet_sql.ship()
+    worker_factory()
+
+    response = superuser_client.post(
+        reverse("admin:affiliates_affiliate_changelist"),
+        {"action": "migrate_to_latest", "_selected_action": [g.pk for g in gyms]},
+    )
+    run = MigrationRun.objects.get()
+    assert response.status_code == 302 and response["Location"].endswith(f"/migrationrun/{run.pk}/change/")
+    wait_for(lambda: MigrationRun.objects.get(pk=run.pk).finished, what="the run to finish")
+
+    page = superuser_client.get(response["Location"]).content.decode()
+    assert "Succeeded" in page and "2 / 2 done" in page and 'http-equiv="refresh"' not in page
+    listing = superuser_client.get(reverse("admin:affiliates_affiliate_changelist")).content.decode()
+    assert "behind V4" not in listing and listing.count("V4") >= 2
+    assert StaffAudit.objects.filter(actor="chief", channel="admin", action="migrate", outcome="started").exists()
+
+
+def test_admin_shows_who_is_behind_and_whose_migration_failed(fleet_sql, superuser_client):
+    good, broken, untouched = fleet_sql.gyms(3)
+    admin = server_admin_target(broken.database_server)
+    with psycopg.connect(**on_database(admin, broken.database_name).conninfo()) as c:
+        c.execute("ALTER TABLE master.member ADD COLUMN nickname varchar(50)")
+    fleet_sql.ship()
+    run = fleet.run_create(
+        "migrate",
+        fleet.affiliates_select(slugs=[good.slug, broken.slug]),
+        strategy=fleet.Strategy(on_error="continue"),
+        started_by="pytest",
+        channel="command",
+        enqueue=False,
+    )
+    advance_all(run)
+    changelist = reverse("admin:affiliates_affiliate_changelist")
+
+    behind = superuser_client.get(changelist + "?version=behind").content.decode()
+    assert broken.slug in behind and untouched.slug in behind and good.slug not in behind
+    assert "behind V4" in behind
+    failed = superuser_client.get(changelist + "?last_migration=failed").content.decode()
+    assert broken.slug in failed and good.slug not in failed and untouched.slug not in failed
+
+    overview = superuser_client.get(reverse("admin:affiliates_fleet")).content.decode()
+    assert "2 affiliates behind V4" in overview
+    assert "1 whose last migration failed" in overview and broken.slug in overview
+    assert f"Migrate run {run.pk} to V4" in overview
+
+    page = superuser_client.get(reverse("admin:affiliates_migrationrun_change", args=[run.pk])).content.decode()
+    assert "FAILED_VERSIONED_MIGRATION" in page and "already exists" in page
+
+    with psycopg.connect(**on_database(admin, broken.database_name).conninfo()) as c:
+        c.execute("ALTER TABLE master.member DROP COLUMN nickname")
+    response = superuser_client.post(
+        reverse("admin:affiliates_migrationrun_changelist"),
+        {"action": "retry_failed", "_selected_action": [run.pk]},
+        follow=True,
+    )
+    assert "1 run resumed." in response.content.decode()
+    assert advance_all(run) == "succeeded"
+    assert version(broken) == "4"
+    failed = superuser_client.get(changelist + "?last_migration=failed").content.decode()
+    assert broken.slug not in failed

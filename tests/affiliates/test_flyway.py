@@ -180,3 +180,72 @@ def test_the_password_never_reaches_flyways_command_line(settings, tmp_path, app
 def test_an_unknown_kind_is_refused(application_database):
     with pytest.raises(ValueError, match="unknown database kind"):
         flyway.migrate(application_database, kind="nonsense")
+
+
+# --- the fleet runner: many databases, one JVM ---
+
+
+def test_fleet_migrates_many_databases_in_one_jvm_and_reports_each(admin_connection, application_database):
+    from affiliates import databases
+
+    names = [f"test_fitbuddy_fleet_{i}_{application_database.name[-6:]}" for i in range(3)]
+    for name in names:
+        databases.database_create(admin_connection, name)
+    try:
+        targets = {name: flyway.DatabaseTarget(**{**application_database.__dict__, "name": name}) for name in names}
+        targets["already"] = application_database
+        seen = []
+
+        results = flyway.fleet("migrate", targets, kind="application", threads=2, on_result=seen.append)
+
+        assert set(results) == set(targets) and len(seen) == 4
+        latest = flyway.latest_version("application")
+        for name in names:
+            assert results[name].ok and results[name].version == latest and results[name].migrations_executed == 3
+            assert _history(targets[name])[-1] == (latest, True)
+        assert results["already"].ok and results["already"].migrations_executed == 0
+
+        checked = flyway.fleet("check", targets, kind="application", threads=2)
+        assert {r.state for r in checked.values()} == {"current"}
+        info = flyway.fleet("info", {"one": targets[names[0]]}, kind="application", threads=1)
+        assert info["one"].version == latest and info["one"].pending_scripts == ()
+    finally:
+        for name in names:
+            databases.database_drop(admin_connection, name)
+
+
+def test_fleet_failures_are_results_with_flyways_code_and_no_password(application_database):
+    wrong = flyway.DatabaseTarget(**{**application_database.__dict__, "password": "not-the-password-42"})
+
+    results = flyway.fleet("migrate", {"wrong": wrong}, kind="application", threads=1, connect_retries=0)
+
+    error = results["wrong"].error
+    assert not results["wrong"].ok and error.error_code == "DB_CONNECTION"
+    assert "not-the-password-42" not in str(error)
+
+
+def test_fleet_passwords_travel_on_stdin_never_the_command_line(settings, tmp_path, application_database):
+    record = tmp_path / "argv.txt"
+    launcher = tmp_path / "fleet-recording"
+    launcher.write_text(
+        f'#!/bin/sh\nprintf "%s\\n" "$@" > "{record}"\nexec "{Path(settings.BASE_DIR) / "tools/flyway/fleet"}" "$@"\n'
+    )
+    launcher.chmod(launcher.stat().st_mode | stat.S_IEXEC)
+    settings.FLYWAY_FLEET_COMMAND = str(launcher)
+
+    results = flyway.fleet("info", {"a": application_database}, kind="application", threads=1)
+
+    assert results["a"].ok
+    assert application_database.password and application_database.password not in record.read_text()
+
+
+def test_a_missing_or_dying_fleet_runner_is_a_clear_error(settings, application_database):
+    settings.FLYWAY_FLEET_COMMAND = "/nonexistent/fleet"
+    with pytest.raises(flyway.FlywayNotFound, match="make flyway"):
+        flyway.fleet("migrate", {"a": application_database}, kind="application", threads=1)
+
+    settings.FLYWAY_FLEET_COMMAND = "false"  # starts, answers nothing, exits 1
+    results = flyway.fleet("migrate", {"a": application_database}, kind="application", threads=1)
+    assert results["a"].error.error_code == "RUNNER_EXIT"
+    with pytest.raises(ValueError, match="unknown fleet command"):
+        flyway.fleet("clean", {"a": application_database}, kind="application", threads=1)
