@@ -303,6 +303,8 @@ class AffiliateAdmin(admin.ModelAdmin):
                 latest,
                 latest,
             )
+        if obj.schema_version == latest:
+            return format_html('V{} <span style="color:#1a7f37">latest</span>', obj.schema_version)
         return f"V{obj.schema_version}"
 
     @admin.action(description="Provision / retry selected affiliates", permissions=["provision"])

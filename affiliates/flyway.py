@@ -19,10 +19,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shlex
 import subprocess
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -360,6 +362,7 @@ def fleet(
     *,
     kind: str,
     threads: int,
+    expect_current: Iterable[str] = (),
     stop_on_error: bool = False,
     on_result: Callable[[FleetResult], None] | None = None,
     connect_retries: int | None = None,
@@ -367,7 +370,9 @@ def fleet(
     """Run ``migrate``, ``check`` or ``info`` on many databases in one JVM; one result per target id.
 
     ``on_result`` is called (from a reader thread, in completion order) as each database finishes.
-    Failures of one database are results, not exceptions; only a runner that cannot start raises
+    ``expect_current`` names targets the registry shows at the latest version: the runner first
+    checks their schema history against the scripts' checksums with one query and runs Flyway only
+    if anything differs. Failures of one database are results, not exceptions; only a runner that cannot start raises
     (:class:`FlywayNotFound`). Targets the runner never answered (it crashed) fail with
     ``RUNNER_EXIT``.
     """
@@ -385,6 +390,8 @@ def fleet(
         "stopOnError": stop_on_error,
         "connectRetries": settings.FLYWAY_CONNECT_RETRIES if connect_retries is None else connect_retries,
         "ignoreMigrationPatterns": IGNORE_MIGRATION_PATTERNS.split(","),
+        # For the runner's quick answer on databases expected current (see FleetRunner.alreadyCurrent).
+        "resolved": [{"version": v, "checksum": c} for v, c in script_checksums(kind)],
     }
     args = shlex.split(settings.FLYWAY_FLEET_COMMAND)
     try:
@@ -404,11 +411,15 @@ def fleet(
             flyway_message=f"cannot run {args[0]!r} ({exc.strerror}); run 'make flyway' or set FLYWAY_FLEET_COMMAND",
         ) from exc
 
+    expected = set(expect_current)
+
     def feed() -> None:
         try:
             process.stdin.write(json.dumps(header) + "\n")
             for key, target in targets.items():
                 line = {"id": key, "url": target.jdbc_url, "user": target.user, "password": target.password}
+                if key in expected:
+                    line["expectCurrent"] = True
                 process.stdin.write(json.dumps(line) + "\n")
             process.stdin.close()
         except BrokenPipeError:
@@ -424,8 +435,12 @@ def fleet(
     for line in process.stdout:
         if not line.strip():
             continue
-        raw = json.loads(line)
-        target = targets.get(raw.get("id"))
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError:
+            stderr.append(line)  # not a result (a JVM message): kept for the error report
+            continue
+        target = targets.get(raw.get("id")) if isinstance(raw, dict) else None
         if target is None:
             continue
         result = _fleet_result(command, target, raw)
@@ -509,3 +524,22 @@ def version_key(version: str | None) -> tuple[int, ...]:
     while parts and parts[-1] == 0:
         parts.pop()
     return tuple(parts)
+
+
+def script_checksum(path: Path) -> int:
+    """Flyway's checksum of a versioned script: CRC32 over its lines (UTF-8, no line breaks, no BOM)."""
+    text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")
+    lines = re.split(r"\r\n|\r|\n", text)
+    if lines and lines[-1] == "":
+        lines.pop()  # a final line break ends the last line; it does not start another
+    crc = 0
+    for line in lines:
+        crc = zlib.crc32(line.encode("utf-8"), crc)
+    return crc - (1 << 32) if crc >= 1 << 31 else crc  # Java's signed int, as the history table stores it
+
+
+def script_checksums(kind: str) -> list[tuple[str, int]]:
+    """(version, checksum) of each versioned script of a kind, in version order."""
+    directory = Path(settings.SQL_DIR) / kind
+    scripts = [(path.name[1:].split("__", 1)[0], path) for path in directory.glob("V*__*.sql")]
+    return [(version, script_checksum(path)) for version, path in sorted(scripts, key=lambda s: version_key(s[0]))]

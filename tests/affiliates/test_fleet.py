@@ -130,6 +130,26 @@ def test_migrate_brings_every_affiliate_and_the_template_to_the_new_version(flee
     assert {("migrate", "started"), ("migrate", "succeeded"), ("check", "started")} <= actions
 
 
+def test_every_registered_server_is_migrated_with_its_own_template(fleet_sql, request, worker_factory):
+    here = fleet_sql.gyms(2)  # on the suite's own server (registered as "local")
+    server, _restart = request.getfixturevalue("second_server")  # now the default: new gyms go there
+    there = fleet_sql.gyms(2)
+    assert {g.database_server_id for g in there} == {server.pk} != {g.database_server_id for g in here}
+    fleet_sql.ship()
+    worker_factory()
+
+    code, out = command("--server", server.name, "--dry-run")
+    assert code == 0 and all(g.slug in out for g in there) and not any(g.slug in out for g in here)
+
+    code, out = command("--wait")
+
+    assert code == 0, out
+    assert [version(g) for g in [*here, *there]] == ["4"] * 4
+    for gym in (here[0], there[0]):
+        admin = server_admin_target(gym.database_server)
+        assert databases.schema_version(on_database(admin, fleet_sql.template)) == "4"
+
+
 def test_without_wait_the_command_returns_the_run_id_and_follow_shows_its_end(fleet_sql, worker_factory):
     gyms = fleet_sql.gyms(2)
     fleet_sql.ship()

@@ -249,3 +249,30 @@ def test_a_missing_or_dying_fleet_runner_is_a_clear_error(settings, application_
     assert results["a"].error.error_code == "RUNNER_EXIT"
     with pytest.raises(ValueError, match="unknown fleet command"):
         flyway.fleet("clean", {"a": application_database}, kind="application", threads=1)
+
+
+def test_script_checksums_are_the_ones_flyway_records(application_database, sql_copy):
+    with psycopg.connect(**application_database.conninfo()) as conn:
+        recorded = conn.execute(
+            "SELECT version, checksum FROM master.flyway_schema_history"
+            " WHERE version IS NOT NULL ORDER BY installed_rank"
+        ).fetchall()
+    assert flyway.script_checksums("application") == recorded
+    # Line endings and a byte-order mark do not change Flyway's checksum.
+    script = next((sql_copy / "application").glob("V1__*.sql"))
+    before = flyway.script_checksum(script)
+    script.write_bytes(b"\xef\xbb\xbf" + script.read_bytes().replace(b"\n", b"\r\n"))
+    assert flyway.script_checksum(script) == before
+
+
+def test_the_quick_answer_never_hides_drift(application_database):
+    """A database the registry calls current is answered with one query only if its history agrees."""
+    current = flyway.fleet("migrate", {"a": application_database}, kind="application", threads=1, expect_current=["a"])
+    assert current["a"].ok and current["a"].migrations_executed == 0
+
+    with psycopg.connect(**application_database.conninfo()) as conn:
+        conn.execute("UPDATE master.flyway_schema_history SET checksum = checksum + 1 WHERE version = '2'")
+    drifted = flyway.fleet("migrate", {"a": application_database}, kind="application", threads=1, expect_current=["a"])
+
+    assert not drifted["a"].ok  # Flyway's own migrate ran, and its validation refused
+    assert "checksum" in drifted["a"].error.flyway_message.lower()

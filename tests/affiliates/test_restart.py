@@ -6,89 +6,15 @@ the default DatabaseServer), so restarting it does not disturb the suite's own s
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-from pathlib import Path
-
 import psycopg
 import pytest
-from django.db import connections
-from psycopg import sql
 
 from affiliates import placement, provisioning
-from affiliates.models import Affiliate, DatabaseServer
+from affiliates.models import Affiliate
 from tests.conftest import wait_for
 from tests.factories import new_slug
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
-
-
-def _bindir() -> Path:
-    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
-        if (candidate / "initdb").exists():
-            return candidate
-    found = shutil.which("initdb")
-    assert found, "PostgreSQL server binaries (initdb) are needed"
-    return Path(found).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def second_server():
-    """A PostgreSQL server of this test's own, with the same admin login as the suite's server."""
-    bindir, port = _bindir(), _free_port()
-    folder = Path(tempfile.mkdtemp(prefix="fitbuddy-pg2-"))  # under /tmp, reachable by any user
-    data = folder / "data"
-    as_owner: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses root: the cluster belongs to the postgres system user
-        as_owner = ["runuser", "-u", "postgres", "--"]
-        os.chmod(folder, 0o777)
-    admin = connections["default"].settings_dict
-    subprocess.run(
-        [
-            *as_owner,
-            str(bindir / "initdb"),
-            "-D",
-            str(data),
-            "-U",
-            "postgres",
-            "--auth-local=trust",
-            "--auth-host=scram-sha-256",
-            "-E",
-            "UTF8",
-            "--locale=C.UTF-8",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    with open(data / "postgresql.conf", "a") as conf:
-        conf.write(f"port = {port}\nlisten_addresses = 'localhost'\nunix_socket_directories = '{data}'\nfsync = off\n")
-    ctl = [*as_owner, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(data / "server.log"), "-w", "-t", "60"]
-    subprocess.run([*ctl, "start"], check=True, capture_output=True)
-    try:
-        with psycopg.connect(host=str(data), port=port, user="postgres", dbname="postgres", autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("CREATE ROLE {} LOGIN CREATEDB CREATEROLE PASSWORD {}").format(
-                    sql.Identifier(admin["USER"]), sql.Literal(admin["PASSWORD"])
-                )
-            )
-            conn.execute(sql.SQL("GRANT pg_signal_backend TO {}").format(sql.Identifier(admin["USER"])))
-        DatabaseServer.objects.update(is_default=False)
-        server = DatabaseServer.objects.create(
-            name="second", host="localhost", port=port, is_default=True, admin_secret_ref="env:DATABASE_URL"
-        )
-        yield server, (lambda: subprocess.run([*ctl, "-m", "fast", "restart"], check=True, capture_output=True))
-    finally:
-        subprocess.run([*ctl, "-m", "immediate", "stop"], capture_output=True)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _state(server) -> tuple[set[str], set[str]]:

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from affiliates import provisioning
+from affiliates.audit import command_actor
 from affiliates.errors import ProvisioningError
 from affiliates.models import Affiliate, ProvisioningEvent
 
@@ -28,10 +29,12 @@ class Command(BaseCommand):
         parser.add_argument("--wait", action="store_true", help="wait until the affiliate is active or failed")
         parser.add_argument("--timeout", type=float, default=300, help="seconds --wait waits (default 300)")
         parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
-        parser.add_argument("--requested-by", default="", help="who asked (recorded in the event log)")
+        parser.add_argument(
+            "--requested-by", default="", help="who asked (event log and audit trail; default: your login)"
+        )
 
     def handle(self, *args, slug, **options):
-        requested_by = options["requested_by"] or "manage.py provision_affiliate"
+        requested_by = options["requested_by"] or command_actor()
         if options["retry"]:
             affiliate = Affiliate.objects.filter(schema_name=slug).first()
             if affiliate is None:
