@@ -63,10 +63,18 @@ def check_task_limits(app_configs, **kwargs):
 @register(Tags.compatibility)
 def check_connection_limits(app_configs, **kwargs):
     errors = []
-    for name in ("AFFILIATE_CONNECTIONS_PER_THREAD", "AFFILIATE_ROLE_CONNECTION_LIMIT"):
+    for name in ("AFFILIATE_CONNECTIONS_PER_THREAD", "AFFILIATE_ROLE_CONNECTION_LIMIT", "FLEET_CONNECTIONS_PER_SERVER"):
         if getattr(settings, name) < 1:
             errors.append(Error(f"{name} must be at least 1.", id="affiliates.E005"))
     return errors
+
+
+def _fleet_runner_built(launcher: str) -> bool:
+    """The project's launcher needs its compiled runner beside it; another launcher is trusted."""
+    path = Path(launcher)
+    if path.name != "fleet" or not (path.parent / "runner").is_dir():
+        return True
+    return any((path.parent / "dist" / "runner").glob(".built-*"))
 
 
 @register(Tags.compatibility)
@@ -80,6 +88,16 @@ def check_flyway(app_configs, **kwargs):
                 "start_local_database will fail.",
                 hint="Run `make flyway`, or set FLYWAY_COMMAND to your Flyway installation.",
                 id="affiliates.W001",
+            )
+        )
+    fleet = shlex.split(settings.FLYWAY_FLEET_COMMAND or "")
+    if not fleet or shutil.which(fleet[0]) is None or not _fleet_runner_built(fleet[0]):
+        errors.append(
+            Warning(
+                f"FLYWAY_FLEET_COMMAND {settings.FLYWAY_FLEET_COMMAND!r} cannot run: migrate_affiliates "
+                "and the command center's migrate and drift-check actions will fail.",
+                hint="Run `make flyway` (it builds the fleet runner), or set FLYWAY_FLEET_COMMAND.",
+                id="affiliates.W003",
             )
         )
     for kind in ("affiliate_management", "application"):

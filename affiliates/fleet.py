@@ -6,7 +6,8 @@
 
 A run (``MigrationRun``) has one row per affiliate, in waves: wave 0 is the canary group (when
 there is one), then waves of ``wave_size`` (one wave when unset). Each Celery task advances the
-run by one batch, the next wave's affiliates on one database server, in one Flyway JVM
+run by one batch, the next wave's affiliates on one database server (at most
+``FLEET_BATCH_SIZE``), in one Flyway JVM
 (``flyway.fleet``) with at most ``min(parallel, FLEET_CONNECTIONS_PER_SERVER)`` databases at once.
 Before the first batch of a migrate run the provisioning template is migrated, so an affiliate
 provisioned during or after the run is cloned at the latest version.
@@ -32,6 +33,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import psycopg
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
@@ -212,7 +214,7 @@ def run_resume(run_id: int, *, started_by: str, channel: str, enqueue: bool = Tr
         with transaction.atomic():
             again = run.items.filter(outcome__in=NOT_DONE).update(outcome=Outcome.PENDING)
             MigrationRun.objects.filter(pk=run.pk).update(
-                status=MigrationRun.Status.RUNNING, status_detail="", finished_at=None
+                status=MigrationRun.Status.PENDING, status_detail="", finished_at=None
             )
             audit_record(
                 actor=started_by,
@@ -263,16 +265,20 @@ def run_advance(run_id: int) -> str:
     with locks.run_lock(run_id) as acquired:
         if not acquired:
             return "busy"
-        run = MigrationRun.objects.get(pk=run_id)
+        run = MigrationRun.objects.filter(pk=run_id).first()
+        if run is None:
+            return "gone"  # removed from the registry after it was queued
         if run.finished:
             return run.status
-        if run.status == MigrationRun.Status.PENDING:
-            _run_update(run, status=MigrationRun.Status.RUNNING, started_at=timezone.now())
+        if run.status == MigrationRun.Status.PENDING:  # new, or resumed: the template (again) first
             if run.kind == MigrationRun.Kind.MIGRATE:
                 try:
                     _templates_migrate(run)
-                except Exception as exc:  # nothing was done on any affiliate: the run stops here
+                except (flyway.FlywayError, ProvisioningError, psycopg.Error) as exc:
+                    # Nothing was done on any affiliate: the run stops here.
                     return _run_finish(run, MigrationRun.Status.FAILED, f"template: {describe(exc)}")
+            # Running from here on (an interruption before this point does the template again).
+            _run_update(run, status=MigrationRun.Status.RUNNING, started_at=run.started_at or timezone.now())
         to_do = run.items.filter(outcome__in=TO_DO)
         server = "affiliate__database_server_id"
         head = to_do.order_by("wave", server, "id").values("wave", server).first()
@@ -281,7 +287,7 @@ def run_advance(run_id: int) -> str:
         batch = list(
             to_do.filter(wave=head["wave"], affiliate__database_server_id=head[server])
             .select_related("affiliate", "affiliate__database_server")
-            .order_by("id")
+            .order_by("id")[: settings.FLEET_BATCH_SIZE]
         )
         _batch_execute(run, batch)
         if run.kind == MigrationRun.Kind.MIGRATE:

@@ -432,21 +432,29 @@ def fleet(
     drainer.start()
     results: dict[str, FleetResult] = {}
     started = time.monotonic()
-    for line in process.stdout:
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError:
-            stderr.append(line)  # not a result (a JVM message): kept for the error report
-            continue
-        target = targets.get(raw.get("id")) if isinstance(raw, dict) else None
-        if target is None:
-            continue
-        result = _fleet_result(command, target, raw)
-        results[result.id] = result
-        if on_result:
-            on_result(result)
+    try:
+        for line in process.stdout:
+            if not line.strip():
+                continue
+            try:
+                raw = json.loads(line)
+            except json.JSONDecodeError:
+                stderr.append(line)  # not a result (a JVM message): kept for the error report
+                continue
+            target = targets.get(raw.get("id")) if isinstance(raw, dict) else None
+            if target is None:
+                continue
+            result = _fleet_result(command, target, raw)
+            results[result.id] = result
+            if on_result:
+                on_result(result)
+    except BaseException:
+        # Interrupted (a task's soft time limit, a signal): end the JVM. Scripts under way roll
+        # back with their connections (PostgreSQL DDL is transactional); the caller sees which
+        # databases were answered through on_result.
+        process.kill()
+        process.wait()
+        raise
     returncode = process.wait()
     feeder.join()
     drainer.join()

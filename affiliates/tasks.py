@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import psycopg
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import OperationalError as DjangoOperationalError
 
 from . import fleet, flyway, provisioning
+from .models import Affiliate
 
 
 class TransientProvisioningError(Exception):
@@ -30,6 +32,9 @@ def affiliate_provision_task(self, affiliate_id: int, requested_by: str = "") ->
     """Provision one affiliate to ``active``; safe to run twice, and after a crash at any step."""
     try:
         affiliate = provisioning.affiliate_provision(affiliate_id=affiliate_id, requested_by=requested_by)
+    except Affiliate.DoesNotExist:
+        # Removed from the registry after it was queued (a cleared registry, a test): nothing to do.
+        return {"affiliate_id": affiliate_id, "status": "gone"}
     except provisioning.ProvisioningBusy:
         # Another worker holds this affiliate's lock and will finish the job.
         return {"affiliate_id": affiliate_id, "status": "busy"}
@@ -58,6 +63,9 @@ def migration_run_task(self, run_id: int) -> dict:
     """
     try:
         status = fleet.run_advance(run_id)
+    except SoftTimeLimitExceeded:
+        # The batch ran long (slow scripts): what finished is recorded, the rest is still to do.
+        status = "continued"
     except (psycopg.OperationalError, DjangoOperationalError) as exc:
         raise TransientProvisioningError(str(exc)) from exc
     if status == "continued":

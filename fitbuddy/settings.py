@@ -113,6 +113,9 @@ FLYWAY_FLEET_COMMAND = env.str("FLYWAY_FLEET_COMMAND", default=str(BASE_DIR / "t
 # that another operation (provisioning, suspend, archive) holds before recording it as busy.
 FLEET_CONNECTIONS_PER_SERVER = env.int("FLEET_CONNECTIONS_PER_SERVER", default=8)
 FLEET_LOCK_WAIT_SECONDS = env.int("FLEET_LOCK_WAIT_SECONDS", default=60)
+# Most affiliates one fleet task (one JVM) works on; a larger wave takes several tasks. A task that
+# reaches CELERY_TASK_SOFT_TIME_LIMIT stops its JVM and queues the rest of its batch again.
+FLEET_BATCH_SIZE = env.int("FLEET_BATCH_SIZE", default=1000)
 SQL_DIR = Path(env.str("FITBUDDY_SQL_DIR", default=str(BASE_DIR / "sql")))
 SEEDS_DIR = BASE_DIR / "seeds"
 

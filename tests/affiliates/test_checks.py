@@ -38,12 +38,29 @@ def test_tasks_must_acknowledge_late_and_soft_limits_come_first(settings):
 def test_connection_caps_below_one_are_errors(settings):
     settings.AFFILIATE_CONNECTIONS_PER_THREAD = 0
     assert ids(affiliate_checks.check_connection_limits(None)) == {"affiliates.E005"}
+    settings.AFFILIATE_CONNECTIONS_PER_THREAD = 8
+    settings.FLEET_CONNECTIONS_PER_SERVER = 0
+    assert ids(affiliate_checks.check_connection_limits(None)) == {"affiliates.E005"}
 
 
 def test_a_missing_flyway_or_sql_folder_is_reported(settings, tmp_path):
     settings.FLYWAY_COMMAND = str(tmp_path / "no-flyway")
+    settings.FLYWAY_FLEET_COMMAND = str(tmp_path / "no-fleet")
     settings.SQL_DIR = tmp_path
-    assert ids(affiliate_checks.check_flyway(None)) == {"affiliates.W001", "affiliates.E006"}
+    assert ids(affiliate_checks.check_flyway(None)) == {"affiliates.W001", "affiliates.W003", "affiliates.E006"}
+
+
+def test_the_installed_flyway_and_fleet_runner_pass(settings):
+    assert ids(affiliate_checks.check_flyway(None)) == set()
+
+
+def test_a_fleet_launcher_without_its_built_runner_is_reported(settings, tmp_path):
+    (tmp_path / "runner").mkdir()
+    launcher = tmp_path / "fleet"
+    launcher.write_text("#!/bin/sh\n")
+    launcher.chmod(0o755)
+    settings.FLYWAY_FLEET_COMMAND = str(launcher)
+    assert ids(affiliate_checks.check_flyway(None)) == {"affiliates.W003"}
 
 
 def test_a_command_center_host_django_refuses_is_reported(settings):

@@ -271,6 +271,49 @@ def test_waves_run_in_order_one_jvm_per_batch(fleet_sql):
     assert all(version(g) == "4" for g in gyms)
 
 
+def test_a_large_wave_is_split_into_batches(fleet_sql, settings):
+    gyms = fleet_sql.gyms(5)
+    fleet_sql.ship()
+    settings.FLEET_BATCH_SIZE = 2
+    run = fleet.run_create("migrate", fleet.affiliates_select(), started_by="pytest", channel="command", enqueue=False)
+
+    statuses = []
+    while not statuses or statuses[-1] == "continued":
+        statuses.append(fleet.run_advance(run.pk))
+
+    assert statuses == ["continued", "continued", "succeeded"]
+    assert all(version(g) == "4" for g in gyms)
+
+
+def test_a_batch_cut_short_by_the_soft_time_limit_is_queued_again_and_converges(fleet_sql, worker_factory):
+    from affiliates.tasks import migration_run_task
+
+    gyms = fleet_sql.gyms(4)
+    fleet_sql.ship(V4 + "SELECT pg_sleep(1);\n")  # a batch of four takes longer than the soft limit
+    worker = worker_factory(CELERY_TASK_SOFT_TIME_LIMIT="3", CELERY_TASK_TIME_LIMIT="60")
+    run = fleet.run_create(
+        "migrate",
+        fleet.affiliates_select(),
+        strategy=fleet.Strategy(parallel=1),
+        started_by="pytest",
+        channel="command",
+        enqueue=False,
+    )
+    # Celery stamps a task's limits when it is sent: the worker sends the later batches with its own.
+    migration_run_task.apply_async((run.pk,), soft_time_limit=3, time_limit=60)
+
+    code, out = command("--follow", str(run.pk))
+
+    assert code == 0, out
+    assert "Soft time limit (3" in worker.log.read_text()  # it did cut a batch short
+    assert [version(g) for g in gyms] == ["4"] * 4
+    for gym in gyms:
+        admin = server_admin_target(gym.database_server)
+        with psycopg.connect(**on_database(admin, gym.database_name).conninfo()) as conn:
+            rows = conn.execute("SELECT success FROM master.flyway_schema_history WHERE version = '4'").fetchall()
+        assert rows == [(True,)]  # applied once, whatever the interruptions
+
+
 def test_waves_assign():
     assert fleet.waves_assign(5, fleet.Strategy()) == [1, 1, 1, 1, 1]
     assert fleet.waves_assign(5, fleet.Strategy(canary=2)) == [0, 0, 1, 1, 1]
