@@ -30,12 +30,12 @@ Safety:
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import psycopg
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -44,7 +44,8 @@ from .audit import audit_record
 from .errors import ProvisioningError
 from .events import describe
 from .models import Affiliate, DatabaseServer, MigrationRun, MigrationRunAffiliate, StaffAudit
-from .placement import database_server_default, on_database, server_admin_target
+from .placement import database_server_default, management_target, on_database, server_admin_target
+from .provisioning import template_ensure
 
 Outcome = MigrationRunAffiliate.Outcome
 
@@ -303,19 +304,40 @@ def run_advance(run_id: int) -> str:
 
 def _templates_migrate(run: MigrationRun) -> None:
     """Bring the provisioning template on each server the run or a new affiliate touches to the latest."""
-    from .provisioning import template_ensure  # provisioning imports locks and placement, as this does
-
-    servers = {server.pk: server for server in DatabaseServer.objects.filter(affiliates__migration_items__run=run)}
+    servers = {s.pk: s for s in DatabaseServer.objects.filter(affiliates__migration_items__run=run).distinct()}
     default = database_server_default()
     servers.setdefault(default.pk, default)
     for server in servers.values():
         template_ensure(server_admin_target(server))
 
 
+#: The PostgreSQL channel a run's progress is announced on (payload: the run id), so that
+#: followers wake when something changed instead of polling.
+CHANNEL = "fitbuddy_migration_run"
+
+
+def _announce(run_id: int) -> None:
+    """Tell followers the run changed (delivered when the current transaction commits)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, str(run_id)])
+
+
+def run_changes(run_id: int, *, timeout: float) -> Iterator[None]:
+    """Yield once now and again each time the run changes (or ``timeout`` seconds pass quietly)."""
+    with psycopg.connect(**management_target().conninfo(), autocommit=True, connect_timeout=10) as listener:
+        listener.execute(psycopg.sql.SQL("LISTEN {}").format(psycopg.sql.Identifier(CHANNEL)))
+        while True:
+            yield
+            for notice in listener.notifies(timeout=timeout):
+                if notice.payload == str(run_id):
+                    break
+
+
 def _run_update(run: MigrationRun, **fields) -> None:
     for key, value in fields.items():
         setattr(run, key, value)
     MigrationRun.objects.filter(pk=run.pk).update(**fields)
+    _announce(run.pk)
 
 
 def _run_conclude(run: MigrationRun) -> str:
@@ -474,6 +496,7 @@ class _ResultWriter:
             ]
             if versions:
                 Affiliate.objects.bulk_update(versions, ["schema_version"])
+            _announce(self.run.pk)
         self.buffer.clear()
         self.flushed = time.monotonic()
 

@@ -106,7 +106,9 @@ class Command(BaseCommand):
     def follow(self, run: MigrationRun, timeout: float) -> None:
         bar = _ProgressBar(self.stdout, enabled=not self.as_json)
         deadline = time.monotonic() + timeout
-        while True:
+        # Woken by the worker's notifications as results are recorded; at least once a second
+        # anyway, for the rate and ETA.
+        for _ in fleet.run_changes(run.pk, timeout=1.0):
             run.refresh_from_db()
             progress = fleet.run_progress(run)
             bar.show(progress)
@@ -118,7 +120,6 @@ class Command(BaseCommand):
                     f"run {run.pk} is still {run.status} after {timeout:.0f} s; "
                     f"follow it with --follow {run.pk} (is a Celery worker running?)"
                 )
-            time.sleep(0.25)  # the run's rows are the progress: poll them
         bar.end()
         self.summary(run, progress)
 
