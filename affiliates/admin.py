@@ -134,9 +134,9 @@ class LastMigrationFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _report(modeladmin, request, done: int, verb: str, failures: list[str]) -> None:
+def _report(modeladmin, request, done: int, verb: str, failures: list[str], noun: str = "affiliate") -> None:
     if done:
-        modeladmin.message_user(request, f"{done} affiliate{'s' if done != 1 else ''} {verb}.", messages.SUCCESS)
+        modeladmin.message_user(request, f"{done} {noun}{'s' if done != 1 else ''} {verb}.", messages.SUCCESS)
     for failure in failures:
         modeladmin.message_user(request, failure, messages.ERROR)
 
@@ -604,10 +604,7 @@ class MigrationRunAdmin(admin.ModelAdmin):
                 done += 1
             except fleet.FleetError as exc:
                 failures.append(str(exc))
-        if done:
-            self.message_user(request, f"{done} run{'s' if done != 1 else ''} resumed.", messages.SUCCESS)
-        for failure in failures:
-            self.message_user(request, failure, messages.ERROR)
+        _report(self, request, done, "resumed", failures, noun="run")
 
 
 @admin.register(MigrationRunAffiliate)

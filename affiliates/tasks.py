@@ -20,14 +20,18 @@ class TransientProvisioningError(Exception):
     """A failure worth retrying with backoff (database unreachable, restarted, …)."""
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=(TransientProvisioningError,),
-    retry_backoff=1,
-    retry_backoff_max=30,
-    retry_jitter=False,
-    max_retries=6,
-)
+#: Both tasks retry transient failures with backoff (about a minute and a half in all).
+RETRY_TRANSIENT = {
+    "bind": True,
+    "autoretry_for": (TransientProvisioningError,),
+    "retry_backoff": 1,
+    "retry_backoff_max": 30,
+    "retry_jitter": False,
+    "max_retries": 6,
+}
+
+
+@shared_task(**RETRY_TRANSIENT)
 def affiliate_provision_task(self, affiliate_id: int, requested_by: str = "") -> dict:
     """Provision one affiliate to ``active``; safe to run twice, and after a crash at any step."""
     try:
@@ -47,14 +51,7 @@ def affiliate_provision_task(self, affiliate_id: int, requested_by: str = "") ->
     return {"affiliate_id": affiliate_id, "status": affiliate.status}
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=(TransientProvisioningError,),
-    retry_backoff=1,
-    retry_backoff_max=30,
-    retry_jitter=False,
-    max_retries=6,
-)
+@shared_task(**RETRY_TRANSIENT)
 def migration_run_task(self, run_id: int) -> dict:
     """Advance a fleet migration run by one batch (one Flyway JVM), then queue the next batch.
 

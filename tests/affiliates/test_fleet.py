@@ -57,6 +57,19 @@ def version(affiliate: Affiliate) -> str | None:
     return databases.schema_version(on_database(admin, affiliate.database_name))
 
 
+def as_admin(affiliate: Affiliate, statement: str) -> list[tuple]:
+    """Run one statement in the affiliate's database as the server's administrator."""
+    admin = server_admin_target(affiliate.database_server)
+    with psycopg.connect(**on_database(admin, affiliate.database_name).conninfo()) as conn:
+        cursor = conn.execute(statement)
+        return cursor.fetchall() if cursor.description else []
+
+
+#: Someone added V4's column by hand: V4's ALTER fails on that database, and only there.
+BREAK_V4 = "ALTER TABLE master.member ADD COLUMN nickname varchar(50)"
+MEND_V4 = "ALTER TABLE master.member DROP COLUMN nickname"
+
+
 def registry_version(affiliate: Affiliate) -> str:
     return Affiliate.objects.get(pk=affiliate.pk).schema_version
 
@@ -168,11 +181,7 @@ def test_without_wait_the_command_returns_the_run_id_and_follow_shows_its_end(fl
 
 def test_a_failing_script_fails_one_affiliate_which_keeps_serving_at_its_old_version(fleet_sql, worker_factory):
     good, broken, other = fleet_sql.gyms(3)
-    # Someone added the column by hand on one gym: V4's ALTER fails there, and only there.
-    with psycopg.connect(
-        **on_database(server_admin_target(broken.database_server), broken.database_name).conninfo()
-    ) as c:
-        c.execute("ALTER TABLE master.member ADD COLUMN nickname varchar(50)")
+    as_admin(broken, BREAK_V4)
     fleet_sql.ship()
     worker_factory()
 
@@ -193,9 +202,7 @@ def test_a_failing_script_fails_one_affiliate_which_keeps_serving_at_its_old_ver
 
 def test_on_error_stop_starts_no_new_database_and_resume_finishes_without_redoing(fleet_sql):
     broken, *rest = fleet_sql.gyms(4)
-    admin = server_admin_target(broken.database_server)
-    with psycopg.connect(**on_database(admin, broken.database_name).conninfo()) as c:
-        c.execute("ALTER TABLE master.member ADD COLUMN nickname varchar(50)")
+    as_admin(broken, BREAK_V4)
     fleet_sql.ship()
     run = fleet.run_create(
         "migrate",
@@ -213,8 +220,7 @@ def test_on_error_stop_starts_no_new_database_and_resume_finishes_without_redoin
     assert all(outcomes[g.pk] == "pending" for g in rest)  # one at a time, the first failed: none started
     assert all(version(g) == "3" for g in rest)
 
-    with psycopg.connect(**on_database(admin, broken.database_name).conninfo()) as c:
-        c.execute("ALTER TABLE master.member DROP COLUMN nickname")
+    as_admin(broken, MEND_V4)
     fleet.run_resume(run.pk, started_by="pytest", channel="command", enqueue=False)
     assert advance_all(run) == "succeeded"
     assert all(version(g) == "4" for g in [broken, *rest])
@@ -223,9 +229,7 @@ def test_on_error_stop_starts_no_new_database_and_resume_finishes_without_redoin
 
 def test_canary_failure_stops_the_run_before_the_other_waves(fleet_sql):
     canary, *rest = fleet_sql.gyms(5)
-    admin = server_admin_target(canary.database_server)
-    with psycopg.connect(**on_database(admin, canary.database_name).conninfo()) as c:
-        c.execute("ALTER TABLE master.member ADD COLUMN nickname varchar(50)")
+    as_admin(canary, BREAK_V4)
     fleet_sql.ship()
     run = fleet.run_create(
         "migrate",
@@ -242,8 +246,7 @@ def test_canary_failure_stops_the_run_before_the_other_waves(fleet_sql):
     assert "canary failed" in run.status_detail
     assert all(version(g) == "3" for g in rest)  # on-error continue does not overrule a failed canary
 
-    with psycopg.connect(**on_database(admin, canary.database_name).conninfo()) as c:
-        c.execute("ALTER TABLE master.member DROP COLUMN nickname")
+    as_admin(canary, MEND_V4)
     fleet.run_resume(run.pk, started_by="pytest", channel="command", enqueue=False)
     assert advance_all(run) == "succeeded"
     assert all(version(g) == "4" for g in [canary, *rest])
@@ -308,9 +311,7 @@ def test_a_batch_cut_short_by_the_soft_time_limit_is_queued_again_and_converges(
     assert "Soft time limit (3" in worker.log.read_text()  # it did cut a batch short
     assert [version(g) for g in gyms] == ["4"] * 4
     for gym in gyms:
-        admin = server_admin_target(gym.database_server)
-        with psycopg.connect(**on_database(admin, gym.database_name).conninfo()) as conn:
-            rows = conn.execute("SELECT success FROM master.flyway_schema_history WHERE version = '4'").fetchall()
+        rows = as_admin(gym, "SELECT success FROM master.flyway_schema_history WHERE version = '4'")
         assert rows == [(True,)]  # applied once, whatever the interruptions
 
 
@@ -379,19 +380,13 @@ def test_check_reports_each_drift_state(fleet_sql, admin_connection, settings):
     for gym in (current, ahead, failed, mismatch):
         flyway.migrate(on_database(server_admin_target(gym.database_server), gym.database_name), kind="application")
 
-    def history(gym, statement):
-        with psycopg.connect(
-            **on_database(server_admin_target(gym.database_server), gym.database_name).conninfo()
-        ) as c:
-            c.execute(statement)
-
     insert = (
         "INSERT INTO master.flyway_schema_history (installed_rank, version, description, type, script, checksum,"
         " installed_by, execution_time, success) VALUES (10, '{v}', 'x', 'SQL', 'V{v}__x.sql', 1, 'fitbud', 1, {ok})"
     )
-    history(ahead, insert.format(v="5", ok="true"))
-    history(failed, insert.format(v="5", ok="false"))
-    history(mismatch, "UPDATE master.flyway_schema_history SET checksum = checksum + 1 WHERE version = '1'")
+    as_admin(ahead, insert.format(v="5", ok="true"))
+    as_admin(failed, insert.format(v="5", ok="false"))
+    as_admin(mismatch, "UPDATE master.flyway_schema_history SET checksum = checksum + 1 WHERE version = '1'")
     admin_connection.execute(
         psycopg.sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
             psycopg.sql.Identifier(unreachable.database_name), psycopg.sql.Identifier(unreachable.database_name + "_x")
@@ -510,10 +505,8 @@ def test_a_killed_worker_mid_run_converges_on_resume(fleet_sql, worker_factory):
     # Finished affiliates were not redone.
     after = dict(run.items.values_list("affiliate_id", "finished_at"))
     assert all(after[pk] == finished for pk, finished in done_before.items())
-    with psycopg.connect(
-        **on_database(server_admin_target(gyms[0].database_server), gyms[0].database_name).conninfo()
-    ) as conn:
-        assert conn.execute("SELECT count(*) FROM master.flyway_schema_history WHERE version = '4'").fetchone()[0] == 1
+    for gym in gyms:
+        assert as_admin(gym, "SELECT count(*) FROM master.flyway_schema_history WHERE version = '4'") == [(1,)]
 
 
 # --- the command center ---
@@ -549,9 +542,7 @@ def test_admin_action_starts_a_run_and_its_page_follows_it(fleet_sql, worker_fac
 
 def test_admin_shows_who_is_behind_and_whose_migration_failed(fleet_sql, superuser_client):
     good, broken, untouched = fleet_sql.gyms(3)
-    admin = server_admin_target(broken.database_server)
-    with psycopg.connect(**on_database(admin, broken.database_name).conninfo()) as c:
-        c.execute("ALTER TABLE master.member ADD COLUMN nickname varchar(50)")
+    as_admin(broken, BREAK_V4)
     fleet_sql.ship()
     run = fleet.run_create(
         "migrate",
@@ -578,8 +569,7 @@ def test_admin_shows_who_is_behind_and_whose_migration_failed(fleet_sql, superus
     page = superuser_client.get(reverse("admin:affiliates_migrationrun_change", args=[run.pk])).content.decode()
     assert "FAILED_VERSIONED_MIGRATION" in page and "already exists" in page
 
-    with psycopg.connect(**on_database(admin, broken.database_name).conninfo()) as c:
-        c.execute("ALTER TABLE master.member DROP COLUMN nickname")
+    as_admin(broken, MEND_V4)
     response = superuser_client.post(
         reverse("admin:affiliates_migrationrun_changelist"),
         {"action": "retry_failed", "_selected_action": [run.pk]},
