@@ -90,7 +90,7 @@ def _behind_versions() -> list[str]:
     """Registry versions older than the latest (a handful of distinct values, read from the registry)."""
     latest = flyway.version_key(_latest())
     versions = Affiliate.objects.filter(status__in=fleet.WITH_DATABASE).values_list("schema_version", flat=True)
-    return [v for v in versions.distinct() if flyway.version_key(v) < latest]
+    return [v for v in versions.order_by().distinct() if flyway.version_key(v) < latest]
 
 
 def _last_migration_outcome():
