@@ -1,9 +1,19 @@
-"""Affiliate database credentials, kept out of the management database and out of logs.
+"""Database credentials, kept out of the management database and out of logs.
 
-An affiliate role's password is derived (HMAC-SHA256) from the deployment's secret key and the
-role name, so nothing needs storing: the registry keeps only a reference (``secret_ref``)
-saying how to obtain it. Passwords reach PostgreSQL as SCRAM-SHA-256 verifiers, so the
-plain text never appears in a statement a server log could record.
+The registry never holds a password, only a reference saying where to get one; this module
+resolves every kind of reference (``login_resolve``):
+
+    env:VAR                  an environment variable: a database URL (postgres://user:pw@…) or
+                             JSON {"username": …, "password": …}
+    aws-secretsmanager:ARN   a Secrets Manager secret, JSON {"username", "password", …} as RDS
+                             writes its managed master secret
+    derived:hmac-sha256:v1   an affiliate role's password derived (HMAC-SHA256) from the
+                             deployment's secret key and the role name (local and test)
+
+Resolved logins are cached in-process for ``SECRET_CACHE_SECONDS``; ``fresh=True`` fetches
+again (after a rotation). Errors name the reference, never the secret. Passwords reach
+PostgreSQL as SCRAM-SHA-256 verifiers, so the plain text never appears in a statement a server
+log could record.
 """
 
 from __future__ import annotations
@@ -11,19 +21,106 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import os
+import threading
+import time
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 
 DERIVED_SECRET_REF = "derived:hmac-sha256:v1"
 SCRAM_ITERATIONS = 4096
+ENV_PREFIX = "env:"
+SECRETS_MANAGER_PREFIX = "aws-secretsmanager:"
 
 
-def role_password(role: str, *, secret_ref: str = DERIVED_SECRET_REF) -> str:
-    if secret_ref != DERIVED_SECRET_REF:
-        raise ValueError(f"unsupported secret reference {secret_ref!r}")
-    key = settings.SECRET_KEY.encode()
-    return hmac.new(key, f"fitbuddy-affiliate-role:{role}".encode(), hashlib.sha256).hexdigest()
+class SecretError(Exception):
+    """A secret reference cannot be resolved; the message names the reference, never the secret."""
+
+
+@dataclass(frozen=True)
+class Login:
+    username: str
+    password: str = field(repr=False)
+
+
+_cache: dict[str, tuple[float, Login]] = {}
+_cache_lock = threading.Lock()
+
+
+def login_resolve(ref: str, *, fresh: bool = False) -> Login:
+    """The login a reference points at (cached for SECRET_CACHE_SECONDS unless ``fresh``)."""
+    now = time.monotonic()
+    if not fresh:
+        cached = _cache.get(ref)
+        if cached and cached[0] > now:
+            return cached[1]
+    if ref.startswith(ENV_PREFIX):
+        login = _from_environment(ref)
+    elif ref.startswith(SECRETS_MANAGER_PREFIX):
+        login = _from_secrets_manager(ref)
+    else:
+        raise SecretError(f"unknown secret reference {ref!r} (expected env:VAR or aws-secretsmanager:ARN)")
+    with _cache_lock:
+        _cache[ref] = (now + settings.SECRET_CACHE_SECONDS, login)
+    return login
+
+
+def cache_clear() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+def _from_environment(ref: str) -> Login:
+    name = ref.removeprefix(ENV_PREFIX)
+    value = os.environ.get(name)
+    if not value:
+        raise SecretError(f"{ref}: the environment variable {name} is not set")
+    if "://" in value:
+        url = urlsplit(value)
+        if not url.username:
+            raise SecretError(f"{ref}: the URL in {name} names no user")
+        return Login(unquote(url.username), unquote(url.password or ""))
+    return _from_json(ref, value)
+
+
+def _from_json(ref: str, text: str) -> Login:
+    try:
+        data = json.loads(text)
+        return Login(str(data["username"]), str(data["password"]))
+    except (ValueError, TypeError, KeyError):
+        raise SecretError(f"{ref}: expected JSON with 'username' and 'password'") from None
+
+
+def secrets_manager():
+    """A Secrets Manager client (region from AWS_REGION; AWS_ENDPOINT_URL is honoured by boto3)."""
+    import boto3
+
+    return boto3.client("secretsmanager", region_name=settings.AWS_REGION)
+
+
+def _from_secrets_manager(ref: str) -> Login:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    arn = ref.removeprefix(SECRETS_MANAGER_PREFIX)
+    try:
+        value = secrets_manager().get_secret_value(SecretId=arn)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "error")
+        raise SecretError(f"{ref}: Secrets Manager answered {code}") from None
+    except BotoCoreError as exc:
+        raise SecretError(f"{ref}: Secrets Manager unreachable ({type(exc).__name__})") from None
+    return _from_json(ref, value.get("SecretString") or "")
+
+
+def role_password(role: str, *, secret_ref: str = DERIVED_SECRET_REF, fresh: bool = False) -> str:
+    """An affiliate role's password, from its registry reference."""
+    if secret_ref == DERIVED_SECRET_REF:
+        key = settings.SECRET_KEY.encode()
+        return hmac.new(key, f"fitbuddy-affiliate-role:{role}".encode(), hashlib.sha256).hexdigest()
+    return login_resolve(secret_ref, fresh=fresh).password
 
 
 def scram_verifier(password: str, *, salt: bytes | None = None, iterations: int = SCRAM_ITERATIONS) -> str:

@@ -61,13 +61,23 @@ def database_server_default(*, create: bool = True) -> DatabaseServer:
 
 
 def server_admin_target(server: DatabaseServer, *, name: str = MAINTENANCE_DATABASE) -> DatabaseTarget:
-    """The administrative login for a server (the management login, per its ``admin_secret_ref``)."""
-    if server.admin_secret_ref not in ("", MANAGEMENT_LOGIN_REF):
-        raise ProvisioningError(f"unsupported admin secret reference {server.admin_secret_ref!r} for {server.name}")
-    management = management_target()
-    return DatabaseTarget(
-        name=name, host=server.host, port=server.port, user=management.user, password=management.password
-    )
+    """The administrative login for a server, from its ``admin_secret_ref``.
+
+    ``env:DATABASE_URL`` (or none) is the management database's own login, as Django has it; any
+    other reference is resolved by ``credentials.login_resolve`` (an environment variable, a
+    Secrets Manager secret).
+    """
+    ref = server.admin_secret_ref or MANAGEMENT_LOGIN_REF
+    if ref == MANAGEMENT_LOGIN_REF:
+        management = management_target()
+        user, password = management.user, management.password
+    else:
+        try:
+            login = credentials.login_resolve(ref)
+        except credentials.SecretError as exc:
+            raise ProvisioningError(f"database server {server.name}: {exc}") from exc
+        user, password = login.username, login.password
+    return DatabaseTarget(name=name, host=server.host, port=server.port, user=user, password=password)
 
 
 def on_database(target: DatabaseTarget, name: str) -> DatabaseTarget:

@@ -132,6 +132,12 @@ MANAGEMENT_HOSTS = env.list("MANAGEMENT_HOSTS", default=["admin.localhost", "loc
 AFFILIATE_CACHE_SECONDS = env.int("AFFILIATE_CACHE_SECONDS", default=10)
 AFFILIATE_ROLE_CONNECTION_LIMIT = env.int("AFFILIATE_ROLE_CONNECTION_LIMIT", default=50)
 
+# AWS (Secrets Manager for credentials; later RDS and S3). boto3 reads the usual AWS_* variables;
+# AWS_ENDPOINT_URL points it at another endpoint (moto's server in tests).
+AWS_REGION = env.str("AWS_REGION", default=env.str("AWS_DEFAULT_REGION", default="us-east-1"))
+# How long a resolved secret (an admin login, a role password) is reused before it is fetched again.
+SECRET_CACHE_SECONDS = env.int("SECRET_CACHE_SECONDS", default=300)
+
 REDIS_URL = env.str("REDIS_URL", default=_dev_default("redis://localhost:6379/0"))
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
@@ -183,4 +189,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # boto3 announces every endpoint and credential lookup at INFO.
+    "loggers": {name: {"level": "WARNING"} for name in ("botocore", "boto3", "s3transfer", "urllib3")},
 }

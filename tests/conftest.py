@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
@@ -398,3 +399,50 @@ def second_server():
     finally:
         subprocess.run([*ctl, "-m", "immediate", "stop"], capture_output=True)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+# --- AWS: moto's server, a real HTTP endpoint on this machine ---
+
+
+@pytest.fixture(scope="session")
+def moto_server_url():
+    """moto in server mode for the session (RDS, Secrets Manager, S3 answer on 127.0.0.1)."""
+    port = _free_port()
+    log = Path(settings.BASE_DIR) / ".local" / f"moto-{port}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def answering() -> bool:
+        if process.poll() is not None:
+            raise RuntimeError(f"moto_server exited at start:\n{log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/moto-api/", timeout=1):
+                return True
+        except OSError:
+            return False
+
+    wait_for(answering, timeout=30, what="moto_server to answer")
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def aws(moto_server_url, monkeypatch):
+    """boto3 (in this process and in workers started after this) pointed at a freshly reset moto."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server_url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    urllib.request.urlopen(urllib.request.Request(f"{moto_server_url}/moto-api/reset", method="POST"), timeout=5)
+    from affiliates import credentials
+
+    credentials.cache_clear()
+    yield SimpleNamespace(url=moto_server_url, secrets=credentials.secrets_manager())
+    credentials.cache_clear()
