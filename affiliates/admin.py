@@ -32,6 +32,7 @@ from .models import (
     ProvisioningEvent,
     StaffAudit,
 )
+from .placement import servers_with_load
 
 STATUS_COLOURS = {
     Affiliate.Status.ACTIVE: "#1a7f37",
@@ -233,7 +234,7 @@ class AffiliateAdmin(admin.ModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
-            return [(None, {"fields": ["schema_name", "name", "domain", "owner_email", "seed"]})]
+            return [(None, {"fields": ["schema_name", "name", "domain", "owner_email", "seed", "server"]})]
         return super().get_fieldsets(request, obj)
 
     def get_inlines(self, request, obj):
@@ -252,6 +253,7 @@ class AffiliateAdmin(admin.ModelAdmin):
             domain=form.cleaned_data["domain"],
             owner_email=form.cleaned_data.get("owner_email") or None,
             seed=form.cleaned_data.get("seed", False),
+            server_name=form.cleaned_data["server"].name if form.cleaned_data.get("server") else None,
             requested_by=request.user.get_username(),
         )
         obj.pk = created.pk
@@ -431,15 +433,47 @@ def _membership_audit(request, membership: Membership, action: str) -> None:
 
 @admin.register(DatabaseServer)
 class DatabaseServerAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "host", "port", "is_default", "is_accepting", "affiliate_count"]
+    """Editing a server (its host, its admin login reference) needs Administrators' change permission:
+    FitBuddy sends credentials to that host."""
+
+    list_display = ["name", "kind", "host", "port", "capacity", "accepting", "is_default"]
     list_filter = ["kind", "is_accepting"]
+    actions = ["drain", "accept"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_affiliates=Count("affiliates"))
+        return servers_with_load()
 
-    @admin.display(description="affiliates", ordering="_affiliates")
-    def affiliate_count(self, obj):
-        return obj._affiliates
+    @admin.display(description="affiliates", ordering="load")
+    def capacity(self, obj):
+        return f"{obj.load} / {obj.max_affiliates or '∞'}"
+
+    @admin.display(description="state", ordering="is_accepting")
+    def accepting(self, obj):
+        if obj.is_accepting:
+            return format_html('<span style="color:#1a7f37">accepting</span>')
+        return format_html('<strong style="color:#9a6700">draining</strong>')
+
+    def _accepting(self, request, queryset, accepting: bool):
+        _require(request, "affiliates.change_databaseserver")
+        names = list(queryset.values_list("name", flat=True))
+        queryset.update(is_accepting=accepting)
+        for name in names:
+            audit_record(
+                actor=request.user.get_username(),
+                channel=StaffAudit.Channel.ADMIN,
+                action="server_accept" if accepting else "server_drain",
+                target=name,
+                outcome=StaffAudit.Outcome.SUCCEEDED,
+            )
+        _report(self, request, len(names), "accepting new affiliates" if accepting else "draining", [], noun="server")
+
+    @admin.action(description="Drain selected servers (no new affiliates)", permissions=["change"])
+    def drain(self, request, queryset):
+        self._accepting(request, queryset, False)
+
+    @admin.action(description="Let selected servers take new affiliates", permissions=["change"])
+    def accept(self, request, queryset):
+        self._accepting(request, queryset, True)
 
 
 @admin.register(Membership)

@@ -2,9 +2,16 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from . import provisioning, validation
-from .models import Affiliate
+from .models import Affiliate, DatabaseServer
 
-FIELD_FOR = {"slug": "schema_name", "name": "name", "domain": "domain", "owner_email": "owner_email", "seed": "seed"}
+FIELD_FOR = {
+    "slug": "schema_name",
+    "name": "name",
+    "domain": "domain",
+    "owner_email": "owner_email",
+    "seed": "seed",
+    "server": "server",
+}
 
 
 class AffiliateRequestForm(forms.ModelForm):
@@ -19,6 +26,12 @@ class AffiliateRequestForm(forms.ModelForm):
     domain = forms.CharField(max_length=253, help_text="The host the gym is reached on, e.g. ironworks.localhost")
     owner_email = forms.EmailField(required=False, help_text="The gym owner's login (created if missing).")
     seed = forms.BooleanField(required=False, help_text="Apply the local data seed (local and test only).")
+    server = forms.ModelChoiceField(
+        queryset=DatabaseServer.objects.filter(is_accepting=True),
+        required=False,
+        label="Database server",
+        help_text="Empty: the accepting server with room and the fewest affiliates.",
+    )
 
     class Meta:
         model = Affiliate
@@ -35,6 +48,7 @@ class AffiliateRequestForm(forms.ModelForm):
                 domain=data["domain"],
                 owner_email=data.get("owner_email") or None,
                 seed=data.get("seed", False),
+                server_name=data["server"].name if data.get("server") else None,
             )
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():

@@ -26,6 +26,7 @@ class DatabaseServer(models.Model):
     admin_secret_ref = models.CharField(max_length=255, blank=True, default="")
     is_default = models.BooleanField(default=False)
     is_accepting = models.BooleanField(default=True)
+    max_affiliates = models.IntegerField(null=True, blank=True, validators=[MinValueValidator(1)])
     created_at = models.DateTimeField(db_default=Now(), editable=False)
 
     class Meta:

@@ -32,7 +32,13 @@ from .errors import ProvisioningBusy, ProvisioningError
 from .events import StepRecorder, describe
 from .flyway import DatabaseTarget
 from .models import Affiliate, DatabaseServer, Domain, Membership, ProvisioningEvent, StaffAudit
-from .placement import database_server_default, management_target, on_database, server_admin_target
+from .placement import (
+    database_server_choose,
+    database_server_default,
+    management_target,
+    on_database,
+    server_admin_target,
+)
 
 
 class Strategy:
@@ -57,7 +63,13 @@ class AffiliateRequest:
 
 
 def affiliate_request_check(
-    *, slug: str, name: str, domain: str, owner_email: str | None = None, seed: bool = False
+    *,
+    slug: str,
+    name: str,
+    domain: str,
+    owner_email: str | None = None,
+    seed: bool = False,
+    server_name: str | None = None,
 ) -> AffiliateRequest:
     """Every check onboarding makes before creating anything; ValidationError lists each problem by field."""
     errors: dict[str, list[str]] = {}
@@ -79,7 +91,10 @@ def affiliate_request_check(
         errors.setdefault("slug", []).append(f"The slug {slug!r} is already taken.")
     if host and Domain.objects.filter(domain=host).exists():
         errors.setdefault("domain", []).append(f"The domain {host!r} is already taken.")
-    server = database_server_default(create=False)  # checks create nothing, not even the server row
+    # Checks create nothing, not even the server row (an unsaved "local" stands in until registered).
+    server = check("server", lambda: database_server_choose(server_name=server_name))
+    if server is None:
+        raise ValidationError(errors)
     if seed:
         check("seed", lambda: _seed_check(server))
     if slug_ok and "slug" not in errors:
@@ -113,14 +128,17 @@ def affiliate_request(
     domain: str,
     owner_email: str | None = None,
     seed: bool = False,
+    server_name: str | None = None,
     requested_by: str = "",
     channel: str = "command",
     enqueue: bool = True,
 ) -> Affiliate:
-    """Validate, register the affiliate as ``requested`` and enqueue its provisioning after commit."""
+    """Validate, place, register the affiliate as ``requested`` and enqueue its provisioning after commit."""
     with audited("provision", actor=requested_by, channel=channel, target=slug, detail=f"domain {domain}"):
         affiliate = _affiliate_register(
-            affiliate_request_check(slug=slug, name=name, domain=domain, owner_email=owner_email, seed=seed),
+            affiliate_request_check(
+                slug=slug, name=name, domain=domain, owner_email=owner_email, seed=seed, server_name=server_name
+            ),
             requested_by=requested_by,
             enqueue=enqueue,
         )

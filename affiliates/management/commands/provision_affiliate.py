@@ -25,6 +25,9 @@ class Command(BaseCommand):
         parser.add_argument("--domain", help="the host the gym is reached on, e.g. ironworks.localhost")
         parser.add_argument("--owner-email", help="login of the gym's owner (created if missing)")
         parser.add_argument("--seed", action="store_true", help="apply the local data seed (local/test only)")
+        parser.add_argument(
+            "--server", metavar="NAME", help="the database server (default: the accepting one with room, least used)"
+        )
         parser.add_argument("--retry", action="store_true", help="provision an existing affiliate again")
         parser.add_argument("--wait", action="store_true", help="wait until the affiliate is active or failed")
         parser.add_argument("--timeout", type=float, default=300, help="seconds --wait waits (default 300)")
@@ -54,6 +57,7 @@ class Command(BaseCommand):
                     domain=options["domain"],
                     owner_email=options["owner_email"],
                     seed=options["seed"],
+                    server_name=options["server"],
                     requested_by=requested_by,
                     enqueue=False,
                 )
