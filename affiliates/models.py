@@ -27,6 +27,9 @@ class DatabaseServer(models.Model):
     is_default = models.BooleanField(default=False)
     is_accepting = models.BooleanField(default=True)
     max_affiliates = models.IntegerField(null=True, blank=True, validators=[MinValueValidator(1)])
+    aws_cluster_id = models.CharField("Aurora cluster", max_length=63, blank=True, default="")
+    aws_region = models.CharField("AWS region", max_length=30, blank=True, default="")
+    endpoint = models.CharField("writer endpoint", max_length=253, blank=True, default="")
     created_at = models.DateTimeField(db_default=Now(), editable=False)
 
     class Meta:

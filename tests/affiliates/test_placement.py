@@ -5,13 +5,15 @@ from __future__ import annotations
 import io
 import json
 
+import psycopg
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connections
+from django.db import connection, connections
+from psycopg import sql
 
-from affiliates import placement, provisioning
+from affiliates import aurora, placement, provisioning
 from affiliates.models import Affiliate, DatabaseServer, StaffAudit
 from tests.factories import affiliate_provisioned, new_slug
 
@@ -127,3 +129,66 @@ def test_database_server_add_checks_the_login_then_list_drain_and_provision_ther
         provisioning.affiliate_request(slug=new_slug(), name="X", domain=f"{new_slug()}.localhost", server_name="third")
     assert run("accept", "third")[0] == 0
     assert run("drain", "ghost")[0] == 1
+
+
+def test_an_aurora_cluster_created_through_rds_and_reached_via_a_local_stand_in(aws, request, clean_registry):
+    """moto's RDS creates the cluster; the second local PostgreSQL server stands for its writer."""
+    second, _restart = request.getfixturevalue("second_server")
+    via = f"localhost:{second.port}"
+    args = [
+        "add",
+        "east",
+        "--aurora",
+        "fb-east",
+        "--create",
+        "--min-acu",
+        "0.5",
+        "--max-acu",
+        "4",
+        "--connect-via",
+        via,
+    ]
+
+    code, out = run(*args)
+
+    # RDS made the cluster and its writer, but the stand-in has no master user yet: nothing registered.
+    assert code == 1 and "cannot connect" in out, out
+    assert not DatabaseServer.objects.filter(name="east").exists()
+    rds = aurora.rds_client()
+    cluster = rds.describe_db_clusters(DBClusterIdentifier="fb-east")["DBClusters"][0]
+    assert cluster["Engine"] == "aurora-postgresql"
+    assert cluster["ServerlessV2ScalingConfiguration"] == {"MinCapacity": 0.5, "MaxCapacity": 4.0}
+    writer = rds.describe_db_instances(DBInstanceIdentifier="fb-east-writer")["DBInstances"][0]
+    assert writer["DBInstanceClass"] == "db.serverless"
+
+    # What Aurora does at creation: its master user, with the password RDS keeps in Secrets Manager.
+    arn = cluster["MasterUserSecret"]["SecretArn"]
+    master = json.loads(aws.secrets.get_secret_value(SecretId=arn)["SecretString"])
+    with psycopg.connect(**placement.server_admin_target(second).conninfo(), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("CREATE ROLE {} LOGIN CREATEDB CREATEROLE PASSWORD {}").format(
+                sql.Identifier(master["username"]), sql.Literal(master["password"])
+            )
+        )
+        conn.execute(sql.SQL("GRANT pg_signal_backend TO {}").format(sql.Identifier(master["username"])))
+
+    code, out = run(*args)  # the same command again: the cluster exists, and now the login works
+
+    assert code == 0, out
+    east = DatabaseServer.objects.get(name="east")
+    assert (east.kind, east.aws_cluster_id, east.endpoint) == ("aurora", "fb-east", cluster["Endpoint"])
+    assert (east.host, east.port) == ("localhost", second.port)
+    assert east.admin_secret_ref == f"aws-secretsmanager:{arn}"
+
+    gym = affiliate_provisioned(server_name="east")
+    assert gym.status == "active" and gym.database_server == east
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT row_to_json(s)::text FROM master.database_server s")
+        registry = " ".join(row[0] for row in cursor.fetchall())
+    assert master["password"] not in registry
+
+
+def test_an_unknown_aurora_cluster_is_a_clear_error(aws, clean_registry):
+    code, out = run("add", "west", "--aurora", "no-such-cluster")
+    assert code == 1 and "DBClusterNotFoundFault" in out
+    assert not DatabaseServer.objects.filter(name="west").exists()

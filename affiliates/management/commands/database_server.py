@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 
+from affiliates import aurora, credentials
 from affiliates.audit import audit_record, command_actor
 from affiliates.errors import ProvisioningError
 from affiliates.models import DatabaseServer, StaffAudit
@@ -23,15 +24,29 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True, metavar="add|list|drain|accept")
-        add = sub.add_parser("add", help="register an existing PostgreSQL server (checked by connecting first)")
+        add = sub.add_parser(
+            "add",
+            help="register a PostgreSQL server or an Aurora Serverless v2 cluster (checked by connecting first)",
+        )
         add.add_argument("name")
-        add.add_argument("--host", required=True)
+        where = add.add_mutually_exclusive_group(required=True)
+        where.add_argument("--host", help="a PostgreSQL server's host name")
+        where.add_argument("--aurora", dest="cluster_id", metavar="CLUSTER_ID", help="an Aurora PostgreSQL cluster")
         add.add_argument("--port", type=int, default=5432)
         add.add_argument(
             "--admin-secret",
-            required=True,
             metavar="REF",
-            help="where its administrative login is: env:VAR or aws-secretsmanager:ARN (never the password)",
+            help="with --host: where its administrative login is, env:VAR or aws-secretsmanager:ARN (never the "
+            "password); an Aurora cluster's is its RDS-managed master secret",
+        )
+        add.add_argument("--create", action="store_true", help="with --aurora: create the cluster and its writer")
+        add.add_argument("--min-acu", type=float, default=0.5, help="with --create: minimum capacity (ACU)")
+        add.add_argument("--max-acu", type=float, default=16, help="with --create: maximum capacity (ACU)")
+        add.add_argument("--region", help="with --aurora: the AWS region (default AWS_REGION)")
+        add.add_argument(
+            "--connect-via",
+            metavar="HOST:PORT",
+            help="with --aurora: reach the writer endpoint through this address (a tunnel or proxy)",
         )
         add.add_argument("--max-affiliates", type=int, metavar="N", help="most affiliates it may hold")
         add.add_argument("--default", action="store_true", help="preferred among servers equally used")
@@ -45,7 +60,7 @@ class Command(BaseCommand):
 
     # --- add ---
 
-    def do_add(self, *, name, host, port, admin_secret, max_affiliates, default, **_):
+    def do_add(self, *, name, host, cluster_id, port, admin_secret, max_affiliates, default, **options):
         problems = []
         if DatabaseServer.objects.filter(name=name).exists():
             problems.append(f"a database server named {name!r} is already registered")
@@ -53,17 +68,30 @@ class Command(BaseCommand):
             problems.append("--port must be between 1 and 65535")
         if max_affiliates is not None and max_affiliates < 1:
             problems.append("--max-affiliates must be at least 1")
+        if host and not admin_secret:
+            problems.append("--admin-secret is required with --host")
+        if cluster_id and admin_secret:
+            problems.append("an Aurora cluster's login is its RDS-managed master secret: leave out --admin-secret")
+        aurora_only = [f"--{o.replace('_', '-')}" for o in ("create", "region", "connect_via") if options.get(o)]
+        if host and aurora_only:
+            problems.append(f"{', '.join(aurora_only)} only go with --aurora")
+        via = _address(options.get("connect_via"), problems)
+        if options["min_acu"] <= 0 or options["max_acu"] < options["min_acu"]:
+            problems.append("--min-acu must be above 0 and --max-acu at least --min-acu")
         if problems:
             raise CommandError("; ".join(problems))
         server = DatabaseServer(
-            name=name,
-            host=host,
-            port=port,
-            admin_secret_ref=admin_secret,
-            max_affiliates=max_affiliates,
-            is_default=default,
+            name=name, host=host or "", port=port, admin_secret_ref=admin_secret or "", max_affiliates=max_affiliates
         )
-        self.stdout.write(f"Connecting to {host}:{port} with the login {admin_secret} names …")
+        server.is_default = default
+        if cluster_id:
+            cluster = self._aurora(cluster_id, options)
+            server.kind = DatabaseServer.Kind.AURORA
+            server.aws_cluster_id, server.aws_region = cluster.cluster_id, cluster.region
+            server.endpoint = cluster.endpoint
+            server.host, server.port = via or (cluster.endpoint, cluster.port)
+            server.admin_secret_ref = f"{credentials.SECRETS_MANAGER_PREFIX}{cluster.secret_arn}"
+        self.stdout.write(f"Connecting to {server.host}:{server.port} with the login {server.admin_secret_ref} names …")
         role = _check_admin_login(server)
         try:
             server.full_clean(exclude=["is_default"])
@@ -78,9 +106,28 @@ class Command(BaseCommand):
             action="server_add",
             target=name,
             outcome=StaffAudit.Outcome.SUCCEEDED,
-            detail=f"{host}:{port} as {role}",
+            detail=f"{server.host}:{server.port} as {role}{f', Aurora {cluster_id}' if cluster_id else ''}",
         )
-        self.stdout.write(self.style.SUCCESS(f"Registered {server.name}: {host}:{port}, administrator {role}."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Registered {server.name}: {server.host}:{server.port}, administrator {role}.")
+        )
+
+    def _aurora(self, cluster_id: str, options) -> aurora.Cluster:
+        try:
+            if options["create"]:
+                return aurora.cluster_create(
+                    cluster_id,
+                    region=options["region"],
+                    min_acu=options["min_acu"],
+                    max_acu=options["max_acu"],
+                    progress=lambda message: self.stdout.write(f"  {message}"),
+                )
+            cluster = aurora.cluster_describe(cluster_id, region=options["region"])
+        except aurora.AuroraError as exc:
+            raise CommandError(str(exc)) from exc
+        if cluster.status != "available":
+            raise CommandError(f"{cluster_id} is {cluster.status}, not available yet; run this again later")
+        return cluster
 
     # --- list ---
 
@@ -132,6 +179,15 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"{name} {'accepts new affiliates' if accepting else 'is draining: no new affiliates'}.")
 
+
+def _address(text: str | None, problems: list[str]) -> tuple[str, int] | None:
+    if not text:
+        return None
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        problems.append(f"--connect-via must be HOST:PORT, not {text!r}")
+        return None
+    return host, int(port)
 
 
 def _check_admin_login(server: DatabaseServer) -> str:
