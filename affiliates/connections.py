@@ -18,6 +18,8 @@ from asgiref.local import Local
 from django.conf import settings
 from django.db import connections
 
+from . import credentials
+from .backend.base import SECRET_REF
 from .models import Affiliate
 from .placement import affiliate_target
 
@@ -33,6 +35,7 @@ def _settings_for(affiliate: Affiliate) -> dict:
     config = copy.deepcopy(connections["default"].settings_dict)
     target = affiliate_target(affiliate)
     config.update(
+        ENGINE="affiliates.backend",  # Django's PostgreSQL backend, retrying a rotated password once
         NAME=target.name,
         HOST=target.host,
         PORT=target.port,
@@ -41,6 +44,7 @@ def _settings_for(affiliate: Affiliate) -> dict:
         CONN_MAX_AGE=settings.AFFILIATE_CONN_MAX_AGE,
         ATOMIC_REQUESTS=False,
     )
+    config[SECRET_REF] = affiliate.secret_ref or credentials.DERIVED_SECRET_REF
     config["OPTIONS"] = {**config.get("OPTIONS", {}), "options": f"-c search_path={settings.FLYWAY_SCHEMA}"}
     config["TEST"] = {**config.get("TEST", {}), "MIRROR": None, "NAME": affiliate.database_name}
     return config

@@ -118,8 +118,7 @@ def _from_secrets_manager(ref: str) -> Login:
 def role_password(role: str, *, secret_ref: str = DERIVED_SECRET_REF, fresh: bool = False) -> str:
     """An affiliate role's password, from its registry reference."""
     if secret_ref == DERIVED_SECRET_REF:
-        key = settings.SECRET_KEY.encode()
-        return hmac.new(key, f"fitbuddy-affiliate-role:{role}".encode(), hashlib.sha256).hexdigest()
+        return _derive(role, settings.SECRET_KEY)
     return login_resolve(secret_ref, fresh=fresh).password
 
 
@@ -132,3 +131,18 @@ def scram_verifier(password: str, *, salt: bytes | None = None, iterations: int 
     server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
     b64 = lambda b: base64.b64encode(b).decode()  # noqa: E731
     return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
+
+
+def _derive(role: str, key: str) -> str:
+    return hmac.new(key.encode(), f"fitbuddy-affiliate-role:{role}".encode(), hashlib.sha256).hexdigest()
+
+
+def role_password_alternatives(role: str, *, secret_ref: str) -> list[str]:
+    """Passwords to try once more when a role's login is refused: the derived password under each of
+    ``SECRET_KEY_FALLBACKS`` (a rotated secret key), or the secret fetched again (a rotated secret)."""
+    if secret_ref == DERIVED_SECRET_REF:
+        return [_derive(role, key) for key in getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    try:
+        return [login_resolve(secret_ref, fresh=True).password]
+    except SecretError:
+        return []

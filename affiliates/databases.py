@@ -86,8 +86,13 @@ def role_ensure(conn: psycopg.Connection, role: str, *, password_verifier: str, 
             created = True
         except psycopg.errors.DuplicateObject:
             pass  # created concurrently: the outcome is the same
-    conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(role), sql.Literal(password_verifier)))
+    role_password_set(conn, role, password_verifier=password_verifier)
     return created
+
+
+def role_password_set(conn: psycopg.Connection, role: str, *, password_verifier: str) -> None:
+    """Give the role a new password, as a SCRAM verifier (the plain text never reaches the server)."""
+    conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(role), sql.Literal(password_verifier)))
 
 
 def role_login_set(conn: psycopg.Connection, role: str, *, login: bool) -> None:
