@@ -18,7 +18,7 @@ def _compose() -> dict:
 def test_compose_defines_the_whole_local_stack():
     services = _compose()["services"]
 
-    assert {"postgres", "redis", "flyway", "web", "worker"} <= services.keys()
+    assert {"postgres", "postgres2", "moto", "redis", "flyway", "web", "worker"} <= services.keys()
     for name, service in services.items():
         for dependency in service.get("depends_on", {}):
             assert dependency in services, f"{name} depends on unknown service {dependency}"
@@ -54,3 +54,11 @@ def test_dockerfile_copies_files_that_exist():
         if line.startswith("COPY ") and not line.startswith("COPY . "):
             for source in line.split()[1:-1]:
                 assert (ROOT / source).exists(), f"Dockerfile copies missing {source}"
+
+
+def test_compose_points_boto3_at_moto_never_real_aws():
+    services = _compose()["services"]
+    moto_port = services["moto"]["command"][-1]
+    for name in ("web", "worker", "flyway"):
+        assert services[name]["environment"]["AWS_ENDPOINT_URL"] == f"http://moto:{moto_port}"
+    assert services["moto"]["command"][0].endswith("moto_server")
