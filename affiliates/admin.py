@@ -59,7 +59,7 @@ class ProvisioningEventInline(admin.TabularInline):
     model = ProvisioningEvent
     extra = 0
     can_delete = False
-    fields = readonly_fields = ["created_at", "step", "outcome", "duration_ms", "error", "requested_by"]
+    fields = readonly_fields = ["created_at", "step", "outcome", "duration_ms", "detail", "error", "requested_by"]
     ordering = ["created_at", "id"]
     verbose_name_plural = "event log"
 

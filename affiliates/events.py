@@ -29,8 +29,9 @@ class StepRecorder:
     requested_by: str = ""
     progress: Callable[[ProvisioningEvent], None] | None = None
 
-    def step(self, name: str, action: Callable[[], bool | None], *, status_after: str | None = None) -> None:
-        """Run one step and record it: ``skipped`` when the action returns False (its work was already done)."""
+    def step(self, name: str, action: Callable[[], bool | str | None], *, status_after: str | None = None) -> None:
+        """Run one step and record it: ``skipped`` when the action returns False (its work was already done);
+        a string it returns is recorded as the step's detail."""
         started = time.monotonic()
         try:
             did_work = action()
@@ -40,15 +41,16 @@ class StepRecorder:
         outcome = ProvisioningEvent.Outcome.SKIPPED if did_work is False else ProvisioningEvent.Outcome.SUCCEEDED
         if status_after:
             self.set_status(status_after)
-        self.record(name, outcome, started)
+        self.record(name, outcome, started, detail=did_work if isinstance(did_work, str) else "")
 
-    def record(self, step: str, outcome: str, started: float, *, error: str = "") -> None:
+    def record(self, step: str, outcome: str, started: float, *, error: str = "", detail: str = "") -> None:
         event = ProvisioningEvent.objects.create(
             affiliate=self.affiliate,
             step=step,
             outcome=outcome,
             duration_ms=int((time.monotonic() - started) * 1000),
             error=error,
+            detail=detail,
             requested_by=self.requested_by,
         )
         if self.progress:

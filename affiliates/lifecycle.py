@@ -1,6 +1,6 @@
 """An affiliate after it is born: suspended, resumed, archived.
 
-    active ⇄ suspended;   active / suspended / failed / requested → archived
+    active ⇄ suspended;   active / suspended / failed / requested → archived → (restored) active
 
 Suspending stops the affiliate role's logins and ends its open sessions; resuming lets it log in
 again. Archiving takes a checked backup, then drops the database and the role; the registry row
@@ -14,15 +14,18 @@ migrations take: an affiliate being provisioned or migrated is refused with
 
 from __future__ import annotations
 
+import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from . import backups, databases, locks
 from .audit import audited
-from .errors import ProvisioningBusy, ProvisioningError
+from .errors import BackupError, ProvisioningBusy, ProvisioningError
 from .events import StepRecorder, describe
 from .models import Affiliate
+from .placement import database_server_default as placement_default
 from .placement import on_database, server_admin_target
 
 
@@ -94,14 +97,14 @@ def _archive_locked(*, affiliate_id: int, requested_by: str) -> Affiliate:
         return affiliate
     admin = server_admin_target(affiliate.database_server)
     run = StepRecorder(affiliate, requested_by)
-    backup: dict[str, Path] = {}
+    backup: dict[str, backups.Backup] = {}
 
-    def take_backup() -> bool:
+    def take_backup() -> bool | str:
         with databases.admin_connect(admin) as conn:
             if not databases.database_exists(conn, affiliate.database_name):
                 return False  # nothing to back up (never created, or dropped by an earlier attempt)
-        backup["path"] = backups.backup_take(on_database(admin, affiliate.database_name), label=affiliate.slug)
-        return True
+        backup["taken"] = backups.backup_take(on_database(admin, affiliate.database_name), label=affiliate.slug)
+        return str(backup["taken"])
 
     def drop() -> bool:
         with databases.admin_connect(admin) as conn:
@@ -117,5 +120,93 @@ def _archive_locked(*, affiliate_id: int, requested_by: str) -> Affiliate:
     except Exception as exc:
         run.set_status(affiliate.status, detail=f"archive failed: {describe(exc)}")
         raise
-    run.set_status(Affiliate.Status.ARCHIVED, detail=f"backup: {backup['path']}" if "path" in backup else "")
+    run.set_status(Affiliate.Status.ARCHIVED, detail=f"backup: {backup['taken'].location}" if backup else "")
+    return affiliate
+
+
+def affiliate_restore(
+    *,
+    affiliate_id: int,
+    backup: str | None = None,
+    server_name: str | None = None,
+    requested_by: str = "",
+    channel: str = "command",
+) -> Affiliate:
+    """Bring an archived affiliate back from a backup (its newest, or ``backup``), on the chosen server.
+
+    Recreates the role and an empty database, restores into it, grants and locks it down like
+    provisioning, migrates with Flyway if the backup is older than the code, and marks the
+    affiliate active. A failed attempt drops the database it created and leaves the affiliate
+    archived, so running it again converges; the backup itself is never touched.
+    """
+    slug = Affiliate.objects.filter(pk=affiliate_id).values_list("schema_name", flat=True).first() or str(affiliate_id)
+    with audited("restore", actor=requested_by, channel=channel, target=slug), _locked(affiliate_id, "restore"):
+        return _restore_locked(affiliate_id, backup=backup, server_name=server_name, requested_by=requested_by)
+
+
+def _restore_locked(affiliate_id: int, *, backup: str | None, server_name: str | None, requested_by: str) -> Affiliate:
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    from . import provisioning
+    from .placement import database_server_choose
+
+    affiliate = Affiliate.objects.select_related("database_server").get(pk=affiliate_id)
+    if affiliate.status != Affiliate.Status.ARCHIVED:
+        raise ProvisioningError(f"only an archived affiliate can be restored; {affiliate.slug} is {affiliate.status}")
+    location = backup or backups.backup_latest(affiliate.slug)
+    try:
+        server = database_server_choose(server_name=server_name)
+    except ValidationError as exc:
+        raise ProvisioningError(" ".join(exc.messages)) from exc
+    if server.pk is None:
+        server = placement_default()
+    admin = server_admin_target(server)
+    affiliate.database_server = server
+    run = StepRecorder(affiliate, requested_by)
+    created: list[str] = []
+
+    def create() -> str:
+        provisioning._role_ensure(admin, affiliate)
+        with databases.admin_connect(admin) as conn:
+            if databases.database_exists(conn, affiliate.database_name):
+                raise ProvisioningError(
+                    f"a database {affiliate.database_name} already exists on {server.name}; it belongs to no "
+                    "active affiliate, so look at it before restoring over it"
+                )
+            databases.database_create(conn, affiliate.database_name)
+            created.append(affiliate.database_name)
+            databases.database_lock_down(conn, affiliate.database_name, role=affiliate.database_role)
+        return f"{affiliate.database_name} on {server.name}"
+
+    def restore() -> str:
+        with tempfile.TemporaryDirectory(prefix="fitbuddy-restore-") as folder:
+            path = backups.backup_fetch(location, Path(folder))
+            target = on_database(admin, affiliate.database_name)
+            completed = subprocess.run(
+                ["pg_restore", "--no-owner", "--exit-on-error", "--single-transaction",
+                 *target.client_args(), "--dbname", target.name, str(path)],
+                env=target.client_env(),
+                capture_output=True,
+                text=True,
+            )  # fmt: skip
+        if completed.returncode != 0:
+            raise BackupError(f"pg_restore of {location} failed: {completed.stderr.strip()[-2000:]}")
+        return location
+
+    try:
+        run.step("create_database", create)
+        run.step("restore", restore)
+        run.step("migrate", lambda: provisioning._schema_ensure(admin, affiliate))
+        run.step("grant_privileges", lambda: provisioning._privileges_ensure(admin, affiliate))
+        with databases.admin_connect(admin) as conn:
+            databases.role_login_set(conn, affiliate.database_role, login=True)
+        Affiliate.objects.filter(pk=affiliate.pk).update(database_server=server)
+        run.set_status(Affiliate.Status.ACTIVE, detail=f"restored from {location}", activated_at=timezone.now())
+    except Exception as exc:
+        with databases.admin_connect(admin) as conn:
+            for name in created:
+                databases.database_drop(conn, name)
+        run.set_status(Affiliate.Status.ARCHIVED, detail=f"restore failed: {describe(exc)}")
+        raise
     return affiliate

@@ -186,6 +186,7 @@ class ProvisioningEvent(models.Model):
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
     duration_ms = models.IntegerField(null=True, blank=True)
     error = models.TextField(blank=True, default="")
+    detail = models.TextField(blank=True, default="")
     requested_by = models.CharField(max_length=150, blank=True, default="")
     created_at = models.DateTimeField(db_default=Now(), editable=False)
 

@@ -182,6 +182,8 @@ WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = not IS_PRODUCTION
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 BACKUP_DIR = Path(env.str("FITBUDDY_BACKUP_DIR", default=str(BASE_DIR / "backups")))
+# Backups go to this S3 bucket (key affiliates/<slug>/<UTC time>.dump) when set; else to BACKUP_DIR.
+BACKUP_BUCKET = env.str("FITBUDDY_BACKUP_BUCKET", default="")
 
 LOGGING = {
     "version": 1,

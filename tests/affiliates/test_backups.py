@@ -1,0 +1,109 @@
+"""Backup to S3 (moto's server), archive, restore onto the other server: nothing lost."""
+
+from __future__ import annotations
+
+import io
+
+import psycopg
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from affiliates import backups, connections
+from affiliates.models import Affiliate, ProvisioningEvent, StaffAudit
+from affiliates.placement import on_database, server_admin_target
+from tests.conftest import client_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BUCKET = "fitbuddy-test-backups"
+
+
+def snapshot(affiliate: Affiliate) -> dict[str, tuple[int, str]]:
+    """Every table's row count and a checksum of its rows, read as the server's administrator."""
+    target = on_database(server_admin_target(affiliate.database_server), affiliate.database_name)
+    with psycopg.connect(**target.conninfo()) as conn:
+        tables = [r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'master' ORDER BY 1")]
+        result = {}
+        for table in tables:
+            query = psycopg.sql.SQL(
+                "SELECT count(*), coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM master.{} t"
+            ).format(psycopg.sql.Identifier(table))
+            result[table] = tuple(conn.execute(query).fetchone())
+    return result
+
+
+def run(command: str, *args: str) -> str:
+    out = io.StringIO()
+    call_command(command, *args, stdout=out)
+    return out.getvalue()
+
+
+def test_backup_archive_to_s3_and_restore_onto_the_other_server_loses_nothing(gyms, aws, request, settings):
+    settings.BACKUP_BUCKET = BUCKET
+    s3 = backups.s3_client()
+    s3.create_bucket(Bucket=BUCKET)
+    gym = Affiliate.objects.select_related("database_server").get(pk=gyms.a.pk)
+    before = snapshot(gym)
+    assert before["member"][0] == 2 and before["workout"][0] >= 1
+
+    out = run("backup_affiliate", gym.slug)
+    assert "s3://" in out and "sha256" in out
+    assert Affiliate.objects.get(pk=gym.pk).status == "active"  # a backup changes nothing
+
+    with pytest.raises(CommandError, match="--yes"):
+        run("archive_affiliate", gym.slug)
+    run("archive_affiliate", gym.slug, "--yes")
+    gym.refresh_from_db()
+    assert gym.status == "archived"
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"affiliates/{gym.slug}/")["Contents"]]
+    assert len(keys) == 2 and all(k.endswith(".dump") for k in keys)
+    event = ProvisioningEvent.objects.filter(affiliate=gym, step="backup").latest("id")
+    tags = {t["Key"]: t["Value"] for t in s3.get_object_tagging(Bucket=BUCKET, Key=max(keys))["TagSet"]}
+    assert tags["sha256"] in event.detail and max(keys) in event.detail
+
+    second, _restart = request.getfixturevalue("second_server")
+    out = run("restore_affiliate", gym.slug, "--server", second.name)
+
+    gym = Affiliate.objects.select_related("database_server").get(pk=gym.pk)
+    assert gym.status == "active" and gym.database_server == second and gym.schema_version == "3"
+    assert f"onto {second.name}" in out
+    assert snapshot(gym) == before  # every table, every row
+    connections.forget_all()
+    Affiliate.objects.clear_host_cache()
+    page = client_for(gym, gyms.owner_a).get("/members/")  # served from the second server now
+    assert page.status_code == 200 and "Ann" in page.content.decode()
+    assert StaffAudit.objects.filter(action="restore", target=gym.slug, outcome="succeeded").exists()
+
+
+def test_restore_refuses_what_it_cannot_do_and_changes_nothing(gyms, aws, settings, tmp_path):
+    settings.BACKUP_BUCKET = ""
+    settings.BACKUP_DIR = tmp_path
+    with pytest.raises(CommandError, match="only an archived affiliate can be restored"):
+        run("restore_affiliate", gyms.a.slug)
+    run("archive_affiliate", gyms.b.slug, "--yes")
+    with pytest.raises(CommandError, match="no backup file"):
+        run("restore_affiliate", gyms.b.slug, "--backup", str(tmp_path / "nope.dump"))
+    with pytest.raises(CommandError, match="No database server 'ghost'"):
+        run("restore_affiliate", gyms.b.slug, "--server", "ghost")
+    assert Affiliate.objects.get(pk=gyms.b.pk).status == "archived"
+
+    run("restore_affiliate", gyms.b.slug)  # from the local folder, onto the placement's choice
+    assert Affiliate.objects.get(pk=gyms.b.pk).status == "active"
+
+
+def test_a_backup_that_does_not_read_back_is_deleted_and_nothing_is_dropped(gyms, aws, settings, admin_connection):
+    settings.BACKUP_BUCKET = BUCKET
+    backups.s3_client().create_bucket(Bucket=BUCKET)
+    gym = gyms.b
+    # A database without the results table is no gym backup: the check refuses it.
+    with psycopg.connect(**on_database(server_admin_target(gym.database_server), gym.database_name).conninfo()) as c:
+        c.execute("DROP TABLE master.participation CASCADE")
+
+    with pytest.raises(CommandError, match="unreadable"):
+        run("archive_affiliate", gym.slug, "--yes")
+
+    assert Affiliate.objects.get(pk=gym.pk).status == "active"
+    assert backups.s3_client().list_objects_v2(Bucket=BUCKET).get("KeyCount", 0) == 0
+    row = admin_connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [gym.database_name]).fetchone()
+    assert row is not None
