@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["flyway_migrate.py", "provisioning.py", "leaderboard.py", "fleet_migrate.py"]
+BENCHMARKS = ["flyway_migrate.py", "provisioning.py", "leaderboard.py", "fleet_migrate.py", "aws_placement.py"]
 
 failed = 0
 for name in BENCHMARKS:

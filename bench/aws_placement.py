@@ -1,0 +1,185 @@
+"""Production placement, measured here: a second database server and S3 (moto's server).
+
+  1. Provisioning latency (in process, request -> active, template strategy) onto a second
+     PostgreSQL server (started by tools/postgres.sh on another port and folder) beside the first.
+     Target: p50 ratio second / first <= 1.2.
+  2. Restore of a ~50 MB affiliate database: `restore_affiliate` from an S3 backup (moto's server)
+     onto the second server, beside createdb + `pg_restore` of the same dump from a local file onto
+     the same server. Target: restore throughput >= 0.8x the local pg_restore's.
+
+Runs on a scratch management database, a scratch second cluster and a scratch moto; drops it all.
+"""
+
+# ruff: noqa: I001, E402  (scratch must be imported first: it sets Django up on a scratch database)
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MOTO_PORT = 0
+with socket.socket() as _s:
+    _s.bind(("127.0.0.1", 0))
+    MOTO_PORT = _s.getsockname()[1]
+with socket.socket() as _s:
+    _s.bind(("127.0.0.1", 0))
+    PG2_PORT = _s.getsockname()[1]
+os.environ.update(
+    {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{MOTO_PORT}",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "FITBUDDY_BACKUP_BUCKET": "fitbuddy-bench-backups",
+    }
+)
+
+import psycopg
+
+import scratch
+
+from django.core.management import call_command
+
+from affiliates import backups, databases, lifecycle, placement, provisioning
+from affiliates.models import Affiliate, DatabaseServer
+
+ROUNDS = int(os.environ.get("BENCH_AWS_ROUNDS", "15"))
+MEMBERS = int(os.environ.get("BENCH_AWS_MEMBERS", "130000"))  # about 50 MB of table and index
+PG2_DATA = Path(tempfile.mkdtemp(prefix="fitbuddy-bench-pg2-"))
+
+
+def start_second_cluster() -> None:
+    if os.geteuid() == 0:
+        os.chmod(PG2_DATA, 0o777)
+    env = {**os.environ, "FITBUDDY_PG_PORT": str(PG2_PORT), "FITBUDDY_PGDATA": str(PG2_DATA / "data")}
+    subprocess.run([str(ROOT / "tools" / "postgres.sh"), "start"], env=env, check=True, capture_output=True)
+
+
+def stop_second_cluster() -> None:
+    env = {**os.environ, "FITBUDDY_PG_PORT": str(PG2_PORT), "FITBUDDY_PGDATA": str(PG2_DATA / "data")}
+    subprocess.run([str(ROOT / "tools" / "postgres.sh"), "stop"], env=env, capture_output=True)
+    shutil.rmtree(PG2_DATA, ignore_errors=True)
+
+
+def start_moto() -> subprocess.Popen:
+    moto = subprocess.Popen(
+        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(MOTO_PORT)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{MOTO_PORT}/moto-api/", timeout=1)
+            return moto
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def provision(i: int, server: str) -> float:
+    slug = f"{scratch.SLUG_PREFIX}{server[:1]}{i:03d}"
+    started = time.perf_counter()
+    affiliate = provisioning.affiliate_request(
+        slug=slug, name=f"Bench {slug}", domain=f"{slug.replace('_', '-')}.localhost", server_name=server, enqueue=False
+    )
+    provisioning.affiliate_provision(affiliate_id=affiliate.pk)
+    return time.perf_counter() - started
+
+
+def fill(affiliate: Affiliate) -> int:
+    target = placement.on_database(placement.server_admin_target(affiliate.database_server), affiliate.database_name)
+    with psycopg.connect(**target.conninfo()) as conn:
+        conn.execute(
+            "INSERT INTO master.member (first_name, last_name, email, gender)"
+            " SELECT 'Member ' || i, 'Surname ' || md5(i::text), 'm' || i || '@bench.example', 'X'"
+            " FROM generate_series(1, %s) AS i",
+            [MEMBERS],
+        )
+        return conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+
+
+def main() -> None:
+    scratch.prepare()
+    moto = start_moto()
+    start_second_cluster()
+    try:
+        backups.s3_client().create_bucket(Bucket=os.environ["FITBUDDY_BACKUP_BUCKET"])
+        first = placement.database_server_default()
+        second = DatabaseServer.objects.create(name="second", host="localhost", port=PG2_PORT)
+        for server in (first, second):
+            provisioning.template_ensure(placement.server_admin_target(server))
+        provision(999, first.name)  # warm-up: imports, first connections
+        provision(998, second.name)
+        latency = {first.name: [], second.name: []}
+        for i in range(ROUNDS):
+            for server in (first.name, second.name):
+                latency[server].append(provision(i, server))
+        p50 = {name: statistics.median(values) for name, values in latency.items()}
+        print("== provisioning onto the second server beside the first (in process, request -> active)")
+        for name, values in latency.items():
+            print(f"  {name:<8} p50 {p50[name] * 1000:.0f} ms (min {min(values) * 1000:.0f}, n={len(values)})")
+        print(f"  ratio second / first: {p50[second.name] / p50[first.name]:.2f}x (target <= 1.2x)")
+
+        gym = Affiliate.objects.select_related("database_server").get(
+            schema_name=f"{scratch.SLUG_PREFIX}{first.name[:1]}999"
+        )
+        size = fill(gym)
+        admin1 = placement.server_admin_target(first)
+        with tempfile.TemporaryDirectory() as folder:
+            dump = Path(folder) / "gym.dump"
+            target = placement.on_database(admin1, gym.database_name)
+            subprocess.run(
+                ["pg_dump", "--format=custom", "--no-owner", f"--file={dump}", *target.client_args(), target.name],
+                env=target.client_env(),
+                check=True,
+            )
+            dump_size = dump.stat().st_size
+            # Baseline: createdb + pg_restore of the same dump from a local file, onto the second server.
+            admin2 = placement.server_admin_target(second)
+            with databases.admin_connect(admin2) as conn:
+                databases.database_create(conn, "bench_local_restore")
+                # The dump grants to the gym's role: it must exist there, as restore_affiliate makes it.
+                provisioning._role_ensure(admin2, gym)
+            started = time.perf_counter()
+            local = placement.on_database(admin2, "bench_local_restore")
+            subprocess.run(
+                ["pg_restore", "--no-owner", "--exit-on-error", "--single-transaction", *local.client_args(),
+                 "--dbname", local.name, str(dump)],
+                env=local.client_env(),
+                check=True,
+            )  # fmt: skip
+            baseline = time.perf_counter() - started
+        out = io.StringIO()
+        call_command("archive_affiliate", gym.slug, "--yes", stdout=out)  # backup to S3, checked, dropped
+        started = time.perf_counter()
+        lifecycle.affiliate_restore(affiliate_id=gym.pk, server_name=second.name)
+        restore = time.perf_counter() - started
+        print(f"== restore of a {size / 1e6:.0f} MB affiliate database ({dump_size / 1e6:.1f} MB dump)")
+        print(
+            f"  (a) createdb + pg_restore from a local file:       {baseline:.2f} s ({size / 1e6 / baseline:.1f} MB/s)"
+        )
+        print(
+            f"  restore_affiliate from S3 (fetch, SHA-256, restore, Flyway check, grants): {restore:.2f} s "
+            f"({size / 1e6 / restore:.1f} MB/s)"
+        )
+        print(f"  throughput ratio restore / local pg_restore: {baseline / restore:.2f}x (target >= 0.8x)")
+    finally:
+        moto.terminate()
+        moto.wait(timeout=10)
+        stop_second_cluster()  # the whole second cluster goes, with what was made on it
+        scratch.cleanup()
+
+
+if __name__ == "__main__":
+    main()
