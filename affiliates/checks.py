@@ -63,6 +63,14 @@ def check_task_limits(app_configs, **kwargs):
 @register(Tags.compatibility)
 def check_connection_limits(app_configs, **kwargs):
     errors = []
+    if settings.AFFILIATE_CREDENTIALS not in ("derived", "secretsmanager"):
+        errors.append(
+            Error(
+                f"AFFILIATE_CREDENTIALS is {settings.AFFILIATE_CREDENTIALS!r}.",
+                hint="Use 'derived' (local, test) or 'secretsmanager' (production).",
+                id="affiliates.E008",
+            )
+        )
     for name in ("AFFILIATE_CONNECTIONS_PER_THREAD", "AFFILIATE_ROLE_CONNECTION_LIMIT", "FLEET_CONNECTIONS_PER_SERVER"):
         if getattr(settings, name) < 1:
             errors.append(Error(f"{name} must be at least 1.", id="affiliates.E005"))

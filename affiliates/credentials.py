@@ -146,3 +146,61 @@ def role_password_alternatives(role: str, *, secret_ref: str) -> list[str]:
         return [login_resolve(secret_ref, fresh=True).password]
     except SecretError:
         return []
+
+
+# --- one Secrets Manager secret per affiliate role (production) ---
+
+SECRET_NAME = "fitbuddy/affiliates/{role}"
+
+
+def _new_password() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(32)
+
+
+def role_secret_ensure(role: str) -> str:
+    """The reference of the role's own secret, created with a random password if it does not exist yet.
+
+    Idempotent: a fixed client request token per role makes a retried create (after a crash or a
+    lost answer) return the same secret instead of a second one.
+    """
+    import uuid
+
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    name = SECRET_NAME.format(role=role)
+    client = secrets_manager()
+    try:
+        created = client.create_secret(
+            Name=name,
+            ClientRequestToken=str(uuid.uuid5(uuid.NAMESPACE_URL, f"fitbuddy:{name}:v1")),
+            SecretString=json.dumps({"username": role, "password": _new_password()}),
+            Tags=[{"Key": "fitbuddy", "Value": "affiliate-role"}],
+        )
+        return f"{SECRETS_MANAGER_PREFIX}{created['ARN']}"
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ResourceExistsException":
+            raise SecretError(f"creating the secret {name}: {exc.response.get('Error', {}).get('Code')}") from None
+    except BotoCoreError as exc:
+        raise SecretError(f"Secrets Manager unreachable ({type(exc).__name__})") from None
+    return f"{SECRETS_MANAGER_PREFIX}{client.describe_secret(SecretId=name)['ARN']}"
+
+
+def role_secret_rotate(secret_ref: str, role: str) -> str:
+    """Put a new random password in the role's secret; returns it (for the role's new verifier)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    if not secret_ref.startswith(SECRETS_MANAGER_PREFIX):
+        raise SecretError(f"{secret_ref!r} is not a Secrets Manager secret")
+    password = _new_password()
+    try:
+        secrets_manager().put_secret_value(
+            SecretId=secret_ref.removeprefix(SECRETS_MANAGER_PREFIX),
+            SecretString=json.dumps({"username": role, "password": password}),
+        )
+    except (BotoCoreError, ClientError) as exc:
+        raise SecretError(f"{secret_ref}: the new password could not be stored ({type(exc).__name__})") from None
+    with _cache_lock:
+        _cache.pop(secret_ref, None)
+    return password

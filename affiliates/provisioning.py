@@ -167,7 +167,8 @@ def _affiliate_register(req: AffiliateRequest, *, requested_by: str, enqueue: bo
                 database_server=server,
                 database_name=validation.database_name_for(req.slug),
                 database_role=validation.role_name_for(req.slug),
-                secret_ref=credentials.DERIVED_SECRET_REF,
+                # Derived locally; with Secrets Manager, the create_role step makes the secret and sets it.
+                secret_ref=credentials.DERIVED_SECRET_REF if settings.AFFILIATE_CREDENTIALS == "derived" else "",
                 seed_requested=req.seed,
             )
             Domain.objects.create(domain=req.domain, tenant=affiliate, is_primary=True)
@@ -272,6 +273,9 @@ def _later(current: str, proposed: str) -> str:
 
 
 def _role_ensure(admin: DatabaseTarget, affiliate: Affiliate) -> bool:
+    if not affiliate.secret_ref:  # AFFILIATE_CREDENTIALS=secretsmanager: the role's own secret, made once
+        affiliate.secret_ref = credentials.role_secret_ensure(affiliate.database_role)
+        Affiliate.objects.filter(pk=affiliate.pk).update(secret_ref=affiliate.secret_ref)
     password = credentials.role_password(affiliate.database_role, secret_ref=affiliate.secret_ref)
     with databases.admin_connect(admin) as conn:
         return databases.role_ensure(

@@ -135,6 +135,9 @@ AFFILIATE_ROLE_CONNECTION_LIMIT = env.int("AFFILIATE_ROLE_CONNECTION_LIMIT", def
 # AWS (Secrets Manager for credentials; later RDS and S3). boto3 reads the usual AWS_* variables;
 # AWS_ENDPOINT_URL points it at another endpoint (moto's server in tests).
 AWS_REGION = env.str("AWS_REGION", default=env.str("AWS_DEFAULT_REGION", default="us-east-1"))
+# Affiliate role passwords: "derived" from DJANGO_SECRET_KEY (local and test), or "secretsmanager"
+# (a random password per affiliate in its own Secrets Manager secret; the production default).
+AFFILIATE_CREDENTIALS = env.str("AFFILIATE_CREDENTIALS", default="secretsmanager" if IS_PRODUCTION else "derived")
 # How long a resolved secret (an admin login, a role password) is reused before it is fetched again.
 SECRET_CACHE_SECONDS = env.int("SECRET_CACHE_SECONDS", default=300)
 

@@ -41,6 +41,9 @@ def test_connection_caps_below_one_are_errors(settings):
     settings.AFFILIATE_CONNECTIONS_PER_THREAD = 8
     settings.FLEET_CONNECTIONS_PER_SERVER = 0
     assert ids(affiliate_checks.check_connection_limits(None)) == {"affiliates.E005"}
+    settings.FLEET_CONNECTIONS_PER_SERVER = 8
+    settings.AFFILIATE_CREDENTIALS = "plaintext"
+    assert ids(affiliate_checks.check_connection_limits(None)) == {"affiliates.E008"}
 
 
 def test_a_missing_flyway_or_sql_folder_is_reported(settings, tmp_path):

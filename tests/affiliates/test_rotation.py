@@ -97,3 +97,37 @@ def test_a_role_password_rotated_in_secrets_manager_is_fetched_again_on_a_refuse
         django_connections[alias].close()  # the next request opens a new connection with what it holds
 
     assert client.get("/members/").status_code == 200
+
+
+def test_in_production_each_role_gets_its_own_secret_and_rotation_keeps_the_gym_up(aws, settings, clean_registry):
+    """AFFILIATE_CREDENTIALS=secretsmanager: a random password per role, referenced by ARN, rotated live."""
+    import json
+
+    from affiliates.models import Membership
+    from tests.factories import login
+
+    settings.AFFILIATE_CREDENTIALS = "secretsmanager"
+    gym = affiliate_provisioned()
+    owner = login("owner_sm", gym, Membership.Role.OWNER)
+
+    assert gym.secret_ref.startswith("aws-secretsmanager:arn:aws:secretsmanager:")
+    arn = gym.secret_ref.removeprefix("aws-secretsmanager:")
+    first = json.loads(aws.secrets.get_secret_value(SecretId=arn)["SecretString"])
+    assert first["username"] == gym.database_role and len(first["password"]) >= 32
+    assert credentials.role_secret_ensure(gym.database_role) == gym.secret_ref  # made once, found again
+    client = client_for(gym, owner)
+    assert client.get("/members/").status_code == 200
+
+    out = io.StringIO()
+    call_command("rotate_affiliate_credentials", gym.slug, stdout=out)
+
+    assert f"{gym.slug}: rotated" in out.getvalue()
+    second = json.loads(aws.secrets.get_secret_value(SecretId=arn)["SecretString"])
+    assert second["password"] != first["password"]
+    from django.db import connections as django_connections
+
+    for alias in [a for a in django_connections.settings if a.startswith("affiliate_")]:
+        django_connections[alias].close()  # this process still holds the old password
+    assert client.get("/members/").status_code == 200  # refused once, fetched again, served
+    with pytest.raises(Exception, match="not both|name the affiliates"):
+        call_command("rotate_affiliate_credentials")
