@@ -45,7 +45,11 @@ def _settings_for(affiliate: Affiliate) -> dict:
         ATOMIC_REQUESTS=False,
     )
     config[SECRET_REF] = affiliate.secret_ref or credentials.DERIVED_SECRET_REF
-    config["OPTIONS"] = {**config.get("OPTIONS", {}), "options": f"-c search_path={settings.FLYWAY_SCHEMA}"}
+    config["OPTIONS"] = {
+        **config.get("OPTIONS", {}),
+        "options": f"-c search_path={settings.FLYWAY_SCHEMA}",
+        **target.tls_params(),
+    }
     config["TEST"] = {**config.get("TEST", {}), "MIRROR": None, "NAME": affiliate.database_name}
     return config
 

@@ -54,6 +54,11 @@ class DatabaseTarget:
     port: int = 5432
     user: str = "fitbud"
     password: str = field(default="", repr=False)
+    #: TLS for servers outside this machine (placement sets these): libpq's sslmode, the CA
+    #: bundle to verify the server against, and the only password authentication accepted.
+    sslmode: str = ""
+    sslrootcert: str = ""
+    require_auth: str = ""
 
     @classmethod
     def from_django(cls, db_settings: dict[str, Any], *, name: str | None = None) -> DatabaseTarget:
@@ -69,7 +74,10 @@ class DatabaseTarget:
     @property
     def jdbc_url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"jdbc:postgresql://{host}:{self.port}/{quote(self.name, safe='')}"
+        url = f"jdbc:postgresql://{host}:{self.port}/{quote(self.name, safe='')}"
+        wanted = (("sslmode", self.sslmode), ("sslrootcert", self.sslrootcert))
+        tls = [f"{key}={quote(value, safe='')}" for key, value in wanted if value]
+        return url + ("?" + "&".join(tls) if tls else "")
 
     def conninfo(self, **overrides: Any) -> dict[str, Any]:
         """Keyword arguments for ``psycopg.connect``."""
@@ -79,9 +87,15 @@ class DatabaseTarget:
             "dbname": self.name,
             "user": self.user,
             "password": self.password,
+            **self.tls_params(),
         }
         params.update(overrides)
         return params
+
+    def tls_params(self) -> dict[str, str]:
+        """The libpq TLS parameters this target sets (none for a server on this machine)."""
+        wanted = {"sslmode": self.sslmode, "sslrootcert": self.sslrootcert, "require_auth": self.require_auth}
+        return {key: value for key, value in wanted.items() if value}
 
     def client_args(self) -> list[str]:
         """Where and as whom, for PostgreSQL's command-line clients (pg_dump, psql, pg_restore)."""
@@ -89,7 +103,10 @@ class DatabaseTarget:
 
     def client_env(self) -> dict[str, str]:
         """The environment for those clients: the password in PGPASSWORD, never on the command line."""
-        return {**os.environ, "PGPASSWORD": self.password}
+        env = {**os.environ, "PGPASSWORD": self.password}
+        names = {"sslmode": "PGSSLMODE", "sslrootcert": "PGSSLROOTCERT", "require_auth": "PGREQUIREAUTH"}
+        env.update({names[key]: value for key, value in self.tls_params().items()})
+        return env
 
     def __str__(self) -> str:
         return f"{self.name} on {self.host}:{self.port}"

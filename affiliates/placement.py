@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections
 from django.db.models import Count, F, Q
@@ -119,7 +120,23 @@ def server_admin_target(server: DatabaseServer, *, name: str = MAINTENANCE_DATAB
         except credentials.SecretError as exc:
             raise ProvisioningError(f"database server {server.name}: {exc}") from exc
         user, password = login.username, login.password
-    return DatabaseTarget(name=name, host=server.host, port=server.port, user=user, password=password)
+    return DatabaseTarget(
+        name=name, host=server.host, port=server.port, user=user, password=password, **tls_for(server.host)
+    )
+
+
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", ""}
+
+
+def tls_for(host: str) -> dict[str, str]:
+    """TLS settings for a connection to ``host`` (DATABASE_TLS: off, remote or always)."""
+    if settings.DATABASE_TLS == "off" or (settings.DATABASE_TLS == "remote" and host in LOCAL_HOSTS):
+        return {}
+    return {
+        "sslmode": settings.DATABASE_SSLMODE,
+        "sslrootcert": settings.DATABASE_CA_BUNDLE,
+        "require_auth": "scram-sha-256",
+    }
 
 
 def on_database(target: DatabaseTarget, name: str) -> DatabaseTarget:
@@ -136,4 +153,5 @@ def affiliate_target(affiliate: Affiliate) -> DatabaseTarget:
         port=server.port,
         user=affiliate.database_role,
         password=credentials.role_password(affiliate.database_role, secret_ref=affiliate.secret_ref),
+        **tls_for(server.host),
     )

@@ -135,6 +135,12 @@ AFFILIATE_ROLE_CONNECTION_LIMIT = env.int("AFFILIATE_ROLE_CONNECTION_LIMIT", def
 # AWS (Secrets Manager for credentials; later RDS and S3). boto3 reads the usual AWS_* variables;
 # AWS_ENDPOINT_URL points it at another endpoint (moto's server in tests).
 AWS_REGION = env.str("AWS_REGION", default=env.str("AWS_DEFAULT_REGION", default="us-east-1"))
+# TLS to database servers: "remote" (servers outside this machine; the production default),
+# "always" or "off". Certificates are verified against DATABASE_CA_BUNDLE (for Aurora: the RDS CA
+# bundle), and only SCRAM password authentication is accepted (never a cleartext password).
+DATABASE_TLS = env.str("DATABASE_TLS", default="remote" if IS_PRODUCTION else "off")
+DATABASE_SSLMODE = env.str("DATABASE_SSLMODE", default="verify-full")
+DATABASE_CA_BUNDLE = env.str("DATABASE_CA_BUNDLE", default="")
 # Affiliate role passwords: "derived" from DJANGO_SECRET_KEY (local and test), or "secretsmanager"
 # (a random password per affiliate in its own Secrets Manager secret; the production default).
 AFFILIATE_CREDENTIALS = env.str("AFFILIATE_CREDENTIALS", default="secretsmanager" if IS_PRODUCTION else "derived")

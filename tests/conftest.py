@@ -20,6 +20,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -351,9 +352,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def second_server():
-    """A PostgreSQL server of this test's own, with the same admin login as the suite's server."""
+@contextmanager
+def _cluster(*, tls: bool = False, hba_first: str = ""):
+    """A throwaway PostgreSQL server with the suite's admin login; yields (port, folder, pg_ctl command)."""
     bindir, port = _bindir(), _free_port()
     folder = Path(tempfile.mkdtemp(prefix="fitbuddy-pg2-"))  # under /tmp, reachable by any user
     data = folder / "data"
@@ -363,24 +364,29 @@ def second_server():
         os.chmod(folder, 0o777)
     admin = connections["default"].settings_dict
     subprocess.run(
-        [
-            *as_owner,
-            str(bindir / "initdb"),
-            "-D",
-            str(data),
-            "-U",
-            "postgres",
-            "--auth-local=trust",
-            "--auth-host=scram-sha-256",
-            "-E",
-            "UTF8",
-            "--locale=C.UTF-8",
-        ],
+        [*as_owner, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth-local=trust",
+         "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"],
         check=True,
         capture_output=True,
-    )
-    with open(data / "postgresql.conf", "a") as conf:
-        conf.write(f"port = {port}\nlisten_addresses = 'localhost'\nunix_socket_directories = '{data}'\nfsync = off\n")
+    )  # fmt: skip
+    conf = f"port = {port}\nlisten_addresses = 'localhost'\nunix_socket_directories = '{data}'\nfsync = off\n"
+    if tls:
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+             "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+             "-keyout", str(folder / "server.key"), "-out", str(folder / "server.crt")],
+            check=True,
+            capture_output=True,
+        )  # fmt: skip
+        if as_owner:
+            shutil.chown(folder / "server.key", "postgres", "postgres")
+        os.chmod(folder / "server.key", 0o600)
+        conf += f"ssl = on\nssl_cert_file = '{folder / 'server.crt'}'\nssl_key_file = '{folder / 'server.key'}'\n"
+    with open(data / "postgresql.conf", "a") as handle:
+        handle.write(conf)
+    if hba_first:
+        hba = data / "pg_hba.conf"
+        hba.write_text(hba_first + "\n" + hba.read_text())
     ctl = [*as_owner, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(data / "server.log"), "-w", "-t", "60"]
     subprocess.run([*ctl, "start"], check=True, capture_output=True)
     try:
@@ -391,14 +397,34 @@ def second_server():
                 )
             )
             conn.execute(sql.SQL("GRANT pg_signal_backend TO {}").format(sql.Identifier(admin["USER"])))
-        DatabaseServer.objects.update(is_default=False)
-        server = DatabaseServer.objects.create(
-            name="second", host="localhost", port=port, is_default=True, admin_secret_ref="env:DATABASE_URL"
-        )
-        yield server, (lambda: subprocess.run([*ctl, "-m", "fast", "restart"], check=True, capture_output=True))
+        yield port, folder, ctl
     finally:
         subprocess.run([*ctl, "-m", "immediate", "stop"], capture_output=True)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _register(name: str, port: int) -> DatabaseServer:
+    DatabaseServer.objects.update(is_default=False)
+    return DatabaseServer.objects.create(
+        name=name, host="localhost", port=port, is_default=True, admin_secret_ref="env:DATABASE_URL"
+    )
+
+
+@pytest.fixture
+def second_server():
+    """A PostgreSQL server of this test's own (registered as the default "second"), and a restart."""
+    with _cluster() as (port, _folder, ctl):
+        server = _register("second", port)
+        yield server, (lambda: subprocess.run([*ctl, "-m", "fast", "restart"], check=True, capture_output=True))
+
+
+@pytest.fixture
+def tls_server():
+    """A PostgreSQL server that speaks TLS (a self-signed certificate for localhost), registered as "secure";
+    the login ``cleartext_user`` is asked for a cleartext password there."""
+    hba = "host all cleartext_user 127.0.0.1/32 password\nhost all cleartext_user ::1/128 password"
+    with _cluster(tls=True, hba_first=hba) as (port, folder, _ctl):
+        yield SimpleNamespace(server=_register("secure", port), ca=folder / "server.crt", folder=folder)
 
 
 # --- AWS: moto's server, a real HTTP endpoint on this machine ---
