@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 DOCKER_ENGINE := $(shell docker info >/dev/null 2>&1 && echo yes)
 
-.PHONY: up system-packages venv flyway services start_local_database run test bench lint stop
+.PHONY: up system-packages venv flyway services start_local_database run test bench lint stop aws_local
 
 ## One command: tools, services, both databases, the demo affiliate, web and worker.
 up: system-packages start_local_database run
@@ -49,6 +49,11 @@ bench: venv flyway services
 lint: venv
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+
+## moto's server (RDS, Secrets Manager, S3) and a second PostgreSQL server, for trying the AWS
+## parts by hand (README, "Trying the AWS parts locally"); `tools/aws_local.sh stop` ends them.
+aws_local: venv
+	tools/aws_local.sh start
 
 stop:
 	tools/redis.sh stop

@@ -134,8 +134,9 @@ def affiliate_restore(
 ) -> Affiliate:
     """Bring an archived affiliate back from a backup (its newest, or ``backup``), on the chosen server.
 
-    Recreates the role and an empty database, restores into it, grants and locks it down like
-    provisioning, migrates with Flyway if the backup is older than the code, and marks the
+    Recreates the role and an empty database, restores into it (data and schema without the dump's
+    owners and privileges: the target server's administrator may be another login), grants and
+    locks it down like provisioning, migrates with Flyway if the backup is older than the code, and marks the
     affiliate active. A failed attempt drops the database it created and leaves the affiliate
     archived, so running it again converges; the backup itself is never touched.
     """
@@ -184,7 +185,7 @@ def _restore_locked(affiliate_id: int, *, backup: str | None, server_name: str |
             path = backups.backup_fetch(location, Path(folder))
             target = on_database(admin, affiliate.database_name)
             completed = subprocess.run(
-                ["pg_restore", "--no-owner", "--exit-on-error", "--single-transaction",
+                ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
                  *target.client_args(), "--dbname", target.name, str(path)],
                 env=target.client_env(),
                 capture_output=True,

@@ -107,3 +107,40 @@ def test_a_backup_that_does_not_read_back_is_deleted_and_nothing_is_dropped(gyms
     assert backups.s3_client().list_objects_v2(Bucket=BUCKET).get("KeyCount", 0) == 0
     row = admin_connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [gym.database_name]).fetchone()
     assert row is not None
+
+
+def test_restore_onto_a_server_whose_administrator_is_another_login(
+    request, clean_registry, settings, tmp_path, monkeypatch
+):
+    """The dump names its server's administrator (default privileges); the target server may not know it."""
+    from psycopg import sql
+
+    from affiliates.models import DatabaseServer, Membership
+    from tests.factories import affiliate_provisioned, login
+
+    settings.BACKUP_BUCKET = ""
+    settings.BACKUP_DIR = tmp_path
+    local = DatabaseServer.objects.create(
+        name="local", host="localhost", port=5432, admin_secret_ref="env:DATABASE_URL"
+    )
+    second, _restart = request.getfixturevalue("second_server")
+    with psycopg.connect(**server_admin_target(second).conninfo(), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("CREATE ROLE fleet_admin LOGIN CREATEDB CREATEROLE PASSWORD {}").format(sql.Literal("fa-pw-1"))
+        )
+        conn.execute("GRANT pg_signal_backend TO fleet_admin")
+    monkeypatch.setenv("FB_FLEET_ADMIN", f"postgres://fleet_admin:fa-pw-1@localhost:{second.port}/postgres")
+    second.admin_secret_ref = "env:FB_FLEET_ADMIN"
+    second.save(update_fields=["admin_secret_ref"])
+    gym = affiliate_provisioned(server_name="second")
+    before = snapshot(gym)
+
+    run("archive_affiliate", gym.slug, "--yes")
+    run("restore_affiliate", gym.slug, "--server", local.name)
+
+    gym = Affiliate.objects.select_related("database_server").get(pk=gym.pk)
+    assert gym.status == "active" and gym.database_server == local
+    assert snapshot(gym) == before
+    connections.forget_all()
+    owner = login("restored_owner", gym, Membership.Role.OWNER)
+    assert client_for(gym, owner).get("/members/").status_code == 200
