@@ -154,8 +154,8 @@ def main() -> None:
             started = time.perf_counter()
             local = placement.on_database(admin2, "bench_local_restore")
             subprocess.run(
-                ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction", *local.client_args(),
-                 "--dbname", local.name, str(dump)],
+                ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
+                 *local.client_args(), "--dbname", local.name, str(dump)],
                 env=local.client_env(),
                 check=True,
             )  # fmt: skip
