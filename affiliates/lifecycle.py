@@ -16,37 +16,27 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from . import backups, databases, locks
 from .audit import audited
-from .errors import BackupError, ProvisioningBusy, ProvisioningError
+from .errors import BackupError, ProvisioningError
 from .events import StepRecorder, describe
 from .models import Affiliate
 from .placement import database_server_default as placement_default
 from .placement import on_database, server_admin_target
 
 
-@contextmanager
-def _locked(affiliate_id: int, action: str) -> Iterator[None]:
-    """Hold the affiliate's lock for an operation; ProvisioningBusy if another operation holds it."""
-    with locks.affiliate_lock(affiliate_id) as acquired:
-        if not acquired:
-            slug = Affiliate.objects.filter(pk=affiliate_id).values_list("schema_name", flat=True).first()
-            raise ProvisioningBusy(
-                f"{slug or affiliate_id} is busy (being provisioned, migrated or archived); "
-                f"{action} it again in a moment"
-            )
-        yield
+def _slug(affiliate_id: int) -> str:
+    """The slug the audit trail names (the id, if the row is gone)."""
+    return Affiliate.objects.filter(pk=affiliate_id).values_list("schema_name", flat=True).first() or str(affiliate_id)
 
 
 def _login_switch(*, affiliate_id: int, requested_by: str, suspend: bool, channel: str) -> Affiliate:
     """Suspend (``suspend=True``) or resume one affiliate; already there is a no-op."""
     action = "suspend" if suspend else "resume"
-    slug = Affiliate.objects.filter(pk=affiliate_id).values_list("schema_name", flat=True).first() or str(affiliate_id)
-    with audited(action, actor=requested_by, channel=channel, target=slug), _locked(affiliate_id, action):
+    slug = _slug(affiliate_id)
+    with audited(action, actor=requested_by, channel=channel, target=slug), locks.affiliate_held(affiliate_id, action):
         return _login_switch_locked(affiliate_id=affiliate_id, requested_by=requested_by, suspend=suspend)
 
 
@@ -86,8 +76,11 @@ def affiliate_resume(*, affiliate_id: int, requested_by: str = "", channel: str 
 
 def affiliate_archive(*, affiliate_id: int, requested_by: str = "", channel: str = "command") -> Affiliate:
     """Back the database up, then drop the database and role; keep the registry row as ``archived``."""
-    slug = Affiliate.objects.filter(pk=affiliate_id).values_list("schema_name", flat=True).first() or str(affiliate_id)
-    with audited("archive", actor=requested_by, channel=channel, target=slug), _locked(affiliate_id, "archive"):
+    slug = _slug(affiliate_id)
+    with (
+        audited("archive", actor=requested_by, channel=channel, target=slug),
+        locks.affiliate_held(affiliate_id, "archive"),
+    ):
         return _archive_locked(affiliate_id=affiliate_id, requested_by=requested_by)
 
 
@@ -140,8 +133,11 @@ def affiliate_restore(
     affiliate active. A failed attempt drops the database it created and leaves the affiliate
     archived, so running it again converges; the backup itself is never touched.
     """
-    slug = Affiliate.objects.filter(pk=affiliate_id).values_list("schema_name", flat=True).first() or str(affiliate_id)
-    with audited("restore", actor=requested_by, channel=channel, target=slug), _locked(affiliate_id, "restore"):
+    slug = _slug(affiliate_id)
+    with (
+        audited("restore", actor=requested_by, channel=channel, target=slug),
+        locks.affiliate_held(affiliate_id, "restore"),
+    ):
         return _restore_locked(affiliate_id, backup=backup, server_name=server_name, requested_by=requested_by)
 
 

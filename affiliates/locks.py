@@ -50,6 +50,22 @@ def affiliate_lock(affiliate_id: int, *, wait: bool = False):
     return advisory_lock(AFFILIATE, affiliate_id, wait=wait)
 
 
+@contextmanager
+def affiliate_held(affiliate_id: int, action: str) -> Iterator[None]:
+    """Hold the affiliate's lock for an operation, or raise ProvisioningBusy saying who may try again."""
+    from .errors import ProvisioningBusy
+    from .models import Affiliate
+
+    with affiliate_lock(affiliate_id) as acquired:
+        if not acquired:
+            slug = Affiliate.objects.filter(pk=affiliate_id).values_list("schema_name", flat=True).first()
+            raise ProvisioningBusy(
+                f"{slug or affiliate_id} is busy (being provisioned, migrated or archived); "
+                f"{action} it again in a moment"
+            )
+        yield
+
+
 def template_lock():
     """The lock on the provisioning template (waits for the holder)."""
     return advisory_lock(TEMPLATE, 0, wait=True)

@@ -23,9 +23,7 @@ class Command(BaseCommand):
             raise CommandError(f"{slug} is {affiliate.status}: it has no database to back up")
         try:
             with audited("backup", actor=command_actor(), channel="command", target=slug):
-                with locks.affiliate_lock(affiliate.pk) as acquired:
-                    if not acquired:
-                        raise ProvisioningError(f"{slug} is busy (being provisioned, migrated or archived)")
+                with locks.affiliate_held(affiliate.pk, "back up"):
                     admin = server_admin_target(affiliate.database_server)
                     backup = backups.backup_take(on_database(admin, affiliate.database_name), label=slug)
         except ProvisioningError as exc:

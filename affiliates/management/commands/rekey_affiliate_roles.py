@@ -3,8 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from affiliates import credentials, databases
-from affiliates.audit import audit_record, command_actor
-from affiliates.models import Affiliate, StaffAudit
+from affiliates.management.base import for_each_affiliate
+from affiliates.models import Affiliate
 from affiliates.placement import server_admin_target
 
 
@@ -30,27 +30,20 @@ class Command(BaseCommand):
             if missing:
                 raise CommandError(f"no affiliate with a derived password: {', '.join(missing)}")
             affiliates = affiliates.filter(schema_name__in=slugs)
-        failed = 0
-        for affiliate in affiliates:
+
+        def rekey(affiliate: Affiliate) -> str | None:
             verifier = credentials.scram_verifier(credentials.role_password(affiliate.database_role))
-            try:
-                with databases.admin_connect(server_admin_target(affiliate.database_server)) as conn:
-                    if not databases.role_exists(conn, affiliate.database_role):
-                        self.stdout.write(f"  {affiliate.slug}: no role yet (provisioning will create it)")
-                        continue
-                    databases.role_password_set(conn, affiliate.database_role, password_verifier=verifier)
-            except Exception as exc:  # report it, go on with the others
-                failed += 1
-                self.stderr.write(f"  {affiliate.slug}: {type(exc).__name__}: {exc}")
-                continue
-            self.stdout.write(f"  {affiliate.slug}: re-keyed")
-        audit_record(
-            actor=command_actor(),
-            channel=StaffAudit.Channel.COMMAND,
-            action="rekey_roles",
-            target=", ".join(slugs) or "all",
-            outcome=StaffAudit.Outcome.FAILED if failed else StaffAudit.Outcome.SUCCEEDED,
-            detail=f"{failed} failed" if failed else "",
+            with databases.admin_connect(server_admin_target(affiliate.database_server)) as conn:
+                if not databases.role_exists(conn, affiliate.database_role):
+                    return "no role yet (provisioning will create it)"
+                databases.role_password_set(conn, affiliate.database_role, password_verifier=verifier)
+            return None
+
+        for_each_affiliate(
+            self,
+            affiliates,
+            rekey,
+            done="re-keyed",
+            audit_action="rekey_roles",
+            audit_target=", ".join(slugs) or "all",
         )
-        if failed:
-            raise CommandError(f"{failed} affiliate role(s) not re-keyed")

@@ -3,8 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from affiliates import credentials, databases, locks
-from affiliates.audit import audit_record, command_actor
-from affiliates.models import Affiliate, StaffAudit
+from affiliates.management.base import for_each_affiliate
+from affiliates.models import Affiliate
 from affiliates.placement import server_admin_target
 
 
@@ -36,29 +36,20 @@ class Command(BaseCommand):
             if missing:
                 raise CommandError(f"no affiliate with a Secrets Manager password: {', '.join(missing)}")
             affiliates = affiliates.filter(schema_name__in=slugs)
-        failed = 0
-        for affiliate in affiliates:
-            try:
-                with locks.affiliate_lock(affiliate.pk) as acquired:
-                    if not acquired:
-                        raise credentials.SecretError("busy (being provisioned, migrated or archived)")
-                    password = credentials.role_secret_rotate(affiliate.secret_ref, affiliate.database_role)
-                    with databases.admin_connect(server_admin_target(affiliate.database_server)) as conn:
-                        databases.role_password_set(
-                            conn, affiliate.database_role, password_verifier=credentials.scram_verifier(password)
-                        )
-            except Exception as exc:  # report it, go on with the others
-                failed += 1
-                self.stderr.write(f"  {affiliate.slug}: {type(exc).__name__}: {exc}")
-                continue
-            self.stdout.write(f"  {affiliate.slug}: rotated")
-        audit_record(
-            actor=command_actor(),
-            channel=StaffAudit.Channel.COMMAND,
-            action="rotate_credentials",
-            target="all" if every else ", ".join(slugs),
-            outcome=StaffAudit.Outcome.FAILED if failed else StaffAudit.Outcome.SUCCEEDED,
-            detail=f"{failed} failed" if failed else "",
+
+        def rotate(affiliate: Affiliate) -> None:
+            with locks.affiliate_held(affiliate.pk, "rotate"):
+                password = credentials.role_secret_rotate(affiliate.secret_ref, affiliate.database_role)
+                with databases.admin_connect(server_admin_target(affiliate.database_server)) as conn:
+                    databases.role_password_set(
+                        conn, affiliate.database_role, password_verifier=credentials.scram_verifier(password)
+                    )
+
+        for_each_affiliate(
+            self,
+            affiliates,
+            rotate,
+            done="rotated",
+            audit_action="rotate_credentials",
+            audit_target="all" if every else ", ".join(slugs),
         )
-        if failed:
-            raise CommandError(f"{failed} affiliate role(s) not rotated")
