@@ -8,7 +8,6 @@ before it acts, so a forged POST changes nothing.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,9 +17,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from . import fleet, flyway, lifecycle, provisioning, staff
+from . import backups, fleet, flyway, lifecycle, placement, provisioning, staff
 from .audit import audit_record
-from .errors import ProvisioningError
+from .errors import BackupError, ProvisioningError
 from .forms import AffiliateRequestForm
 from .models import (
     Affiliate,
@@ -189,7 +188,7 @@ class AffiliateAdmin(admin.ModelAdmin):
         ),
         ("History", {"fields": ["created_at", "updated_at"]}),
     ]
-    actions = ["provision_or_retry", "suspend", "resume", "migrate_to_latest", "check_for_drift", "archive"]
+    actions = ["provision_or_retry", "suspend", "resume", "migrate_to_latest", "check_for_drift", "archive", "restore"]
 
     # --- who may do what (affiliates/staff.py) ---
 
@@ -381,12 +380,64 @@ class AffiliateAdmin(admin.ModelAdmin):
                 "title": "Archive affiliates?",
                 "opts": self.model._meta,
                 "affiliates": queryset.select_related("database_server"),
-                "backup_dir": settings.BACKUP_DIR,
+                "backup_to": backups.destination(),
                 "action_checkbox_name": ACTION_CHECKBOX_NAME,
                 "action": "archive",
             }
             return TemplateResponse(request, "admin/affiliates/affiliate/archive_confirmation.html", context)
         self._apply(request, queryset, lifecycle.affiliate_archive, "archived")
+        return None
+
+    @admin.action(description="Restore selected archived affiliates from their newest backup", permissions=["archive"])
+    def restore(self, request, queryset):
+        _require(request, staff.ARCHIVE)
+        plan = []  # (affiliate, backup location or None, why not)
+        for affiliate in queryset.select_related("database_server").order_by("schema_name"):
+            if affiliate.status != Affiliate.Status.ARCHIVED:
+                plan.append((affiliate, None, f"it is {affiliate.get_status_display().lower()}, not archived"))
+                continue
+            try:
+                plan.append((affiliate, backups.backup_latest(affiliate.slug), ""))
+            except BackupError as exc:
+                plan.append((affiliate, None, str(exc)))
+        server_name = request.POST.get("server", "")
+        problem = ""
+        if request.POST.get("confirmed") == "yes":
+            try:
+                placement.database_server_choose(server_name=server_name or None)
+            except ValidationError as exc:
+                problem = " ".join(exc.messages)
+            else:
+                return self._restore_queue(request, plan, server_name or None)
+        # An intermediate page: which backup each affiliate comes back from, and onto which server.
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Restore affiliates?",
+            "opts": self.model._meta,
+            "plan": plan,
+            "restorable": sum(1 for _, location, _ in plan if location),
+            "servers": servers_with_load().filter(is_accepting=True).order_by("name"),
+            "server_name": server_name,
+            "problem": problem,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "action": "restore",
+        }
+        return TemplateResponse(request, "admin/affiliates/affiliate/restore_confirmation.html", context)
+
+    def _restore_queue(self, request, plan, server_name: str | None):
+        from .tasks import affiliate_restore_task
+
+        done, failures = 0, []
+        for affiliate, location, why_not in plan:
+            if not location:
+                failures.append(f"{affiliate.slug}: {why_not}")
+                continue
+            Affiliate.objects.filter(pk=affiliate.pk).update(status_detail=f"restore queued from {location}")
+            affiliate_restore_task.delay(
+                affiliate.pk, backup=location, server_name=server_name, requested_by=request.user.get_username()
+            )
+            done += 1
+        _report(self, request, done, "queued for restore", failures)
         return None
 
     # --- the fleet overview ---

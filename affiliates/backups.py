@@ -73,6 +73,13 @@ def _sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def destination() -> str:
+    """Where backups go: the S3 bucket's prefix, or the local folder."""
+    if settings.BACKUP_BUCKET:
+        return f"{S3_PREFIX}{settings.BACKUP_BUCKET}/affiliates/"
+    return str(Path(settings.BACKUP_DIR).resolve())
+
+
 def backup_take(target: DatabaseTarget, *, label: str) -> Backup:
     """Dump ``target`` (as its login) to S3 or the backup folder and check it reads back."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")  # two backups in one second stay two

@@ -12,7 +12,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import OperationalError as DjangoOperationalError
 
-from . import fleet, flyway, provisioning
+from . import fleet, flyway, lifecycle, provisioning
 from .models import Affiliate
 
 
@@ -48,6 +48,38 @@ def affiliate_provision_task(self, affiliate_id: int, requested_by: str = "") ->
         if exc.error_code == "DB_CONNECTION":
             raise TransientProvisioningError(str(exc)) from exc
         raise
+    return {"affiliate_id": affiliate_id, "status": affiliate.status}
+
+
+@shared_task(**RETRY_TRANSIENT)
+def affiliate_restore_task(
+    self, affiliate_id: int, backup: str, server_name: str | None = None, requested_by: str = ""
+) -> dict:
+    """Restore an archived affiliate from ``backup`` (the command center's restore action).
+
+    A failed attempt drops what it made and leaves the affiliate archived, so a retry after a
+    dropped connection starts clean; an affiliate already active again is left alone.
+    """
+    current = Affiliate.objects.filter(pk=affiliate_id).values_list("status", flat=True).first()
+    if current is None:
+        return {"affiliate_id": affiliate_id, "status": "gone"}
+    if current != Affiliate.Status.ARCHIVED:
+        # Delivered again after it succeeded (or restored meanwhile from the shell): nothing to do.
+        return {"affiliate_id": affiliate_id, "status": current}
+    try:
+        affiliate = lifecycle.affiliate_restore(
+            affiliate_id=affiliate_id,
+            backup=backup,
+            server_name=server_name,
+            requested_by=requested_by,
+            channel="admin",
+        )
+    except Affiliate.DoesNotExist:
+        return {"affiliate_id": affiliate_id, "status": "gone"}
+    except provisioning.ProvisioningBusy:
+        return {"affiliate_id": affiliate_id, "status": "busy"}
+    except (psycopg.OperationalError, DjangoOperationalError) as exc:
+        raise TransientProvisioningError(str(exc)) from exc
     return {"affiliate_id": affiliate_id, "status": affiliate.status}
 
 

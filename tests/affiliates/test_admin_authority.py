@@ -17,7 +17,15 @@ from tests.factories import PASSWORD, UserFactory, affiliate_provisioned
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-DANGEROUS = ["provision_or_retry", "suspend", "resume", "migrate_to_latest", "check_for_drift", "archive"]
+DANGEROUS = [
+    "provision_or_retry",
+    "suspend",
+    "resume",
+    "migrate_to_latest",
+    "check_for_drift",
+    "archive",
+    "restore",
+]
 
 
 def staff_client(client, group: str | None, username: str):
@@ -74,7 +82,7 @@ def test_operators_suspend_and_migrate_but_cannot_archive(client, clean_registry
     url = reverse("admin:affiliates_affiliate_changelist")
 
     assert offered_actions(operator) >= {"provision_or_retry", "suspend", "resume", "migrate_to_latest"}
-    assert "archive" not in offered_actions(operator)
+    assert {"archive", "restore"} & offered_actions(operator) == set()
 
     client.post(url, {"action": "archive", "_selected_action": [gym.pk], "confirmed": "yes"})
     assert Affiliate.objects.get(pk=gym.pk).status == "active"

@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 from affiliates import backups, connections
 from affiliates.models import Affiliate, ProvisioningEvent, StaffAudit
 from affiliates.placement import on_database, server_admin_target
-from tests.conftest import client_for
+from tests.conftest import client_for, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -144,3 +144,43 @@ def test_restore_onto_a_server_whose_administrator_is_another_login(
     connections.forget_all()
     owner = login("restored_owner", gym, Membership.Role.OWNER)
     assert client_for(gym, owner).get("/members/").status_code == 200
+
+
+def test_staff_restore_an_archived_gym_from_the_command_center(gyms, aws, request, settings, client, worker_factory):
+    from django.urls import reverse
+
+    settings.BACKUP_BUCKET = BUCKET
+    backups.s3_client().create_bucket(Bucket=BUCKET)
+    gym = Affiliate.objects.select_related("database_server").get(pk=gyms.a.pk)
+    before = snapshot(gym)
+    run("archive_affiliate", gym.slug, "--yes")
+    location = backups.backup_latest(gym.slug)
+    second, _restart = request.getfixturevalue("second_server")
+    worker_factory(FITBUDDY_BACKUP_BUCKET=BUCKET)
+    client.force_login(gyms.staff)
+    url = reverse("admin:affiliates_affiliate_changelist")
+    selected = {"action": "restore", "_selected_action": [gym.pk, gyms.b.pk]}
+
+    # First a page: which backup each comes back from, what cannot be restored and why, the servers.
+    page = client.post(url, selected).content.decode()
+    assert "Restore affiliates?" in page and location in page
+    assert "not restored:</strong> it is active, not archived" in page
+    assert f'<option value="{second.name}"' in page and "Yes, restore 1 affiliate" in page
+    assert Affiliate.objects.get(pk=gym.pk).status == "archived"
+
+    # A server that cannot take it is refused on the same page, and nothing is queued.
+    page = client.post(url, {**selected, "confirmed": "yes", "server": "ghost"}).content.decode()
+    assert "No database server &#x27;ghost&#x27;" in page
+    assert Affiliate.objects.get(pk=gym.pk).status_detail.startswith("backup:")
+
+    response = client.post(url, {**selected, "confirmed": "yes", "server": second.name}, follow=True)
+    text = response.content.decode()
+    assert "1 affiliate queued for restore." in text and f"{gyms.b.slug[1:]}: it is active, not archived" in text
+    wait_for(lambda: Affiliate.objects.get(pk=gym.pk).status == "active", what="the restore task")
+
+    gym = Affiliate.objects.select_related("database_server").get(pk=gym.pk)
+    assert gym.database_server == second and gym.status_detail == f"restored from {location}"
+    assert snapshot(gym) == before
+    audit = StaffAudit.objects.get(action="restore", target=gym.slug)
+    assert (audit.actor, audit.channel, audit.outcome) == (gyms.staff.username, "admin", "succeeded")
+    assert Affiliate.objects.get(pk=gyms.b.pk).status == "active"  # the other one was left alone
