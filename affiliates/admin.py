@@ -11,15 +11,16 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from . import backups, fleet, flyway, lifecycle, placement, provisioning, staff
+from . import backups, fleet, flyway, lifecycle, placement, provisioning, queue, staff
 from .audit import audit_record
-from .errors import BackupError, ProvisioningError
+from .errors import BackupError, ProvisioningError, QueueUnavailable
 from .forms import AffiliateRequestForm
 from .models import (
     Affiliate,
@@ -254,10 +255,20 @@ class AffiliateAdmin(admin.ModelAdmin):
             seed=form.cleaned_data.get("seed", False),
             server_name=form.cleaned_data["server"].name if form.cleaned_data.get("server") else None,
             requested_by=request.user.get_username(),
+            enqueue=False,
         )
         obj.pk = created.pk
         obj._state.adding = False
-        self.message_user(request, f"{created.slug} queued for provisioning.", messages.SUCCESS)
+
+        def enqueue():  # after the admin's transaction commits, so the worker finds the row
+            try:
+                provisioning.affiliate_enqueue(affiliate_id=created.pk, requested_by=request.user.get_username())
+            except QueueUnavailable as exc:
+                self.message_user(request, f"{created.slug} registered but not queued: {exc}.", messages.WARNING)
+            else:
+                self.message_user(request, f"{created.slug} queued for provisioning.", messages.SUCCESS)
+
+        transaction.on_commit(enqueue)
 
     def save_related(self, request, form, formsets, change):
         if change:
@@ -353,11 +364,16 @@ class AffiliateAdmin(admin.ModelAdmin):
         if not with_database:
             self.message_user(request, "None of the selected affiliates has a database to work on.", messages.ERROR)
             return None
-        run = fleet.run_create(
-            kind, with_database, started_by=request.user.get_username(), channel=StaffAudit.Channel.ADMIN
-        )
         note = f" ({left_out} without a database left out)" if left_out else ""
-        self.message_user(request, f"{run} started for {len(with_database)} affiliates{note}.", messages.SUCCESS)
+        run = fleet.run_create(
+            kind, with_database, started_by=request.user.get_username(), channel=StaffAudit.Channel.ADMIN, enqueue=False
+        )
+        try:
+            fleet.run_enqueue(run.pk)
+        except QueueUnavailable as exc:
+            self.message_user(request, f"{run} recorded but not started: {exc}.", messages.WARNING)
+        else:
+            self.message_user(request, f"{run} started for {len(with_database)} affiliates{note}.", messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:affiliates_migrationrun_change", args=[run.pk]))
 
     @admin.action(description="Migrate selected to latest", permissions=["migrate"])
@@ -432,10 +448,18 @@ class AffiliateAdmin(admin.ModelAdmin):
             if not location:
                 failures.append(f"{affiliate.slug}: {why_not}")
                 continue
+            try:
+                queue.send(
+                    affiliate_restore_task,
+                    affiliate.pk,
+                    backup=location,
+                    server_name=server_name,
+                    requested_by=request.user.get_username(),
+                )
+            except QueueUnavailable as exc:
+                failures.append(f"{affiliate.slug}: not queued: {exc}")
+                continue
             Affiliate.objects.filter(pk=affiliate.pk).update(status_detail=f"restore queued from {location}")
-            affiliate_restore_task.delay(
-                affiliate.pk, backup=location, server_name=server_name, requested_by=request.user.get_username()
-            )
             done += 1
         _report(self, request, done, "queued for restore", failures)
         return None

@@ -11,3 +11,8 @@ class ProvisioningBusy(ProvisioningError):
 
 class BackupError(ProvisioningError):
     """A backup could not be taken or does not read back; nothing was dropped."""
+
+
+class QueueUnavailable(ProvisioningError):
+    """The task queue (Redis) cannot be reached; what was registered stays, and the reconciler queues
+    it once the queue is back."""

@@ -39,9 +39,9 @@ from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from . import flyway, locks
+from . import flyway, locks, queue
 from .audit import audit_record
-from .errors import ProvisioningError
+from .errors import ProvisioningError, QueueUnavailable
 from .events import describe
 from .models import Affiliate, DatabaseServer, MigrationRun, MigrationRunAffiliate, StaffAudit
 from .placement import database_server_default, management_target, on_database, server_admin_target
@@ -197,7 +197,12 @@ def strategy_describe(run: MigrationRun) -> str:
 def run_enqueue(run_id: int) -> str:
     from .tasks import migration_run_task  # tasks imports this module
 
-    return migration_run_task.delay(run_id).id
+    try:
+        return queue.send(migration_run_task, run_id)
+    except QueueUnavailable as exc:
+        raise QueueUnavailable(
+            f"{exc}; run {run_id} is recorded and the reconciler queues it once the queue is back"
+        ) from exc
 
 
 def run_resume(run_id: int, *, started_by: str, channel: str, enqueue: bool = True) -> MigrationRun:

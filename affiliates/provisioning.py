@@ -15,6 +15,7 @@ is in ``databases.py``; where the database goes is ``placement.py``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,9 +27,9 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import credentials, databases, flyway, locks, seeds, validation
+from . import credentials, databases, flyway, locks, queue, seeds, validation
 from .audit import audit_record, audited
-from .errors import ProvisioningBusy, ProvisioningError
+from .errors import ProvisioningBusy, ProvisioningError, QueueUnavailable
 from .events import StepRecorder, describe
 from .flyway import DatabaseTarget
 from .models import Affiliate, DatabaseServer, Domain, Membership, ProvisioningEvent, StaffAudit
@@ -189,7 +190,7 @@ def _affiliate_register(req: AffiliateRequest, *, requested_by: str, enqueue: bo
                 requested_by=requested_by,
             )
             if enqueue:
-                transaction.on_commit(lambda: affiliate_enqueue(affiliate_id=affiliate.pk, requested_by=requested_by))
+                transaction.on_commit(lambda: _enqueue_or_leave(affiliate.pk, requested_by))
     except (IntegrityError, ValidationError) as exc:
         # Someone registered the same slug or domain between our checks and our insert (the unique
         # constraints, or TenantMixin's case-insensitive check, caught it).
@@ -198,10 +199,40 @@ def _affiliate_register(req: AffiliateRequest, *, requested_by: str, enqueue: bo
 
 
 def affiliate_enqueue(*, affiliate_id: int, requested_by: str = "") -> str:
-    """Queue provisioning (or a retry) for an affiliate; returns the Celery task id."""
+    """Queue provisioning (or a retry) for an affiliate; returns the Celery task id.
+
+    QueueUnavailable when Redis cannot be reached: the affiliate stays registered, the failure is
+    in its event log, and the reconciler queues it once the queue is back.
+    """
     from .tasks import affiliate_provision_task  # tasks imports this module
 
-    return affiliate_provision_task.delay(affiliate_id, requested_by).id
+    started = time.monotonic()
+    try:
+        return queue.send(affiliate_provision_task, affiliate_id, requested_by)
+    except QueueUnavailable as exc:
+        ProvisioningEvent.objects.create(
+            affiliate_id=affiliate_id,
+            step="enqueue",
+            outcome=ProvisioningEvent.Outcome.FAILED,
+            duration_ms=int((time.monotonic() - started) * 1000),
+            error=str(exc),
+            requested_by=requested_by,
+        )
+        Affiliate.objects.filter(pk=affiliate_id).update(
+            status_detail=f"not queued yet: {exc}", updated_at=timezone.now()
+        )
+        slug = Affiliate.objects.filter(pk=affiliate_id).values_list("schema_name", flat=True).first()
+        raise QueueUnavailable(
+            f"{exc}; {slug} is registered and the reconciler queues it once the queue is back"
+        ) from exc
+
+
+def _enqueue_or_leave(affiliate_id: int, requested_by: str) -> None:
+    """After commit: queue, or leave it to the reconciler (the failure is in the event log)."""
+    try:
+        affiliate_enqueue(affiliate_id=affiliate_id, requested_by=requested_by)
+    except QueueUnavailable:
+        pass
 
 
 def affiliate_retry(*, affiliate_id: int, requested_by: str = "", channel: str = "command") -> str:

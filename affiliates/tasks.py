@@ -12,7 +12,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import OperationalError as DjangoOperationalError
 
-from . import fleet, flyway, lifecycle, provisioning
+from . import fleet, flyway, lifecycle, provisioning, reconcile
 from .models import Affiliate
 
 
@@ -100,3 +100,10 @@ def migration_run_task(self, run_id: int) -> dict:
     if status == "continued":
         fleet.run_enqueue(run_id)
     return {"run_id": run_id, "status": status}
+
+
+@shared_task
+def reconcile_task() -> dict:
+    """Queue again affiliates and migration runs left unfinished (run by Celery beat)."""
+    queued = reconcile.reconcile()
+    return {"queued": [item.describe() for item in queued]}

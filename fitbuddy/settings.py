@@ -157,6 +157,22 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=900)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=840)
 # Redis redelivers an unacknowledged task after this: it must outlast the time limit.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 60}
+# Enqueueing fails fast when Redis is unreachable (a few seconds, not Celery's 20 s of retries):
+# the caller says so in one line, and the reconciler queues the work once Redis is back.
+QUEUE_CONNECT_TIMEOUT = env.float("QUEUE_CONNECT_TIMEOUT", default=2.0)
+_QUEUE_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+CELERY_BROKER_CONNECTION_TIMEOUT = QUEUE_CONNECT_TIMEOUT
+CELERY_TASK_PUBLISH_RETRY_POLICY = _QUEUE_RETRY_POLICY
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = QUEUE_CONNECT_TIMEOUT
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": _QUEUE_RETRY_POLICY}
+# The reconciler (a beat task every RECONCILE_EVERY_SECONDS, and manage.py reconcile_affiliates)
+# queues again affiliates and migration runs left unfinished, unlocked and untouched for longer
+# than RECONCILE_AFTER_SECONDS: a message that never left, or one lost with Redis.
+RECONCILE_AFTER_SECONDS = env.int("RECONCILE_AFTER_SECONDS", default=300)
+RECONCILE_EVERY_SECONDS = env.float("RECONCILE_EVERY_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE = {
+    "reconcile": {"task": "affiliates.tasks.reconcile_task", "schedule": RECONCILE_EVERY_SECONDS},
+}
 
 CACHES = {
     "default": {

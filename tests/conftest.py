@@ -472,3 +472,72 @@ def aws(moto_server_url, monkeypatch):
     credentials.cache_clear()
     yield SimpleNamespace(url=moto_server_url, secrets=credentials.secrets_manager())
     credentials.cache_clear()
+
+
+# --- a Redis of the test's own (started and stopped by tools/redis.sh, as locally) ---
+
+
+class OwnRedis:
+    """A Redis on a free port and a folder of its own, through tools/redis.sh (append-only file on)."""
+
+    def __init__(self, folder: Path):
+        self.port = _free_port()
+        self.url = f"redis://localhost:{self.port}/0"
+        self.env = {**os.environ, "FITBUDDY_REDIS_PORT": str(self.port), "FITBUDDY_REDIS_DIR": str(folder)}
+
+    def _script(self, action: str) -> None:
+        subprocess.run(
+            [str(Path(settings.BASE_DIR) / "tools" / "redis.sh"), action], env=self.env, check=True, capture_output=True
+        )
+
+    def start(self) -> OwnRedis:
+        self._script("start")
+        return self
+
+    def stop(self) -> None:
+        self._script("stop")
+        wait_for(lambda: not self.answering(), what="redis to stop")
+
+    def answering(self) -> bool:
+        ping = subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True, text=True)
+        return "PONG" in ping.stdout
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    redis = OwnRedis(tmp_path / "redis")
+    yield redis
+    redis.stop()
+
+
+def manage(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run ``manage.py`` in a process of its own, on the test management database."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env={**Worker().env, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@contextmanager
+def celery_beat(**extra_env: str):
+    """A real `celery beat` process (its schedule file in a temporary folder)."""
+    with tempfile.TemporaryDirectory() as folder:
+        log = Path(folder) / "beat.log"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "fitbuddy", "beat", "--loglevel=INFO",
+             "--schedule", str(Path(folder) / "schedule")],
+            cwd=settings.BASE_DIR,
+            env={**Worker(extra_env).env},
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        try:
+            yield process
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)

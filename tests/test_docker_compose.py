@@ -24,6 +24,14 @@ def test_compose_defines_the_whole_local_stack():
             assert dependency in services, f"{name} depends on unknown service {dependency}"
     assert services["web"]["depends_on"]["flyway"]["condition"] == "service_completed_successfully"
     assert services["worker"]["command"][-3:] == ["fitbuddy", "worker", "--loglevel=INFO"]
+    assert services["beat"]["command"][4:7] == ["fitbuddy", "beat", "--loglevel=INFO"]  # the reconciler
+
+
+def test_compose_redis_keeps_an_append_only_file_on_a_volume():
+    redis = _compose()["services"]["redis"]
+
+    assert redis["command"][redis["command"].index("--appendonly") + 1] == "yes"
+    assert any(volume.endswith(":/data") for volume in redis["volumes"])
 
 
 def test_compose_uses_the_original_readme_credentials_everywhere():

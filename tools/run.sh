@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Runs FitBuddy's web server and a Celery worker together until Ctrl-C.
+# Runs FitBuddy's web server, a Celery worker and Celery beat together until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py=.venv/bin/python
 port=${PORT:-8000}
+mkdir -p .local
 $py -m celery -A fitbuddy worker --loglevel=INFO --concurrency="${CELERY_CONCURRENCY:-2}" &
 worker=$!
-trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT INT TERM
+# Celery beat runs the reconciler (stuck affiliates and migration runs are queued again).
+$py -m celery -A fitbuddy beat --loglevel=INFO --schedule .local/celerybeat-schedule &
+beat=$!
+trap 'kill $worker $beat 2>/dev/null; wait $worker $beat 2>/dev/null' EXIT INT TERM
 echo "FitBuddy: command center http://admin.localhost:$port/admin/  demo gym http://ironworks.localhost:$port/"
 $py manage.py runserver "0.0.0.0:$port"

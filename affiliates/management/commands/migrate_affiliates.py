@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from affiliates import fleet, flyway
 from affiliates.audit import command_actor
+from affiliates.errors import QueueUnavailable
 from affiliates.models import MigrationRun, MigrationRunAffiliate, StaffAudit
 
 
@@ -76,7 +77,7 @@ class Command(BaseCommand):
             run = fleet.run_create(
                 kind, affiliates, strategy=strategy, started_by=actor, channel=StaffAudit.Channel.COMMAND
             )
-        except fleet.FleetError as exc:
+        except (fleet.FleetError, QueueUnavailable) as exc:
             raise CommandError(str(exc)) from exc
         # A check answers a question: it is always followed to its end.
         return self.started(run, wait=options["wait"] or options["check"], timeout=options["timeout"])

@@ -64,7 +64,10 @@ class Command(BaseCommand):
             except ValidationError as exc:
                 raise CommandError(_format_errors(exc)) from exc
             # Enqueued here, after affiliate_request's transaction committed, to know the task id.
-            task_id = provisioning.affiliate_enqueue(affiliate_id=affiliate.pk, requested_by=requested_by)
+            try:
+                task_id = provisioning.affiliate_enqueue(affiliate_id=affiliate.pk, requested_by=requested_by)
+            except ProvisioningError as exc:  # the queue is down: registered, and the reconciler queues it
+                raise CommandError(str(exc)) from exc
         if not options["json"]:
             self.stdout.write(f"{affiliate.slug}: queued for provisioning (task {task_id})")
         if not options["wait"]:
