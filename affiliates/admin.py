@@ -21,7 +21,7 @@ from django.utils.html import format_html, format_html_join
 from . import backups, fleet, flyway, lifecycle, placement, provisioning, queue, staff
 from .audit import audit_record
 from .errors import BackupError, ProvisioningError, QueueUnavailable
-from .forms import AffiliateRequestForm
+from .forms import AffiliateRequestForm, DomainForm
 from .models import (
     Affiliate,
     DatabaseServer,
@@ -44,6 +44,7 @@ STATUS_COLOURS = {
 
 class DomainInline(admin.TabularInline):
     model = Domain
+    form = DomainForm
     extra = 0
     fields = ["domain", "is_primary"]
 
@@ -525,8 +526,8 @@ class DatabaseServerAdmin(admin.ModelAdmin):
     @admin.display(description="state", ordering="is_accepting")
     def accepting(self, obj):
         if obj.is_accepting:
-            return format_html('<span style="color:#1a7f37">accepting</span>')
-        return format_html('<strong style="color:#9a6700">draining</strong>')
+            return format_html('<span style="color:{}">{}</span>', "#1a7f37", "accepting")
+        return format_html('<strong style="color:{}">{}</strong>', "#9a6700", "draining")
 
     def _accepting(self, request, queryset, accepting: bool):
         _require(request, "affiliates.change_databaseserver")
@@ -592,7 +593,7 @@ class ProvisioningEventAdmin(admin.ModelAdmin):
         return (obj.error[:120] + "…") if len(obj.error) > 120 else obj.error
 
 
-admin.site.register(Domain, list_display=["domain", "tenant", "is_primary"], search_fields=["domain"])
+admin.site.register(Domain, form=DomainForm, list_display=["domain", "tenant", "is_primary"], search_fields=["domain"])
 
 
 # --- fleet migrations ---

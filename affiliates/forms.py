@@ -2,7 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from . import provisioning, validation
-from .models import Affiliate, DatabaseServer
+from .models import Affiliate, DatabaseServer, Domain
 
 FIELD_FOR = {
     "slug": "schema_name",
@@ -57,3 +57,19 @@ class AffiliateRequestForm(forms.ModelForm):
 
     def validate_unique(self):
         """Uniqueness is part of affiliate_request_check (case-insensitive, with a clear message)."""
+
+
+class DomainForm(forms.ModelForm):
+    """A host name for an affiliate, checked and lower-cased as a new affiliate's is (the registry
+    keeps domains lower-case: a CHECK constraint refuses anything else)."""
+
+    class Meta:
+        model = Domain
+        fields = ["domain", "tenant", "is_primary"]
+
+    def clean_domain(self):
+        domain = validation.validate_domain(self.cleaned_data["domain"])
+        taken = Domain.objects.filter(domain=domain).exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise ValidationError(f"{domain} already routes to {taken.first().tenant}.")
+        return domain

@@ -54,6 +54,7 @@ DATABASE_ROUTERS = ["affiliates.routers.AffiliateRouter"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "fitbuddy.middleware.RejectNulInQueryMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "affiliates.middleware.AffiliateMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from affiliates.access import COACH, MANAGE, role_required
+from gym.params import text_param
 
 from .forms import MemberForm
 from .models import Member
@@ -20,7 +21,7 @@ from .services import member_active_set, member_save
 
 @role_required(*COACH)
 def member_list(request):
-    query = request.GET.get("q", "").strip()
+    query = text_param(request.GET, "q")
     show = request.GET.get("show")
     members = member_search(query=query, include_inactive=show == "all")
     page = Paginator(members, 25).get_page(request.GET.get("page"))

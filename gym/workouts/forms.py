@@ -1,5 +1,6 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.forms import inlineformset_factory
 
 from gym.members.models import Member
@@ -18,6 +19,11 @@ class ExerciseForm(forms.ModelForm):
         if Exercise.objects.filter(name__iexact=name).exclude(pk=self.instance.pk).exists():
             raise ValidationError("The library already has an exercise with this name.")
         return name
+
+
+#: Bounds a coach can mean (the database accepts any positive integer).
+MAX_TIME_CAP_SECONDS = 24 * 3600
+MAX_REPS_PER_ROUND = 100_000
 
 
 class WorkoutForm(forms.ModelForm):
@@ -63,6 +69,10 @@ class WorkoutForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        reps = self.fields["reps_per_round"]
+        reps.min_value, reps.max_value = 1, MAX_REPS_PER_ROUND
+        reps.validators += [MinValueValidator(1), MaxValueValidator(MAX_REPS_PER_ROUND)]
+        reps.widget.attrs.update(min=1, max=MAX_REPS_PER_ROUND)
         if self.instance.pk and self.instance.time_cap_seconds:
             self.initial["time_cap"] = format_time_ms(self.instance.time_cap_seconds * 1000)
 
@@ -73,6 +83,8 @@ class WorkoutForm(forms.ModelForm):
         ms = parse_time_ms(text)
         if ms < 1000 or ms % 1000:
             raise ValidationError("A time cap is a whole number of seconds, e.g. 12:00.")
+        if ms > MAX_TIME_CAP_SECONDS * 1000:
+            raise ValidationError("A time cap is at most 24 hours (24:00:00).")
         return ms // 1000
 
     def save(self, commit=True):

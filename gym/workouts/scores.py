@@ -25,6 +25,8 @@ Status = Participation.Status
 ROUND = 100_000
 LB_GRAMS = Decimal("453.59237")
 MAX_VALUE = 9_999_999_999_999
+#: The most reps a result can record (participation.reps_completed's CHECK).
+MAX_REPS = 999_999_999
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,17 @@ TIME_RE = re.compile(r"^(?:(?P<h>\d+):)?(?P<m>\d{1,3}):(?P<s>\d{1,2}(?:\.\d{1,3}
 SECONDS_RE = re.compile(r"^(?P<s>\d+(?:\.\d{1,3})?)\s*(?:s|sec|secs|seconds)?$")
 CAP_SHORT_RE = re.compile(r"^cap\s*\+\s*(?P<n>\d+)$")
 CAP_DONE_RE = re.compile(r"^(?:cap(?:ped)?\s*(?:at)?\s*)?(?P<n>\d+)\s*reps?$")
+
+
+TIEBREAK_REPS_RE = re.compile(r"^\d{1,9}$", re.ASCII)
+
+
+def parse_reps(text: str) -> int:
+    """A whole, non-negative number of reps (a tiebreak by reps), e.g. '45'."""
+    text = text.strip()
+    if not TIEBREAK_REPS_RE.match(text):
+        raise ValidationError(f"{text[:20]!r} is not a number of reps: write a whole number, e.g. 45.")
+    return int(text)
 
 
 def parse_time_ms(text: str) -> int:
@@ -102,6 +115,8 @@ def _parse_time(raw: str, low: str, shape: WorkoutShape) -> Score:
 
 
 def _capped(n: int, *, short: bool, shape: WorkoutShape) -> Score:
+    if n > MAX_REPS:
+        raise ValidationError(f"{n} reps is far too many.")
     if not shape.time_cap_seconds:
         raise ValidationError("This workout has no time cap, so a result cannot be capped.")
     total = shape.total_reps

@@ -13,7 +13,7 @@ from gym.leaderboards.services import personal_records_update
 from gym.members.models import Member
 
 from .models import Exercise, Participation, Workout, WorkoutExercise
-from .scores import parse_score, parse_time_ms
+from .scores import parse_reps, parse_score, parse_time_ms
 
 
 def exercise_save(*, exercise: Exercise | None = None, fields: dict[str, Any]) -> Exercise:
@@ -88,13 +88,10 @@ def participation_record(
         if workout.tiebreak_scheme == Workout.Tiebreak.NONE:
             raise ValidationError({"tiebreak": "This workout has no tiebreak."})
         try:
-            tiebreak = (
-                parse_time_ms(tiebreak_text)
-                if workout.tiebreak_scheme == Workout.Tiebreak.TIME
-                else int(tiebreak_text.strip())
-            )
-        except (ValidationError, ValueError) as exc:
-            raise ValidationError({"tiebreak": f"{tiebreak_text!r} is not a valid tiebreak."}) from exc
+            by_time = workout.tiebreak_scheme == Workout.Tiebreak.TIME
+            tiebreak = parse_time_ms(tiebreak_text) if by_time else parse_reps(tiebreak_text)
+        except ValidationError as exc:
+            raise ValidationError({"tiebreak": exc.messages}) from exc
     with transaction.atomic(using=router.db_for_write(Participation)):
         participation, _ = Participation.objects.update_or_create(
             workout=workout,

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from affiliates.access import COACH, role_required
 from gym.leaderboards.selectors import leaderboard_for_workout
+from gym.params import id_param
 
 from .forms import ExerciseForm, MovementFormSet, ResultForm, WorkoutForm
 from .models import Exercise, Participation, Workout
@@ -75,8 +76,9 @@ def workout_edit(request, workout_id: int | None = None):
 def workout_detail(request, workout_id: int):
     workout = get_object_or_404(Workout, pk=workout_id)
     editing = None
-    if request.GET.get("edit"):
-        editing = get_object_or_404(Participation, pk=request.GET["edit"], workout=workout)
+    edit_id = id_param(request.GET, "edit")
+    if edit_id is not None:
+        editing = get_object_or_404(Participation, pk=edit_id, workout=workout)
     initial = result_form_initial(participation=editing) if editing else {}
     form = ResultForm(request.POST or None, workout=workout, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -125,3 +125,19 @@ def test_affiliates_cannot_be_deleted_only_archived(staff_client):
     assert "deletelink" not in page
     assert staff_client.post(reverse("admin:affiliates_affiliate_delete", args=[affiliate.pk])).status_code == 403
     assert Affiliate.objects.filter(pk=affiliate.pk).exists()
+
+
+def test_an_upper_case_domain_typed_in_the_command_center_is_stored_lower_case(staff_client):
+    affiliate = provisioning.affiliate_request(
+        slug=new_slug(), name="Caps", domain=f"{new_slug()}.localhost", enqueue=False
+    )
+    domain = affiliate.domains.get()
+    url = reverse("admin:affiliates_domain_change", args=[domain.pk])
+
+    response = staff_client.post(url, {"domain": "Caps-Gym.LOCALHOST", "tenant": affiliate.pk, "is_primary": "on"})
+    assert response.status_code == 302
+    assert affiliate.domains.get().domain == "caps-gym.localhost"
+
+    response = staff_client.post(url, {"domain": "http://nope/", "tenant": affiliate.pk, "is_primary": "on"})
+    assert response.status_code == 200 and "Invalid host name" in response.content.decode()
+    assert affiliate.domains.get().domain == "caps-gym.localhost"

@@ -272,3 +272,74 @@ def test_workout_create_with_movements_and_bad_time_cap(gyms):
         grace = Workout.objects.get(name="Grace")
         assert grace.time_cap_seconds == 300 and grace.scaling_levels == ["rx", "scaled"]
         assert [m.exercise_id for m in grace.movements.all()] == [gyms.squat.pk]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("reps_per_round", "0", "greater than or equal to 1"),
+        ("reps_per_round", "-5", "greater than or equal to 1"),
+        ("time_cap", "596523:14:08", "at most 24 hours"),  # 2,147,483,648 s
+        ("time_cap", "99999999999999s", "far too large"),
+    ],
+)
+def test_workout_numbers_out_of_range_are_refused_with_a_message(gyms, field, value, message):
+    client = client_for(gyms.a, gyms.coach_a)
+    url = reverse("workouts:edit", args=[gyms.fran_a.pk], urlconf=URLCONF)
+    data = {
+        "name": "Fran",
+        "scheduled_on": "2026-01-05",
+        "track": "main",
+        "score_type": "time",
+        "time_cap": "10:00",
+        "scaling_levels": ["rx", "scaled"],
+        "tiebreak_scheme": "none",
+        "reps_per_round": "90",
+        "movements-TOTAL_FORMS": "0",
+        "movements-INITIAL_FORMS": "0",
+        "movements-MIN_NUM_FORMS": "0",
+        "movements-MAX_NUM_FORMS": "20",
+    }
+
+    response = client.post(url, {**data, field: value})
+
+    assert response.status_code == 200 and message in response.content.decode()
+    with affiliate_context(gyms.a):
+        fran = Workout.objects.get(pk=gyms.fran_a.pk)
+        assert (fran.reps_per_round, fran.time_cap_seconds) == (90, 600)
+
+
+def test_bad_results_on_a_capped_workout_with_a_tiebreak_by_reps_are_refused(gyms):
+    with affiliate_context(gyms.a):
+        chipper = Workout.objects.create(
+            name="Chipper",
+            score_type="time",
+            time_cap_seconds=1200,
+            tiebreak_scheme=Workout.Tiebreak.REPS,
+            scaling_levels=["rx"],
+            scheduled_on="2026-01-07",
+        )
+    client = client_for(gyms.a, gyms.coach_a)
+    url = reverse("workouts:detail", args=[chipper.pk], urlconf=URLCONF)
+    result = {"member": gyms.ann.pk, "scaling_level": "rx", "status": "finished", "score": "15:00"}
+
+    for extra, message in [
+        ({"tiebreak": "-3"}, "is not a number of reps"),
+        ({"tiebreak": "٣"}, "is not a number of reps"),
+        ({"score": "CAP 1000000000 reps"}, "far too many"),
+    ]:
+        response = client.post(url, {**result, **extra})
+        assert response.status_code == 200 and message in response.content.decode(), extra
+    with affiliate_context(gyms.a):
+        assert not Participation.objects.filter(workout=chipper).exists()
+    assert client.post(url, {**result, "tiebreak": "45"}).status_code == 302
+
+
+def test_bad_query_strings_get_a_4xx_not_a_500(gyms):
+    client = client_for(gyms.a, gyms.owner_a)
+    search = client.get("/members/?q=a%00b")
+    assert search.status_code == 400 and "NUL" in search.content.decode()
+    assert client.get("/members/", {"q": "\u200fann\x01"}).status_code == 200
+    workout = reverse("workouts:detail", args=[gyms.fran_a.pk], urlconf=URLCONF)
+    assert client.get(workout, {"edit": "abc"}).status_code == 404
+    assert client.get(workout, {"edit": "9" * 30}).status_code == 404

@@ -1,0 +1,27 @@
+"""Query-string values read safely: what a visitor types in a URL is never trusted to be well formed."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from django.http import Http404
+
+_ID = re.compile(r"^[0-9]{1,18}$")
+
+
+def text_param(params, name: str, *, max_length: int = 100) -> str:
+    """A search text: control characters (NUL included, which PostgreSQL refuses) dropped, trimmed, bounded."""
+    value = params.get(name, "")
+    value = "".join(ch for ch in value if unicodedata.category(ch) != "Cc")
+    return value.strip()[:max_length]
+
+
+def id_param(params, name: str) -> int | None:
+    """A row id from the query string; None when absent, 404 when it cannot be one."""
+    value = params.get(name)
+    if value is None or value == "":
+        return None
+    if not _ID.match(value):
+        raise Http404(f"no such {name}")
+    return int(value)
