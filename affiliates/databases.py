@@ -62,6 +62,37 @@ def database_lock_down(conn: psycopg.Connection, name: str, *, role: str | None 
         conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(name), sql.Identifier(role)))
 
 
+#: The databases every PostgreSQL server has; open to PUBLIC by default, so any login (an
+#: affiliate's role included) could connect there and list every database and role.
+MAINTENANCE_DATABASES = ("postgres", "template1")
+
+
+def maintenance_lock_down(conn: psycopg.Connection, *, admin: str) -> list[str]:
+    """Close ``postgres`` and ``template1`` to PUBLIC, granting ``admin`` (this login) CONNECT first.
+
+    Only their owner (or a superuser) may; returns the ones still open to PUBLIC because this
+    login may not change them, for the caller to report.
+    """
+    rows = conn.execute(
+        "SELECT datname,"
+        " pg_has_role(datdba, 'USAGE') OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user),"
+        " EXISTS (SELECT 1 FROM aclexplode(coalesce(datacl, acldefault('d', datdba))) AS a"
+        "         WHERE a.grantee = 0 AND a.privilege_type = 'CONNECT')"
+        " FROM pg_database WHERE datname = ANY(%s) ORDER BY datname",
+        [list(MAINTENANCE_DATABASES)],
+    ).fetchall()
+    still_open = []
+    for name, may_change, public_connects in rows:
+        if not public_connects:
+            continue
+        if not may_change:
+            still_open.append(name)
+            continue
+        conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(name), sql.Identifier(admin)))
+        conn.execute(sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(sql.Identifier(name)))
+    return still_open
+
+
 # --- roles ---
 
 

@@ -15,6 +15,7 @@ is in ``databases.py``; where the database goes is ``placement.py``.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,6 +49,9 @@ class Strategy:
     TEMPLATE = "template"  # clone a Flyway-migrated template database, then confirm its version
     FLYWAY = "flyway"  # create an empty database and run Flyway on it
     ALL = (TEMPLATE, FLYWAY)
+
+
+log = logging.getLogger(__name__)
 
 
 # --- 1. the request: validation first, nothing created on bad input ---
@@ -328,6 +332,17 @@ def _database_ensure(admin: DatabaseTarget, affiliate: Affiliate) -> bool:
             created = databases.database_create(conn, name, template=template)
     with databases.admin_connect(admin) as conn:
         databases.database_lock_down(conn, name, role=affiliate.database_role)
+        still_open = databases.maintenance_lock_down(conn, admin=admin.user)
+    if still_open:
+        log.warning(
+            "%s on %s: %s still open to PUBLIC (%s owns them, not %s); an affiliate role can connect there "
+            "and list databases and roles: REVOKE CONNECT ON DATABASE ... FROM PUBLIC as their owner",
+            affiliate.slug,
+            admin.host,
+            ", ".join(still_open),
+            "another login",
+            admin.user,
+        )
     # Affiliate roles must never reach the management database either (on its own server, which
     # need not be the affiliate's).
     management = management_target()

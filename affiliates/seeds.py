@@ -32,7 +32,7 @@ def hosts_of(target: str) -> list[str]:
     """
     target = (target or "").strip()
     if "://" not in target:
-        return [target]
+        return target.split(",")  # libpq takes a comma-separated host list here too
     url = target[len("jdbc:") :] if target.lower().startswith("jdbc:") else target
     parts = urlsplit(url)
     netloc = parts.netloc.rsplit("@", 1)[-1]
@@ -49,11 +49,32 @@ def hosts_of(target: str) -> list[str]:
     return hosts
 
 
+#: A Unix-domain socket folder: an absolute path, nothing that could smuggle another setting in.
+SOCKET_DIR_RE = re.compile(r"^/[A-Za-z0-9._/-]*$")
+#: Connection settings that name hosts the guard cannot see (a service file's entry).
+HIDDEN_HOST_SETTINGS = ("service", "servicefile")
+
+
+def _hidden_host_settings(target: str) -> str:
+    """The first setting in a URL's query (or a keyword conninfo) that names hosts out of sight."""
+    target = (target or "").strip()
+    if "://" in target:
+        query = parse_qs(urlsplit(target).query, keep_blank_values=True)
+        keys = {key.lower() for key in query}
+    else:
+        keys = {item.split("=", 1)[0].strip().lower() for item in target.split() if "=" in item}
+    found = [f"{key}=" if "://" not in target else f"?{key}=" for key in HIDDEN_HOST_SETTINGS if key in keys]
+    return found[0] if found else ""
+
+
 def is_local_host(host: str) -> bool:
     """True for this machine only: localhost, a loopback address, or a Unix socket folder."""
-    host = host.strip()
-    if host == "" or host.startswith("/"):
-        return True  # libpq: no host, or a Unix-domain socket directory
+    if host != host.strip():
+        return False
+    if host == "":
+        return True  # libpq: no host, the default socket
+    if host.startswith("/"):
+        return bool(SOCKET_DIR_RE.match(host))
     if host.lower() in LOCAL_HOSTNAMES:
         return True
     try:
@@ -70,6 +91,12 @@ def assert_seeding_allowed(target: str, *, environment: str | None = None) -> No
         raise SeedGuardError(
             f"refusing to apply local data seeds to {shown}: FITBUDDY_ENV is {environment!r}; "
             f"seeds are applied only when it is local or test"
+        )
+    hidden = _hidden_host_settings(target)
+    if hidden:
+        raise SeedGuardError(
+            f"refusing to apply local data seeds to {shown}: {hidden} names hosts from a service file, "
+            f"which cannot be proved to be this machine; name the host instead"
         )
     remote = [h for h in hosts_of(target) if not is_local_host(h)]
     if remote:

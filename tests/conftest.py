@@ -419,6 +419,26 @@ def second_server():
 
 
 @pytest.fixture
+def rds_like_server():
+    """A server where the administrator login owns ``postgres`` and ``template1`` (as RDS's master
+    user does), registered as the default "rdslike"; yields (server, superuser connect)."""
+    with _cluster() as (port, folder, _ctl):
+
+        def superuser(dbname: str = "postgres"):
+            return psycopg.connect(
+                host=str(folder / "data"), port=port, user="postgres", dbname=dbname, autocommit=True
+            )
+
+        admin = connections["default"].settings_dict["USER"]
+        with superuser() as conn:
+            for name in ("postgres", "template1"):
+                conn.execute(
+                    sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(name), sql.Identifier(admin))
+                )
+        yield _register("rdslike", port), superuser
+
+
+@pytest.fixture
 def tls_server():
     """A PostgreSQL server that speaks TLS (a self-signed certificate for localhost), registered as "secure";
     the login ``cleartext_user`` is asked for a cleartext password there."""

@@ -45,6 +45,10 @@ SELECT format('CREATE ROLE %I LOGIN', :'user')
 -- CREATEDB/CREATEROLE: fitbud provisions affiliate databases and their roles locally.
 SELECT format('ALTER ROLE %I LOGIN CREATEDB CREATEROLE PASSWORD %L', :'user', :'password') \gexec
 SELECT format('GRANT pg_signal_backend TO %I', :'user') \gexec
+-- postgres and template1 are open to every login by default: an affiliate's role could connect
+-- there and list every database and role. Only the administrator login keeps CONNECT.
+SELECT format('GRANT CONNECT ON DATABASE postgres, template1 TO %I', :'user') \gexec
+REVOKE CONNECT, TEMPORARY ON DATABASE postgres, template1 FROM PUBLIC;
 SQL
     echo "warning: could not make sure role '$user' exists; create it with CREATEDB CREATEROLE" >&2
   }

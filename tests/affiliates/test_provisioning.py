@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import shutil
 from pathlib import Path
 
 import psycopg
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from psycopg import sql
 
 from affiliates import databases, placement
@@ -234,3 +237,40 @@ def test_the_affiliate_role_writes_rows_but_cannot_change_the_schema(clean_regis
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(ddl)
             conn.rollback()
+
+
+def _connects(target, dbname: str) -> bool:
+    try:
+        with psycopg.connect(**target.conninfo(dbname=dbname), connect_timeout=5):
+            return True
+    except psycopg.OperationalError as exc:
+        assert "permission denied" in str(exc), exc
+        return False
+
+
+def test_affiliate_roles_cannot_reach_the_maintenance_databases(rds_like_server, clean_registry):
+    """postgres and template1 are closed to PUBLIC by provisioning where the administrator owns them."""
+    server, superuser = rds_like_server
+    other = "somebody_else"
+    with superuser() as conn:
+        conn.execute(f"CREATE ROLE {other} LOGIN PASSWORD 'a-long-password-1'")
+    gym = affiliate_provisioned(server_name=server.name)
+    role = placement.affiliate_target(gym)
+
+    assert _connects(role, gym.database_name)  # its own database
+    for name in ("postgres", "template1"):
+        assert not _connects(role, name), name
+    admin = placement.server_admin_target(server)
+    assert _connects(admin, "postgres") and _connects(admin, "template1")  # the administrator still can
+    stranger = dataclasses.replace(role, user=other, password="a-long-password-1")
+    assert not _connects(stranger, "postgres")  # nor any other login: PUBLIC lost CONNECT
+
+
+def test_a_server_whose_maintenance_databases_the_login_does_not_own_is_reported(second_server, clean_registry):
+    server, _restart = second_server
+    err = io.StringIO()
+    call_command(
+        "database_server", "add", "notowner", "--host", "localhost", "--port", str(server.port),
+        "--admin-secret", "env:DATABASE_URL", stdout=io.StringIO(), stderr=err,
+    )  # fmt: skip
+    assert "postgres, template1 on localhost" in err.getvalue() and "REVOKE CONNECT ON DATABASE" in err.getvalue()

@@ -33,6 +33,20 @@ REMOTE_TARGETS = [
     "jdbc:postgresql://aurora.example.com:5432/fitbuddy-dev?user=fitbud&password=x",
     "jdbc:postgresql://localhost:5432/db?host=remote.example.com",
     "localhost,db.example.com",
+    "/tmp,db.example.com",
+    "/var/run/postgresql,10.0.0.5",
+    "postgres://%2Ftmp,db.example.com/fitbuddy-dev",
+    "/tmp hostaddr=10.0.0.5",
+    "host=/tmp hostaddr=10.0.0.5",
+]
+
+#: Targets whose hosts come from somewhere the guard cannot read: refused as unprovable.
+HIDDEN_HOST_TARGETS = [
+    "postgres:///fitbuddy-dev?service=prod",
+    "postgres://localhost/fitbuddy-dev?service=prod",
+    "postgresql://localhost/db?SERVICE=prod",
+    "postgres://localhost/db?servicefile=/etc/pg_service.conf",
+    "service=prod dbname=fitbuddy-dev",
 ]
 
 LOCAL_TARGETS = [
@@ -55,6 +69,12 @@ def test_guard_refuses_remote_targets(target):
     with pytest.raises(seeds.SeedGuardError, match="refusing to apply local data seeds") as caught:
         seeds.assert_seeding_allowed(target, environment="local")
     assert "not this machine" in str(caught.value)
+
+
+@pytest.mark.parametrize("target", HIDDEN_HOST_TARGETS)
+def test_guard_refuses_hosts_it_cannot_see(target):
+    with pytest.raises(seeds.SeedGuardError, match="cannot be proved to be this machine"):
+        seeds.assert_seeding_allowed(target, environment="local")
 
 
 @pytest.mark.parametrize("target", LOCAL_TARGETS)

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 
-from affiliates import aurora, credentials
+from affiliates import aurora, credentials, databases
 from affiliates.audit import audit_record, command_actor
 from affiliates.errors import ProvisioningError
 from affiliates.models import DatabaseServer, StaffAudit
@@ -92,7 +92,14 @@ class Command(BaseCommand):
             server.host, server.port = via or (cluster.endpoint, cluster.port)
             server.admin_secret_ref = f"{credentials.SECRETS_MANAGER_PREFIX}{cluster.secret_arn}"
         self.stdout.write(f"Connecting to {server.host}:{server.port} with the login {server.admin_secret_ref} names …")
-        role = _check_admin_login(server)
+        role, still_open = _check_admin_login(server)
+        if still_open:
+            self.stderr.write(
+                f"warning: {', '.join(still_open)} on {server.host}:{server.port} stay open to every login "
+                f"(PUBLIC), so an affiliate's role could connect there and list databases and roles: {role} "
+                f"does not own them. As their owner run: REVOKE CONNECT ON DATABASE {', '.join(still_open)} "
+                "FROM PUBLIC"
+            )
         try:
             server.full_clean(exclude=["is_default"])
             if default:
@@ -190,8 +197,9 @@ def _address(text: str | None, problems: list[str]) -> tuple[str, int] | None:
     return host, int(port)
 
 
-def _check_admin_login(server: DatabaseServer) -> str:
-    """Connect as the server's administrator; it must be able to create databases and roles."""
+def _check_admin_login(server: DatabaseServer) -> tuple[str, list[str]]:
+    """Connect as the server's administrator; it must be able to create databases and roles. Closes
+    ``postgres`` and ``template1`` to PUBLIC where it may; returns the login and those it may not."""
     try:
         target = server_admin_target(server)
     except ProvisioningError as exc:
@@ -201,9 +209,12 @@ def _check_admin_login(server: DatabaseServer) -> str:
             can = conn.execute(
                 "SELECT rolsuper OR (rolcreatedb AND rolcreaterole) FROM pg_roles WHERE rolname = current_user"
             ).fetchone()[0]
+            conn.commit()
+            conn.autocommit = True
+            still_open = databases.maintenance_lock_down(conn, admin=target.user) if can else []
     except psycopg.OperationalError as exc:
         message = str(exc).replace(target.password, "********") if target.password else str(exc)
         raise CommandError(f"cannot connect to {server.host}:{server.port} as {target.user}: {message}") from exc
     if not can:
         raise CommandError(f"{target.user} on {server.host}:{server.port} cannot create databases and roles")
-    return target.user
+    return target.user, still_open
