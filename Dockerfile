@@ -3,7 +3,8 @@
 # runner compiled against it (hence a JDK, not only a JRE).
 FROM python:3.11-slim-bookworm
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 FITBUDDY_ENV=local
+# No FITBUDDY_ENV here: whoever runs the image says which environment it is (compose: local).
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 RUN apt-get update \
  && apt-get install -y --no-install-recommends openjdk-17-jdk-headless maven postgresql-client \
  && rm -rf /var/lib/apt/lists/*
@@ -15,6 +16,10 @@ COPY tools/flyway/pom.xml tools/flyway/install.sh tools/flyway/flyway tools/flyw
 COPY tools/flyway/runner tools/flyway/runner
 RUN tools/flyway/install.sh && rm -rf /root/.m2
 COPY . .
+# Static files (the admin's) collected for WhiteNoise; the environment is named for this step only.
+RUN FITBUDDY_ENV=local .venv/bin/python manage.py collectstatic --noinput -v 0
 
 EXPOSE 8000
-CMD [".venv/bin/python", "manage.py", "runserver", "0.0.0.0:8000"]
+# gunicorn: WEB_CONCURRENCY worker processes of 4 threads each. Inside the container it listens
+# on every interface; compose publishes it on 127.0.0.1 only.
+CMD ["sh", "-c", "exec .venv/bin/gunicorn fitbuddy.wsgi:application --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-2} --threads 4 --access-logfile -"]

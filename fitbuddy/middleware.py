@@ -1,8 +1,19 @@
-"""Requests refused before any view sees them."""
+"""Requests refused before any view sees them, and where a request comes from."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpResponseBadRequest
+
+
+def client_ip(request) -> str | None:
+    """The visitor's address: behind the production load balancer, the one it appended last to
+    X-Forwarded-For (anything before it came from the client and proves nothing); else the peer."""
+    if settings.IS_PRODUCTION:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        if forwarded and forwarded[-1]:
+            return forwarded[-1]
+    return request.META.get("REMOTE_ADDR")
 
 
 class RejectNulInQueryMiddleware:

@@ -1,11 +1,12 @@
 """FitBuddy settings, read from the environment through one django-environ `env`.
 
-FITBUDDY_ENV is `local` (the default), `test` or `production`. Local and test get working
+FITBUDDY_ENV is `local` (the default in a git checkout only), `test` or `production`. Local and test get working
 defaults (PostgreSQL on localhost, login `fitbud`, databases `affiliate-mgt` and `fitbuddy-dev`);
 production has no defaults for secrets. Settings that would fail silently are checked by
 affiliates/checks.py.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -15,7 +16,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-FITBUDDY_ENV = env.str("FITBUDDY_ENV", default="local")
+# `local` by default only in a developer's checkout (a git work tree): an image or any other
+# install must say which environment it is.
+FITBUDDY_ENV = env.str("FITBUDDY_ENV", default="local" if (BASE_DIR / ".git").exists() else environ.Env.NOTSET)
 if FITBUDDY_ENV not in {"local", "test", "production"}:
     raise environ.ImproperlyConfigured(f"FITBUDDY_ENV must be local, test or production, not {FITBUDDY_ENV!r}")
 IS_PRODUCTION = FITBUDDY_ENV == "production"
@@ -32,6 +35,21 @@ ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=_dev_default([".localhost", "localhost", "127.0.0.1", "testserver"])
 )
 
+# HTTPS in production: TLS ends at the load balancer, which says so in X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if IS_PRODUCTION else None
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=IS_PRODUCTION)
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if IS_PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = IS_PRODUCTION
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = IS_PRODUCTION
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+# Forms are posted from the gyms' and the command center's own HTTPS origins.
+CSRF_TRUSTED_ORIGINS = env.list(
+    "DJANGO_CSRF_TRUSTED_ORIGINS",
+    default=[f"https://*{h}" if h.startswith(".") else f"https://{h}" for h in ALLOWED_HOSTS] if IS_PRODUCTION else [],
+)
+
 # Apps: the management database's apps (django-tenants' SHARED_APPS) and the per-affiliate
 # gym apps (TENANT_APPS), whose models the router sends to the current affiliate's database.
 SHARED_APPS = [
@@ -42,6 +60,7 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "axes",
     "affiliates",
 ]
 TENANT_APPS = [
@@ -53,6 +72,7 @@ INSTALLED_APPS = SHARED_APPS + TENANT_APPS
 DATABASE_ROUTERS = ["affiliates.routers.AffiliateRouter"]
 
 MIDDLEWARE = [
+    "fitbuddy.health.HealthMiddleware",  # /healthz, /readyz: before host checks and HTTPS redirects
     "django.middleware.security.SecurityMiddleware",
     "fitbuddy.middleware.RejectNulInQueryMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -61,9 +81,22 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "affiliates.sessions.SiteSessionMiddleware",  # a gym's session is no command-center session
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: answers a locked-out login
 ]
+
+# Login throttling (django-axes) on both login pages: after AXES_FAILURE_LIMIT failures for one
+# username from one address, that pair is locked for LOGIN_LOCKOUT_MINUTES.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "lockout.html"
+AXES_CLIENT_IP_CALLABLE = "fitbuddy.middleware.client_ip"
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "fitbuddy.urls"
 WSGI_APPLICATION = "fitbuddy.wsgi.application"
@@ -129,7 +162,9 @@ PROVISIONING_TEMPLATE_DATABASE = env.str("PROVISIONING_TEMPLATE_DATABASE", defau
 AFFILIATE_CONNECTIONS_PER_THREAD = env.int("AFFILIATE_CONNECTIONS_PER_THREAD", default=8)
 AFFILIATE_CONN_MAX_AGE = env.int("AFFILIATE_CONN_MAX_AGE", default=60)
 # Hosts that serve the command center (Django admin) rather than a gym.
-MANAGEMENT_HOSTS = env.list("MANAGEMENT_HOSTS", default=["admin.localhost", "localhost", "127.0.0.1", "testserver"])
+MANAGEMENT_HOSTS = env.list(
+    "MANAGEMENT_HOSTS", default=_dev_default(["admin.localhost", "localhost", "127.0.0.1", "testserver"])
+)
 AFFILIATE_CACHE_SECONDS = env.int("AFFILIATE_CACHE_SECONDS", default=10)
 AFFILIATE_ROLE_CONNECTION_LIMIT = env.int("AFFILIATE_ROLE_CONNECTION_LIMIT", default=50)
 

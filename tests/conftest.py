@@ -32,7 +32,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import Client
 from psycopg import sql
 
-from affiliates import databases, flyway
+from affiliates import databases, flyway, sessions
 from affiliates.context import affiliate_context
 from affiliates.models import Affiliate, DatabaseServer, Membership
 from fitbuddy.celery import app as celery_app
@@ -287,10 +287,14 @@ def host(affiliate) -> str:
     return affiliate.domains.get().domain
 
 
-def client_for(affiliate, user=None) -> Client:
-    client = Client(HTTP_HOST=host(affiliate))
+def client_for(affiliate, user=None, **client_options) -> Client:
+    """A test client on the gym's host, logged in there (its session belongs to that gym only)."""
+    client = Client(HTTP_HOST=host(affiliate), **client_options)
     if user:
-        client.force_login(user)
+        client.force_login(user)  # a login outside any request: mark the session as this gym's
+        session = client.session
+        session[sessions.SITE_KEY] = f"gym:{affiliate.pk}"
+        session.save()
     return client
 
 

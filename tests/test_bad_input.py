@@ -17,7 +17,7 @@ from affiliates.context import affiliate_context
 from affiliates.models import Affiliate
 from affiliates.placement import on_database, server_admin_target
 from gym.workouts.models import ScoreType, Workout
-from tests.conftest import host
+from tests.conftest import client_for
 from tests.factories import ParticipationFactory, WorkoutFactory
 from tests.gym.test_views import PUBLIC_ROUTES, URLCONF, gym_routes, urls
 
@@ -211,8 +211,7 @@ def gym_pages(gyms) -> list[str]:
 
 @pytest.mark.parametrize("who", ["owner_a", "coach_a", "staff"])
 def test_no_bad_input_on_any_gym_page_ends_in_a_500_or_changes_a_row(gyms, who):
-    client = Client(HTTP_HOST=host(gyms.a), raise_request_exception=False)
-    client.force_login(getattr(gyms, who))
+    client = client_for(gyms.a, getattr(gyms, who), raise_request_exception=False)
     rows = Rows(gyms.a)
     try:
         problems = walk(client, gym_pages(gyms), rows, values=BAD if who == "owner_a" else BAD_KINDS)

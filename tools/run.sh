@@ -12,4 +12,5 @@ $py -m celery -A fitbuddy beat --loglevel=INFO --schedule .local/celerybeat-sche
 beat=$!
 trap 'kill $worker $beat 2>/dev/null; wait $worker $beat 2>/dev/null' EXIT INT TERM
 echo "FitBuddy: command center http://admin.localhost:$port/admin/  demo gym http://ironworks.localhost:$port/"
-$py manage.py runserver "0.0.0.0:$port"
+# The development server (DEBUG, the seeded staff login) listens on this machine only.
+$py manage.py runserver "127.0.0.1:$port"
