@@ -23,6 +23,7 @@ flyway:
 services:
 	tools/postgres.sh start
 	tools/redis.sh start
+	tools/pgbouncer.sh start || echo "warning: PgBouncer did not start; affiliate connections go straight to PostgreSQL"
 
 ## Create and migrate affiliate-mgt and fitbuddy-dev (with local seeds): Docker when an engine
 ## runs, else the local PostgreSQL and the installed Flyway.

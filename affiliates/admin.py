@@ -512,7 +512,7 @@ class DatabaseServerAdmin(admin.ModelAdmin):
     """Editing a server (its host, its admin login reference) needs Administrators' change permission:
     FitBuddy sends credentials to that host."""
 
-    list_display = ["name", "kind", "host", "port", "capacity", "accepting", "is_default"]
+    list_display = ["name", "kind", "host", "port", "pooler", "capacity", "accepting", "is_default"]
     list_filter = ["kind", "is_accepting"]
     actions = ["drain", "accept"]
 

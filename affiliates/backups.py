@@ -53,6 +53,9 @@ def _dump_command(target: DatabaseTarget, *extra: str) -> list[str]:
         shutil.which("pg_dump") or "pg_dump",
         "--format=custom",
         "--no-owner",
+        # The pooler's auth lookup belongs to the server (every database gets it from template1),
+        # not to the gym's data: a restore finds it in place.
+        "--exclude-schema=pgbouncer",
         *extra,
         *target.client_args(),
         target.name,

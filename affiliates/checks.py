@@ -71,7 +71,12 @@ def check_connection_limits(app_configs, **kwargs):
                 id="affiliates.E008",
             )
         )
-    for name in ("AFFILIATE_CONNECTIONS_PER_THREAD", "AFFILIATE_ROLE_CONNECTION_LIMIT", "FLEET_CONNECTIONS_PER_SERVER"):
+    for name in (
+        "AFFILIATE_CONNECTIONS_PER_THREAD",
+        "AFFILIATE_POOLED_CONNECTIONS_PER_THREAD",
+        "AFFILIATE_ROLE_CONNECTION_LIMIT",
+        "FLEET_CONNECTIONS_PER_SERVER",
+    ):
         if getattr(settings, name) < 1:
             errors.append(Error(f"{name} must be at least 1.", id="affiliates.E005"))
     return errors

@@ -5,7 +5,9 @@ Each affiliate gets the alias ``affiliate_<id>``, built on first use from a deep
 password (``placement.affiliate_target``). Django's connections are per thread; each thread keeps at most
 ``AFFILIATE_CONNECTIONS_PER_THREAD`` affiliate connections open and closes the least recently
 used beyond that, so a process serving any number of affiliates holds a bounded number of
-PostgreSQL connections.
+PostgreSQL connections. Through a pooler (``DATABASE_POOLER``, a server's ``pooler``) the cap is
+``AFFILIATE_POOLED_CONNECTIONS_PER_THREAD``: those connections are the pooler's clients, and
+the pooler bounds what reaches PostgreSQL.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from django.db import connections
 from . import credentials
 from .backend.base import SECRET_REF
 from .models import Affiliate
-from .placement import affiliate_target
+from .placement import affiliate_target, pooler_for, tls_for
 
 _lock = threading.Lock()
 _recent = Local()  # per thread, like Django's connections: alias -> None, most recent last
+#: Marks an alias whose connections go through a pooler (they have a cap of their own).
+POOLED = "FITBUDDY_POOLED"
 
 
 def alias_name(affiliate: Affiliate) -> str:
@@ -50,6 +54,19 @@ def _settings_for(affiliate: Affiliate) -> dict:
         "options": f"-c search_path={settings.FLYWAY_SCHEMA}",
         **target.tls_params(),
     }
+    pooler = pooler_for(affiliate.database_server) if affiliate.database_server else None
+    if pooler:
+        # Through a transaction pooler (PgBouncer, RDS Proxy): consecutive transactions may run on
+        # different server connections. So no server-side cursors (Django's rule for poolers), no
+        # prepared statements (psycopg's), and no session settings in the startup packet: the
+        # role's search_path is set in its database by provisioning.
+        config.update(HOST=pooler[0], PORT=pooler[1], DISABLE_SERVER_SIDE_CURSORS=True)
+        config[POOLED] = True
+        config["OPTIONS"] = {
+            **{k: v for k, v in config["OPTIONS"].items() if k != "options" and k not in target.tls_params()},
+            "prepare_threshold": None,
+            **tls_for(pooler[0]),
+        }
     config["TEST"] = {**config.get("TEST", {}), "MIRROR": None, "NAME": affiliate.database_name}
     return config
 
@@ -66,12 +83,17 @@ def alias_for(affiliate: Affiliate) -> str:
 
 
 def _touch(alias: str) -> None:
-    recent: OrderedDict[str, None] | None = getattr(_recent, "aliases", None)
+    # Connections straight to PostgreSQL and connections to a pooler are capped separately.
+    pooled = bool(connections.settings[alias].get(POOLED))
+    kind = "pooled" if pooled else "aliases"
+    recent: OrderedDict[str, None] | None = getattr(_recent, kind, None)
     if recent is None:
-        recent = _recent.aliases = OrderedDict()
+        recent = OrderedDict()
+        setattr(_recent, kind, recent)
     recent[alias] = None
     recent.move_to_end(alias)
-    while len(recent) > settings.AFFILIATE_CONNECTIONS_PER_THREAD:
+    cap = settings.AFFILIATE_POOLED_CONNECTIONS_PER_THREAD if pooled else settings.AFFILIATE_CONNECTIONS_PER_THREAD
+    while len(recent) > cap:
         oldest, _ = recent.popitem(last=False)
         connection = connections[oldest]
         if not connection.in_atomic_block:
@@ -89,9 +111,10 @@ def forget(affiliate: Affiliate) -> None:
         if alias in connections.settings:
             connections[alias].close()
             del connections.settings[alias]
-    recent = getattr(_recent, "aliases", None)
-    if recent:
-        recent.pop(alias, None)
+    for kind in ("aliases", "pooled"):
+        recent = getattr(_recent, kind, None)
+        if recent:
+            recent.pop(alias, None)
 
 
 def open_affiliate_connections() -> int:
@@ -113,6 +136,7 @@ def forget_all() -> None:
                 delattr(connections._connections, alias)
             except AttributeError:
                 pass
-    recent = getattr(_recent, "aliases", None)
-    if recent:
-        recent.clear()
+    for kind in ("aliases", "pooled"):
+        recent = getattr(_recent, kind, None)
+        if recent:
+            recent.clear()

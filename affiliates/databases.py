@@ -56,10 +56,17 @@ def database_drop(conn: psycopg.Connection, name: str) -> bool:
 
 
 def database_lock_down(conn: psycopg.Connection, name: str, *, role: str | None = None) -> None:
-    """Nobody but ``role`` (and superusers/owners) may connect to the database or create temp tables in it."""
+    """Nobody but ``role`` (its pooler lookup login, superusers and owners) may connect or create temp tables."""
     conn.execute(sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(sql.Identifier(name)))
     if role:
         conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(name), sql.Identifier(role)))
+        # The connection pooler's lookup login looks the role up in its own database (auth_query).
+        if settings.POOLER_AUTH_USER and role_exists(conn, settings.POOLER_AUTH_USER):
+            conn.execute(
+                sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+                    sql.Identifier(name), sql.Identifier(settings.POOLER_AUTH_USER)
+                )
+            )
 
 
 #: The databases every PostgreSQL server has; open to PUBLIC by default, so any login (an

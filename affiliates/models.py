@@ -30,6 +30,12 @@ class DatabaseServer(models.Model):
     aws_cluster_id = models.CharField("Aurora cluster", max_length=63, blank=True, default="")
     aws_region = models.CharField("AWS region", max_length=30, blank=True, default="")
     endpoint = models.CharField("writer endpoint", max_length=253, blank=True, default="")
+    pooler = models.CharField(
+        max_length=260,
+        blank=True,
+        default="",
+        help_text="HOST:PORT of the pooler affiliate connections go through (PgBouncer, RDS Proxy); empty: direct",
+    )
     created_at = models.DateTimeField(db_default=Now(), editable=False)
 
     class Meta:

@@ -42,6 +42,20 @@ def _local_server() -> DatabaseServer:
     )
 
 
+def pooler_for(server: DatabaseServer) -> tuple[str, int] | None:
+    """Where the application's affiliate connections to ``server`` go: its pooler (HOST:PORT), or
+    ``DATABASE_POOLER`` for the management database's own server, or None (straight to it)."""
+    address = server.pooler
+    if not address and settings.DATABASE_POOLER:
+        management = management_target()
+        if (server.host, int(server.port)) == (management.host, int(management.port)):
+            address = settings.DATABASE_POOLER
+    if not address:
+        return None
+    host, _, port = address.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
 def database_server_default(*, create: bool = True) -> DatabaseServer:
     """The server new affiliates are placed on: the registered default, else the management database's own.
 

@@ -3,8 +3,9 @@
 
 (a) the leaderboard page's query count for 10 and for 1,000 results (must be equal);
 (b) requests per second for the leaderboard page spread at random across 200 affiliate databases,
-    beside the same page served from one affiliate (target ratio >= 0.9), with the peak number of
-    PostgreSQL connections to affiliate databases (must stay under the cap);
+    beside the same page served from one affiliate (target ratio >= 0.9 at the default connection
+    cap, through PgBouncer), with the peak number of PostgreSQL connections to affiliate databases;
+    also straight to PostgreSQL, at the default cap and at a cap the whole fleet fits under;
 (c) database time to rank 10,000 results with the precomputed sort key (target < 20 ms), beside
     ranking the same rows on their raw columns;
 (d) the web process's resident memory after serving 200 affiliates against after serving one
@@ -18,6 +19,8 @@ from __future__ import annotations
 
 import os
 import random
+import subprocess
+from pathlib import Path
 import resource
 import statistics
 import time
@@ -32,12 +35,13 @@ from django.db import connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from affiliates import placement, provisioning
+from affiliates import placement, provisioning, sessions
 from affiliates.context import affiliate_context
 from affiliates.models import Affiliate, Membership
 from gym.members.models import Member
 from gym.workouts.models import Participation, Workout
 
+ROOT = Path(__file__).resolve().parent.parent
 FLEET = int(os.environ.get("BENCH_FLEET", "200"))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "500"))
 PASSWORD = "bench-password-1"
@@ -92,8 +96,18 @@ def fill(affiliate: Affiliate, results: int) -> int:
 
 def client_for(affiliate: Affiliate, user) -> Client:
     client = Client(HTTP_HOST=affiliate.domains.get().domain)
-    client.force_login(user)
+    client.force_login(user)  # outside a request: mark the session as this gym's, as its login page does
+    session = client.session
+    session[sessions.SITE_KEY] = f"gym:{affiliate.pk}"
+    session.save()
     return client
+
+
+def pooler_start() -> str:
+    """PgBouncer in front of this PostgreSQL (tools/pgbouncer.sh: auth lookup installed in every
+    database, including the ones this run made); its HOST:PORT."""
+    subprocess.run([str(ROOT / "tools" / "pgbouncer.sh"), "start"], check=True, capture_output=True)
+    return f"127.0.0.1:{os.environ.get('FITBUDDY_POOLER_PORT', '6432')}"
 
 
 def affiliate_backends(names: list[str]) -> int:
@@ -156,8 +170,11 @@ def main() -> None:
         fleet = affiliates[2:]
         default_cap = settings.AFFILIATE_CONNECTIONS_PER_THREAD
         print(f"== (b) leaderboard requests per second ({REQUESTS} requests x 3 rounds, one thread, full WSGI stack)")
-        for cap in (default_cap, len(fleet) + 8):
+        pooler = pooler_start()
+        runs = [(default_cap, ""), (len(fleet) + 8, ""), (default_cap, pooler)]
+        for cap, through in runs:
             settings.AFFILIATE_CONNECTIONS_PER_THREAD = cap
+            settings.DATABASE_POOLER = through
             forget_all()
             rng = random.Random(7)
             one_times, fleet_times, peak = [], [], 0
@@ -174,13 +191,28 @@ def main() -> None:
                         peak = max(peak, affiliate_backends(names))
                 fleet_times.append(REQUESTS / (time.perf_counter() - t0))
             rps_one, rps_fleet = statistics.median(one_times), statistics.median(fleet_times)
-            print(f"  cap {cap} affiliate connections per thread:")
+            if through:
+                pooled_cap = settings.AFFILIATE_POOLED_CONNECTIONS_PER_THREAD
+                print(
+                    f"  through PgBouncer at {through} (transaction pooling), at the default caps"
+                    f" ({pooled_cap} pooled connections per thread):"
+                )
+            else:
+                print(f"  cap {cap} affiliate connections per thread, straight to PostgreSQL:")
             print(
                 f"    one affiliate: {rps_one:.0f} req/s;  random across {len(fleet)} affiliates:"
                 f" {rps_fleet:.0f} req/s;  ratio fleet/one: {rps_fleet / rps_one:.2f}x (target >= 0.9)"
             )
-            print(f"    peak PostgreSQL connections to affiliate databases: {peak} (cap {cap})")
+            if through:
+                print(
+                    f"    peak PostgreSQL connections to affiliate databases: {peak} (PgBouncer's, two pools per"
+                    " database: the role's and its auth_query login's)"
+                )
+            else:
+                print(f"    peak PostgreSQL connections to affiliate databases: {peak} (cap {cap})")
         settings.AFFILIATE_CONNECTIONS_PER_THREAD = default_cap
+        settings.DATABASE_POOLER = ""
+        forget_all()
 
         # (d, part 2)
         rss_fleet = rss_mib()

@@ -160,7 +160,17 @@ PROVISIONING_TEMPLATE_DATABASE = env.str("PROVISIONING_TEMPLATE_DATABASE", defau
 # Bounded connections: each web/worker thread keeps at most this many affiliate connections open
 # (least recently used closed first), each reused for up to AFFILIATE_CONN_MAX_AGE seconds.
 AFFILIATE_CONNECTIONS_PER_THREAD = env.int("AFFILIATE_CONNECTIONS_PER_THREAD", default=8)
+# Through a pooler the cap counts connections to the pooler, which multiplexes them onto a few
+# server connections per affiliate database (PgBouncer's pool size): they cost the pooler a
+# socket, not PostgreSQL a backend, so a thread keeps many more, and rarely pays a new login.
+AFFILIATE_POOLED_CONNECTIONS_PER_THREAD = env.int("AFFILIATE_POOLED_CONNECTIONS_PER_THREAD", default=256)
 AFFILIATE_CONN_MAX_AGE = env.int("AFFILIATE_CONN_MAX_AGE", default=60)
+# A connection pooler (PgBouncer, transaction pooling; RDS Proxy on AWS) in front of the management
+# database's own server for affiliate connections, as HOST:PORT; other servers name theirs in the
+# registry (database_server add --pooler). Empty: affiliate connections go straight to PostgreSQL.
+DATABASE_POOLER = env.str("DATABASE_POOLER", default="")
+# The login PgBouncer's auth_query runs as: provisioning lets it connect to each affiliate database.
+POOLER_AUTH_USER = env.str("POOLER_AUTH_USER", default="pgbouncer_auth")
 # Hosts that serve the command center (Django admin) rather than a gym.
 MANAGEMENT_HOSTS = env.list(
     "MANAGEMENT_HOSTS", default=_dev_default(["admin.localhost", "localhost", "127.0.0.1", "testserver"])
@@ -253,5 +263,5 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # boto3 announces every endpoint and credential lookup at INFO.
-    "loggers": {name: {"level": "WARNING"} for name in ("botocore", "boto3", "s3transfer", "urllib3")},
+    "loggers": {name: {"level": "WARNING"} for name in ("botocore", "boto3", "s3transfer", "urllib3", "axes")},
 }

@@ -565,3 +565,27 @@ def celery_beat(**extra_env: str):
         finally:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=30)
+
+
+# --- PgBouncer in front of the test PostgreSQL (tools/pgbouncer.sh, as locally) ---
+
+
+@pytest.fixture(scope="session")
+def pooler() -> str:
+    """PgBouncer (transaction pooling, auth_query) on localhost; its HOST:PORT."""
+    port = os.environ.get("FITBUDDY_POOLER_PORT", "6432")
+    subprocess.run([str(Path(settings.BASE_DIR) / "tools" / "pgbouncer.sh"), "start"], check=True, capture_output=True)
+    return f"127.0.0.1:{port}"
+
+
+def pooler_show(what: str) -> list[dict]:
+    """A PgBouncer admin console listing (SHOW POOLS, SHOW CLIENTS, …) as the lookup login."""
+    port = int(os.environ.get("FITBUDDY_POOLER_PORT", "6432"))
+    with psycopg.connect(
+        host="127.0.0.1", port=port, dbname="pgbouncer", user="pgbouncer_auth",
+        password=os.environ.get("FITBUDDY_POOLER_AUTH_PASSWORD", "pgbouncer-local-lookup"), autocommit=True,
+        prepare_threshold=None,
+    ) as conn:  # fmt: skip
+        cursor = conn.execute(f"SHOW {what}")
+        names = [c.name for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

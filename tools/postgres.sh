@@ -73,7 +73,7 @@ case "${1:-start}" in
 listen_addresses = 'localhost'
 port = $port
 unix_socket_directories = '$data'
-max_connections = 300
+max_connections = 1000
 shared_buffers = 256MB
 fsync = off
 synchronous_commit = off

@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 py=.venv/bin/python
 port=${PORT:-8000}
 mkdir -p .local
+# Affiliate connections through PgBouncer when it runs (make services starts it).
+if tools/pgbouncer.sh status >/dev/null 2>&1; then export DATABASE_POOLER=${DATABASE_POOLER:-127.0.0.1:6432}; fi
 $py -m celery -A fitbuddy worker --loglevel=INFO --concurrency="${CELERY_CONCURRENCY:-2}" &
 worker=$!
 # Celery beat runs the reconciler (stuck affiliates and migration runs are queued again).

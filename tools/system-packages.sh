@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system packages FitBuddy needs on a Debian/Ubuntu machine, skipping what is
-# already there: PostgreSQL 14+ server, Redis, Java 17+ and Maven (for Flyway), Chromium (browser
+# already there: PostgreSQL 14+ server, Redis, PgBouncer, Java 17+ and Maven (for Flyway), Chromium (browser
 # tests). Needs root (or sudo).
 set -euo pipefail
 need=()
@@ -10,6 +10,7 @@ for d in /usr/lib/postgresql/*/bin; do [ -x "$d/initdb" ] && pg_ok=true; done
 $pg_ok || need+=(postgresql)
 have psql || need+=(postgresql-client)
 have redis-server || need+=(redis-server)
+have pgbouncer || [ -x /usr/sbin/pgbouncer ] || need+=(pgbouncer)
 have java || need+=(default-jre-headless)
 have mvn || need+=(maven)
 have chromium || need+=(chromium)

@@ -49,6 +49,11 @@ class Command(BaseCommand):
             help="with --aurora: reach the writer endpoint through this address (a tunnel or proxy)",
         )
         add.add_argument("--max-affiliates", type=int, metavar="N", help="most affiliates it may hold")
+        add.add_argument(
+            "--pooler",
+            metavar="HOST:PORT",
+            help="the pooler affiliate connections go through (PgBouncer, or the cluster's RDS Proxy endpoint)",
+        )
         add.add_argument("--default", action="store_true", help="preferred among servers equally used")
         listing = sub.add_parser("list", help="servers with their affiliates, capacity and whether they accept")
         listing.add_argument("--json", dest="as_json", action="store_true", help="print the servers as JSON")
@@ -76,6 +81,7 @@ class Command(BaseCommand):
         if host and aurora_only:
             problems.append(f"{', '.join(aurora_only)} only go with --aurora")
         via = _address(options.get("connect_via"), problems)
+        pooler = _address(options.get("pooler"), problems, flag="--pooler")
         if options["min_acu"] <= 0 or options["max_acu"] < options["min_acu"]:
             problems.append("--min-acu must be above 0 and --max-acu at least --min-acu")
         if problems:
@@ -84,6 +90,7 @@ class Command(BaseCommand):
             name=name, host=host or "", port=port, admin_secret_ref=admin_secret or "", max_affiliates=max_affiliates
         )
         server.is_default = default
+        server.pooler = f"{pooler[0]}:{pooler[1]}" if pooler else ""
         if cluster_id:
             cluster = self._aurora(cluster_id, options)
             server.kind = DatabaseServer.Kind.AURORA
@@ -150,6 +157,7 @@ class Command(BaseCommand):
                 "max_affiliates": s.max_affiliates,
                 "accepting": s.is_accepting,
                 "default": s.is_default,
+                "pooler": s.pooler,
             }
             for s in servers
         ]
@@ -163,7 +171,7 @@ class Command(BaseCommand):
         for row in rows:
             capacity = f"{row['affiliates']}/{row['max_affiliates'] or '∞'}"
             state = ("accepting" if row["accepting"] else "draining") + (", default" if row["default"] else "")
-            address = f"{row['host']}:{row['port']}"
+            address = f"{row['host']}:{row['port']}" + (f" via {row['pooler']}" if row["pooler"] else "")
             self.stdout.write(f"{row['name']:<20} {row['kind']:<7} {address:<32} {capacity:>12}  {state}")
 
     # --- drain / accept ---
@@ -187,12 +195,12 @@ class Command(BaseCommand):
         self.stdout.write(f"{name} {'accepts new affiliates' if accepting else 'is draining: no new affiliates'}.")
 
 
-def _address(text: str | None, problems: list[str]) -> tuple[str, int] | None:
+def _address(text: str | None, problems: list[str], *, flag: str = "--connect-via") -> tuple[str, int] | None:
     if not text:
         return None
     host, _, port = text.rpartition(":")
-    if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
-        problems.append(f"--connect-via must be HOST:PORT, not {text!r}")
+    if not host or not port.isdigit() or not 1 <= int(port) <= 65535 or any(c.isspace() for c in host):
+        problems.append(f"{flag} must be HOST:PORT, not {text!r}")
         return None
     return host, int(port)
 

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# PgBouncer in front of the local PostgreSQL for affiliate connections (transaction pooling).
+#
+#   tools/pgbouncer.sh start    install the auth lookup (as PostgreSQL's superuser), write the
+#                               config into $dir and start PgBouncer on localhost:$port
+#   tools/pgbouncer.sh install-auth   only the auth lookup (compose runs this as its superuser)
+#   tools/pgbouncer.sh stop | status
+#
+# Affiliate roles authenticate through auth_query (tools/pgbouncer-auth.sql) as the lookup role
+# FITBUDDY_POOLER_AUTH_USER (pgbouncer_auth); the only password PgBouncer's own file holds is that
+# role's. Settings: FITBUDDY_POOLER_PORT (6432), FITBUDDY_PG_PORT (5432), FITBUDDY_PGDATA (as
+# tools/postgres.sh), FITBUDDY_POOLER_DIR (.local/pgbouncer), FITBUDDY_POOLER_AUTH_PASSWORD.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+port=${FITBUDDY_POOLER_PORT:-6432}
+pg_port=${FITBUDDY_PG_PORT:-5432}
+dir=${FITBUDDY_POOLER_DIR:-$root/.local/pgbouncer}
+auth_user=${FITBUDDY_POOLER_AUTH_USER:-pgbouncer_auth}
+auth_password=${FITBUDDY_POOLER_AUTH_PASSWORD:-pgbouncer-local-lookup}
+pool_size=${FITBUDDY_POOLER_POOL_SIZE:-20}
+if [ "$(id -u)" = 0 ]; then
+  data=${FITBUDDY_PGDATA:-/var/lib/fitbuddy/postgres}
+  as_postgres() { runuser -u postgres -- "$@"; }
+else
+  data=${FITBUDDY_PGDATA:-$root/.local/postgres}
+  as_postgres() { "$@"; }
+fi
+bin=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
+[ -x "$bin" ] || { echo "error: pgbouncer not found (apt-get install pgbouncer)" >&2; exit 1; }
+ready() { PGPASSWORD=$auth_password psql -h 127.0.0.1 -p "$port" -U "$auth_user" -d pgbouncer -Atqc "SHOW VERSION" >/dev/null 2>&1; }
+
+superuser_psql() {
+  # The project-managed cluster's owner through its socket; else a superuser login over TCP
+  # (FITBUDDY_PG_SUPERUSER on FITBUDDY_PG_HOST, password in PGPASSWORD: compose's postgres).
+  if [ -f "$data/postmaster.pid" ]; then as_postgres psql -h "$data" -p "$pg_port" -U postgres "$@"
+  else psql -h "${FITBUDDY_PG_HOST:-localhost}" -p "$pg_port" -U "${FITBUDDY_PG_SUPERUSER:-postgres}" "$@"; fi
+}
+
+install_auth() {
+  # The lookup role, and the lookup function in template1 (so every database created later has it)
+  # and in every database that exists now.
+  superuser_psql -d postgres -v ON_ERROR_STOP=1 -q -v auth_user="$auth_user" -v auth_password="$auth_password" <<'SQL'
+SET client_min_messages = warning;
+SELECT format('CREATE ROLE %I LOGIN', :'auth_user') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'auth_user') \gexec
+SELECT format('ALTER ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD %L', :'auth_user', :'auth_password') \gexec
+SQL
+  local db
+  for db in $(superuser_psql -d postgres -Atqc "SELECT datname FROM pg_database WHERE datallowconn AND datname <> 'template0'"); do
+    superuser_psql -d "$db" -v ON_ERROR_STOP=1 -q -v auth_user="$auth_user" -f "$root/tools/pgbouncer-auth.sql"
+    # The lookup role connects to each affiliate database to look its role up there.
+    superuser_psql -d postgres -q -c "GRANT CONNECT ON DATABASE \"$db\" TO \"$auth_user\"" >/dev/null
+  done
+}
+
+write_config() {
+  mkdir -p "$dir"
+  # Only the lookup role's own password: PgBouncer logs in with it to run auth_query.
+  printf '"%s" "%s"\n' "$auth_user" "$auth_password" > "$dir/userlist.txt"
+  cat > "$dir/pgbouncer.ini" <<INI
+[databases]
+* = host=127.0.0.1 port=$pg_port auth_user=$auth_user
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $port
+unix_socket_dir =
+auth_type = scram-sha-256
+auth_file = $dir/userlist.txt
+auth_user = $auth_user
+auth_query = SELECT username, password FROM pgbouncer.get_auth(\$1)
+; Django with DISABLE_SERVER_SIDE_CURSORS and psycopg without prepared statements are correct in
+; transaction pooling (docs/connection-pooling.md).
+pool_mode = transaction
+default_pool_size = $pool_size
+max_client_conn = 5000
+; Each affiliate database has its own pools (its role's, and the lookup login's for auth_query),
+; so PostgreSQL's max_connections must cover about two per affiliate active within this time.
+server_idle_timeout = 30
+server_login_retry = 1
+ignore_startup_parameters = extra_float_digits
+stats_users = $auth_user
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+INI
+  chmod 600 "$dir/userlist.txt"
+  if [ "$(id -u)" = 0 ]; then chown -R postgres:postgres "$dir"; fi
+}
+
+case "${1:-start}" in
+  install-auth) install_auth ;;
+  start)
+    install_auth
+    if ready; then echo "pgbouncer: ready on localhost:$port"; exit 0; fi
+    write_config
+    if [ "$(id -u)" = 0 ]; then "$bin" -d -u postgres "$dir/pgbouncer.ini"; else "$bin" -d "$dir/pgbouncer.ini"; fi
+    for _ in $(seq 1 50); do ready && break; sleep 0.1; done
+    ready || { echo "error: pgbouncer did not start; see $dir/pgbouncer.log" >&2; exit 1; }
+    echo "pgbouncer: ready on localhost:$port (transaction pooling, auth_query as $auth_user)"
+    ;;
+  stop)
+    if [ -f "$dir/pgbouncer.pid" ]; then kill "$(cat "$dir/pgbouncer.pid")" 2>/dev/null || true; fi
+    for _ in $(seq 1 50); do ready || break; sleep 0.1; done
+    ;;
+  status) if ready; then echo "pgbouncer: running on localhost:$port"; else echo "pgbouncer: not running"; exit 3; fi ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac
