@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Now
 from django_tenants.models import DomainMixin, TenantMixin
+
+POOLER_ADDRESS_RE = re.compile(r"^[A-Za-z0-9.:\[\]-]+:([0-9]{1,5})$")  # database_server_pooler_check
+
+
+def validate_pooler_address(value: str) -> None:
+    match = POOLER_ADDRESS_RE.match(value or "")
+    if not match or not 1 <= int(match[1]) <= 65535:
+        raise ValidationError(f"{value[:60]!r} is not HOST:PORT (e.g. pgbouncer.internal:6432).")
 
 
 class DatabaseServer(models.Model):
@@ -30,10 +40,10 @@ class DatabaseServer(models.Model):
     aws_cluster_id = models.CharField("Aurora cluster", max_length=63, blank=True, default="")
     aws_region = models.CharField("AWS region", max_length=30, blank=True, default="")
     endpoint = models.CharField("writer endpoint", max_length=253, blank=True, default="")
-    pooler = models.CharField(
-        max_length=260,
+    pooler = models.TextField(
         blank=True,
         default="",
+        validators=[validate_pooler_address],
         help_text="HOST:PORT of the pooler affiliate connections go through (PgBouncer, RDS Proxy); empty: direct",
     )
     created_at = models.DateTimeField(db_default=Now(), editable=False)

@@ -5,7 +5,14 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["flyway_migrate.py", "provisioning.py", "leaderboard.py", "fleet_migrate.py", "aws_placement.py"]
+BENCHMARKS = [
+    "flyway_migrate.py",
+    "provisioning.py",
+    "leaderboard.py",
+    "fleet_migrate.py",
+    "aws_placement.py",
+    "load.py",
+]
 
 failed = 0
 for name in BENCHMARKS:
