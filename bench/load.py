@@ -193,9 +193,8 @@ def peaks_sampler(stop: threading.Event, peaks: dict) -> None:
             with psycopg.connect(**server_target().conninfo(dbname="postgres"), connect_timeout=2) as conn:
                 peaks["postgres"] = max(
                     peaks["postgres"],
-                    conn.execute(
-                        "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
-                    ).fetchone()[0],
+                    # datname is what pg_stat_activity shows any login for every session on a database.
+                    conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname IS NOT NULL").fetchone()[0],
                 )
             with psycopg.connect(
                 host="127.0.0.1", port=pooler_port, dbname="pgbouncer", user="pgbouncer_auth",
@@ -203,6 +202,7 @@ def peaks_sampler(stop: threading.Event, peaks: dict) -> None:
                 autocommit=True, prepare_threshold=None, connect_timeout=2,
             ) as conn:  # fmt: skip
                 peaks["pgbouncer"] = max(peaks["pgbouncer"], len(conn.execute("SHOW CLIENTS").fetchall()))
+                peaks["servers"] = max(peaks["servers"], len(conn.execute("SHOW SERVERS").fetchall()))
         except psycopg.Error:
             pass
         stop.wait(0.5)
@@ -275,7 +275,7 @@ def main() -> None:
         run_load(port, gyms, 5)  # warm-up: imports, connections, caches
         pids = worker_pids(server.pid)
         rss_start = rss_of(pids)
-        stop, peaks = threading.Event(), {"postgres": 0, "pgbouncer": 0}
+        stop, peaks = threading.Event(), {"postgres": 0, "pgbouncer": 0, "servers": 0}
         sampler = threading.Thread(target=peaks_sampler, args=(stop, peaks), daemon=True)
         sampler.start()
         load = run_load(port, gyms, SECONDS)
@@ -288,7 +288,7 @@ def main() -> None:
             SECONDS,
         )
         print(
-            f"  peak connections: PostgreSQL client backends {peaks['postgres']},"
+            f"  peak connections: PostgreSQL sessions {peaks['postgres']} (of which PgBouncer's {peaks['servers']}),"
             f" PgBouncer clients {peaks['pgbouncer']}"
         )
         print(f"  workers' resident memory: {rss_start:.0f} MiB at the start, {rss_end:.0f} MiB at the end;"

@@ -130,6 +130,9 @@ DATABASES = {
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["OPTIONS"].setdefault("options", f"-c search_path={MANAGEMENT_SEARCH_PATH}")
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+# A persistent connection is checked (SELECT 1) before a request reuses it, so a restarted
+# PostgreSQL costs no request after it is back (affiliate aliases inherit this).
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_affiliate-mgt")}
 
 # The local default affiliate's application database.
