@@ -9,20 +9,23 @@
 # Affiliate roles authenticate through auth_query (tools/pgbouncer-auth.sql) as the lookup role
 # FITBUDDY_POOLER_AUTH_USER (pgbouncer_auth); the only password PgBouncer's own file holds is that
 # role's. Settings: FITBUDDY_POOLER_PORT (6432), FITBUDDY_PG_PORT (5432), FITBUDDY_PGDATA (as
-# tools/postgres.sh), FITBUDDY_POOLER_DIR (.local/pgbouncer), FITBUDDY_POOLER_AUTH_PASSWORD.
+# tools/postgres.sh), FITBUDDY_POOLER_DIR (.local/pgbouncer; as root /var/lib/fitbuddy/pgbouncer),
+# FITBUDDY_POOLER_AUTH_PASSWORD.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 port=${FITBUDDY_POOLER_PORT:-6432}
 pg_port=${FITBUDDY_PG_PORT:-5432}
-dir=${FITBUDDY_POOLER_DIR:-$root/.local/pgbouncer}
 auth_user=${FITBUDDY_POOLER_AUTH_USER:-pgbouncer_auth}
 auth_password=${FITBUDDY_POOLER_AUTH_PASSWORD:-pgbouncer-local-lookup}
 pool_size=${FITBUDDY_POOLER_POOL_SIZE:-20}
 if [ "$(id -u)" = 0 ]; then
+  # PgBouncer refuses to run as root: it runs as postgres, with its files beside the cluster's.
   data=${FITBUDDY_PGDATA:-/var/lib/fitbuddy/postgres}
+  dir=${FITBUDDY_POOLER_DIR:-/var/lib/fitbuddy/pgbouncer}
   as_postgres() { runuser -u postgres -- "$@"; }
 else
   data=${FITBUDDY_PGDATA:-$root/.local/postgres}
+  dir=${FITBUDDY_POOLER_DIR:-$root/.local/pgbouncer}
   as_postgres() { "$@"; }
 fi
 bin=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
