@@ -10,7 +10,7 @@ from django.db.models import F, Window
 from django.db.models.functions import Rank
 
 from gym.workouts.models import Participation, ScoreType, Workout
-from gym.workouts.scores import format_result
+from gym.workouts.scores import format_result, format_tiebreak
 
 
 @dataclass
@@ -18,6 +18,7 @@ class BoardRow:
     rank: int
     participation: Participation
     score: str
+    tiebreak: str = ""  # in its own unit (7:11, 45 reps)
 
 
 def leaderboard_for_workout(workout: Workout, *, level: str | None = None, gender: str | None = None) -> list[BoardRow]:
@@ -33,11 +34,7 @@ def leaderboard_for_workout(workout: Workout, *, level: str | None = None, gende
         .order_by("sort_key", "id")
     )
     return [
-        BoardRow(
-            p.rank,
-            p,
-            format_result(p, workout),
-        )
+        BoardRow(p.rank, p, format_result(p, workout), format_tiebreak(p.tiebreak_ms, workout.tiebreak_scheme))
         for p in results
     ]
 

@@ -19,6 +19,14 @@ class MemberForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["joined_on"].required = False
 
+    def clean_birth_date(self):
+        born = self.cleaned_data.get("birth_date")
+        if born and born > datetime.date.today():
+            raise ValidationError("A birth date cannot be in the future.")
+        if born and born.year < 1900:
+            raise ValidationError("Enter a birth date after 1900.")
+        return born
+
     def clean_joined_on(self):
         return self.cleaned_data.get("joined_on") or datetime.date.today()
 

@@ -118,6 +118,19 @@ class ResultForm(forms.Form):
     score = forms.CharField(required=False, max_length=50)
     tiebreak = forms.CharField(required=False, max_length=20)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    # Shown (as a checkbox) only when the member already has a result on this workout.
+    replace = forms.BooleanField(required=False, label="Replace the existing result", widget=forms.HiddenInput)
+
+    def ask_to_replace(self, existing: Participation, shown: str) -> None:
+        """The member already has a result: say which, and offer to replace it."""
+        when = existing.updated_at.strftime("%Y-%m-%d %H:%M") if existing.updated_at else "earlier"
+        self.fields["replace"].widget = forms.CheckboxInput()
+        self.add_error(
+            "member",
+            f"{existing.member} already has a result on this workout: {shown} "
+            f"({existing.get_scaling_level_display()}), recorded by {existing.recorded_by or 'someone'} on {when}. "
+            "Tick “Replace the existing result” and save again to overwrite it.",
+        )
 
     def __init__(self, *args, workout: Workout, **kwargs):
         super().__init__(*args, **kwargs)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 
@@ -36,14 +36,36 @@ class Score:
     reps_completed: int | None = None
 
 
-def _number(text: str, what: str) -> Decimal:
-    try:
-        number = Decimal(text.replace(",", ""))
-    except InvalidOperation:
-        raise ValidationError(f"{what} {text!r} is not a number.") from None
-    if number < 0 or not number.is_finite():
-        raise ValidationError(f"{what} cannot be negative.")
-    return number
+WHOLE_RE = re.compile(r"^(?:\d+|\d{1,3}(?:,\d{3})+)$", re.ASCII)  # 1050 or 1,050
+DECIMAL_RE = re.compile(r"^(?P<int>\d+)(?:(?P<sep>[.,])(?P<frac>\d+))?$", re.ASCII)
+
+
+def _whole(text: str, what: str) -> Decimal:
+    """A whole count: digits, or digits grouped in thousands by commas (a count has no decimals)."""
+    if not WHOLE_RE.match(text):
+        raise ValidationError(f"{what} {text!r} is not a whole number: write e.g. 150 or 1050.")
+    return Decimal(text.replace(",", ""))
+
+
+def _decimal(text: str, what: str, example: str) -> Decimal:
+    """A measure with a decimal point or a decimal comma (102.5 or 102,5), never a thousands separator.
+
+    One separator followed by exactly three digits (1,000 or 1.000) reads as a thousand in some
+    countries and as one in others: refused, with how to write it.
+    """
+    match = DECIMAL_RE.match(text)
+    if not match:
+        raise ValidationError(
+            f"{what} {text!r} is not a number: write it without thousands separators, with a decimal point "
+            f"or comma, e.g. {example}."
+        )
+    if match["sep"] and len(match["frac"]) == 3:
+        whole, frac = match["int"], match["frac"]
+        raise ValidationError(
+            f"{what} {text!r} could mean {whole}{frac} or {whole}.{frac}: write it as one of those "
+            "(no thousands separators)."
+        )
+    return Decimal(f"{match['int']}.{match['frac']}" if match["sep"] else match["int"])
 
 
 def _bounded(value: int, what: str) -> int:
@@ -127,6 +149,8 @@ def _capped(n: int, *, short: bool, shape: WorkoutShape) -> Score:
             )
         if n >= total:
             raise ValidationError(f"CAP+{n}: the workout has only {total} reps.")
+        if n == 0:
+            raise ValidationError("CAP+0 means every rep was done: enter the finishing time instead.")
         n = total - n
     elif total and n >= total:
         raise ValidationError(f"{n} reps would finish the workout ({total} reps); enter the time.")
@@ -151,13 +175,13 @@ def _parse_rounds_reps(raw: str, low: str, shape: WorkoutShape) -> Score:
 
 def _counted(unit_pattern: str, noun: str):
     """A parser for a whole number with an optional unit word (reps, calories, points)."""
-    pattern = re.compile(rf"^(?P<n>[\d,]+)\s*{unit_pattern}$")
+    pattern = re.compile(rf"^(?P<n>[\d,.]+)\s*{unit_pattern}$")
 
     def parse(raw: str, low: str, shape: WorkoutShape) -> Score:
         match = pattern.match(low)
         if not match:
             raise ValidationError(f"{raw!r} is not a whole number of {noun}.")
-        return Score(Status.FINISHED, _bounded(int(_number(match["n"], "The score")), "score"))
+        return Score(Status.FINISHED, _bounded(int(_whole(match["n"], "The score")), "score"))
 
     return parse
 
@@ -170,7 +194,7 @@ def _parse_load(raw: str, low: str, shape: WorkoutShape) -> Score:
     match = LOAD_RE.match(low)
     if not match:
         raise ValidationError(f"{raw!r} is not a load: write e.g. 102.5 kg or 225 lb.")
-    number = _number(match["n"], "The load")
+    number = _decimal(match["n"], "The load", "102.5 or 102,5")
     grams = number * (LB_GRAMS if (match["u"] or "kg").startswith(("lb", "pound")) else 1000)
     if grams == 0:
         raise ValidationError("A load of zero is not a result.")
@@ -185,7 +209,7 @@ def _parse_distance(raw: str, low: str, shape: WorkoutShape) -> Score:
     match = DISTANCE_RE.match(low)
     if not match:
         raise ValidationError(f"{raw!r} is not a distance: write e.g. 2345 m, 5 km or 1.5 mi.")
-    number = _number(match["n"], "The distance")
+    number = _decimal(match["n"], "The distance", "2.5 km or 2,5 km")
     unit = match["u"] or "m"
     factor = 1_000_000 if unit == "km" else 1_609_344 if unit.startswith("mi") else 1000
     return Score(Status.FINISHED, _bounded(int((number * factor).to_integral_value()), "distance"))
@@ -279,6 +303,13 @@ FORMATTERS: dict[str, Callable[[int], str]] = {
     ScoreType.PASS_FAIL: lambda value: "pass" if value else "fail",
     ScoreType.POINTS: lambda value: f"{value} pts",
 }
+
+
+def format_tiebreak(value: int | None, scheme: str) -> str:
+    """A tiebreak in its own unit: a time (7:11) or a number of reps (45 reps); empty when there is none."""
+    if value is None or scheme == "none":
+        return ""
+    return format_time_ms(value) if scheme == "time" else f"{value} reps"
 
 
 def format_result(participation, workout) -> str:

@@ -82,6 +82,11 @@ def participation_record(
             raise ValidationError({"score": exc.messages}) from exc
         status, value, reps = score.status, score.value, score.reps_completed
     else:  # dnf / dq / withdrawn: no score
+        if (score_text or "").strip():
+            label = Participation.Status(status).label
+            raise ValidationError(
+                {"score": f"A result marked “{label}” has no score: clear the score, or choose Finished."}
+            )
         value, reps = None, None
     tiebreak = None
     if tiebreak_text.strip():

@@ -15,7 +15,7 @@ from gym.params import id_param
 
 from .forms import ExerciseForm, MovementFormSet, ResultForm, WorkoutForm
 from .models import Exercise, Participation, Workout
-from .scores import format_time_ms
+from .scores import format_result, format_time_ms
 from .selectors import (
     dashboard_summary,
     exercise_library,
@@ -81,7 +81,14 @@ def workout_detail(request, workout_id: int):
         editing = get_object_or_404(Participation, pk=edit_id, workout=workout)
     initial = result_form_initial(participation=editing) if editing else {}
     form = ResultForm(request.POST or None, workout=workout, initial=initial)
+    existing = None
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if editing is None or editing.member_id != data["member"].pk:
+            existing = Participation.objects.filter(workout=workout, member=data["member"]).first()
+    if existing is not None and not form.cleaned_data.get("replace"):
+        form.ask_to_replace(existing, format_result(existing, workout))
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             participation_record(

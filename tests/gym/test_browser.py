@@ -71,8 +71,12 @@ def test_log_in_create_a_workout_record_results_and_read_the_ranked_board(gyms, 
         page.click("text=Save result")
         expect(page.locator(".messages")).to_contain_text(f"Result saved for {member}")
 
+    # Ann already has a result: the page says which, and asks before replacing it.
     page.select_option("#id_member", label="Ann A")
     page.fill("#id_score", "12:99")
+    page.click("text=Save result")
+    expect(page.locator(".errorlist")).to_contain_text("Ann A already has a result on this workout: 3:10 (Rx)")
+    page.check("#id_replace")
     page.click("text=Save result")
     expect(page.locator(".errorlist")).to_contain_text("seconds must be below 60")
 

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from gym.workouts.scores import format_score, parse_score, parse_time_ms
+from gym.workouts.scores import format_score, format_tiebreak, parse_score, parse_time_ms
 
 
 @pytest.mark.parametrize(
@@ -25,6 +25,11 @@ from gym.workouts.scores import format_score, parse_score, parse_time_ms
         ("87 pts", "points", {}, "finished", 87, None),
         ("102.5 kg", "load", {}, "finished", 102_500, None),
         ("102.5", "load", {}, "finished", 102_500, None),
+        ("102,5 kg", "load", {}, "finished", 102_500, None),  # a decimal comma, as most of Europe writes it
+        ("102,5", "load", {}, "finished", 102_500, None),
+        ("60,25 kg", "load", {}, "finished", 60_250, None),
+        ("2,5 km", "distance", {}, "finished", 2_500_000, None),
+        ("1,5 mi", "distance", {}, "finished", 2_414_016, None),
         ("225 lb", "load", {}, "finished", 102_058, None),
         ("2345 m", "distance", {}, "finished", 2_345_000, None),
         ("5 km", "distance", {}, "finished", 5_000_000, None),
@@ -59,6 +64,13 @@ def test_parses_what_people_type(text, score_type, kwargs, status, value, reps):
         ("far", "distance", {}, "not a distance"),
         ("maybe", "pass_fail", {}, "pass or fail"),
         ("99999999999999", "reps", {}, "far too large"),
+        ("1,000 kg", "load", {}, "could mean 1000 or 1.000"),  # a thousand, or one?
+        ("1.000 kg", "load", {}, "could mean 1000 or 1.000"),
+        ("2,345 m", "distance", {}, "could mean 2345 or 2.345"),
+        ("1.000,5 kg", "load", {}, "without thousands separators"),
+        ("1,000.5 kg", "load", {}, "without thousands separators"),
+        ("1,5 reps", "reps", {}, "not a whole number"),
+        ("CAP+0", "time", {"total_reps": 90, "time_cap_seconds": 600}, "enter the finishing time"),
     ],
 )
 def test_rejects_what_does_not_parse_with_a_clear_message(text, score_type, kwargs, message):
@@ -91,3 +103,11 @@ def test_capped_results_show_reps_short():
 def test_time_round_trip():
     for text in ("0:01", "9:59", "59:59", "1:00:00"):
         assert format_score(parse_time_ms(text), "time") == text
+
+
+@pytest.mark.parametrize(
+    ("value", "scheme", "shown"),
+    [(431_000, "time", "7:11"), (45, "reps", "45 reps"), (None, "time", ""), (0, "reps", "0 reps"), (12, "none", "")],
+)
+def test_tiebreaks_show_in_their_own_unit(value, scheme, shown):
+    assert format_tiebreak(value, scheme) == shown

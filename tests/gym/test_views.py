@@ -343,3 +343,72 @@ def test_bad_query_strings_get_a_4xx_not_a_500(gyms):
     workout = reverse("workouts:detail", args=[gyms.fran_a.pk], urlconf=URLCONF)
     assert client.get(workout, {"edit": "abc"}).status_code == 404
     assert client.get(workout, {"edit": "9" * 30}).status_code == 404
+
+
+def test_a_second_result_for_a_member_asks_before_replacing_the_first(gyms):
+    client = client_for(gyms.a, gyms.coach_a)
+    url = reverse("workouts:detail", args=[gyms.fran_a.pk], urlconf=URLCONF)
+    first = {"member": gyms.ann.pk, "scaling_level": "rx", "status": "finished", "score": "8:34"}
+    assert client.post(url, first).status_code == 302
+
+    second = {**first, "scaling_level": "scaled", "score": "9:00"}
+    response = client.post(url, second)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Ann A already has a result on this workout: 8:34 (Rx), recorded by coach_a" in page
+    assert 'type="checkbox" name="replace"' in page
+    with affiliate_context(gyms.a):
+        kept = Participation.objects.get(workout=gyms.fran_a, member=gyms.ann)
+        assert (kept.scaling_level, kept.score_value) == ("rx", 514_000)
+
+    assert client.post(url, {**second, "replace": "on"}).status_code == 302
+    with affiliate_context(gyms.a):
+        replaced = Participation.objects.get(workout=gyms.fran_a, member=gyms.ann)
+        assert (replaced.scaling_level, replaced.score_value, replaced.recorded_by) == ("scaled", 540_000, "coach_a")
+
+
+def test_a_dnf_with_a_score_is_refused_with_a_message(gyms):
+    client = client_for(gyms.a, gyms.coach_a)
+    url = reverse("workouts:detail", args=[gyms.fran_a.pk], urlconf=URLCONF)
+    response = client.post(url, {"member": gyms.ann.pk, "scaling_level": "rx", "status": "dnf", "score": "12:34"})
+    assert (
+        response.status_code == 200 and "has no score: clear the score, or choose Finished" in response.content.decode()
+    )
+    with affiliate_context(gyms.a):
+        assert not Participation.objects.exists()
+
+
+def test_a_birth_date_in_the_future_is_refused(gyms):
+    client = client_for(gyms.a, gyms.owner_a)
+    data = {"first_name": "Zed", "last_name": "Z", "email": "zed@a.test", "gender": "M", "birth_date": "2099-01-01"}
+    response = client.post(reverse("members:create", urlconf=URLCONF), data)
+    assert response.status_code == 200 and "cannot be in the future" in response.content.decode()
+    with affiliate_context(gyms.a):
+        assert not Member.objects.filter(email="zed@a.test").exists()
+
+
+def test_the_board_shows_tiebreaks_as_times_and_loads_typed_with_a_decimal_comma_rank_right(gyms):
+    with affiliate_context(gyms.a):
+        chipper = Workout.objects.create(
+            name="Chipper", score_type="time", tiebreak_scheme=Workout.Tiebreak.TIME, scaling_levels=["rx"],
+            scheduled_on="2026-01-08",
+        )  # fmt: skip
+    client = client_for(gyms.a, gyms.coach_a)
+    url = reverse("workouts:detail", args=[chipper.pk], urlconf=URLCONF)
+    client.post(
+        url, {"member": gyms.ann.pk, "scaling_level": "rx", "status": "finished", "score": "15:00", "tiebreak": "7:11"}
+    )
+    board = client.get(reverse("leaderboards:workout", args=[chipper.pk], urlconf=URLCONF)).content.decode()
+    assert "7:11" in board and "431000" not in board
+
+    squat = reverse("workouts:detail", args=[gyms.squat_a.pk], urlconf=URLCONF)
+    client.post(squat, {"member": gyms.ann.pk, "scaling_level": "rx", "status": "finished", "score": "102,5 kg"})
+    client.post(squat, {"member": gyms.al.pk, "scaling_level": "rx", "status": "finished", "score": "110 kg"})
+    with affiliate_context(gyms.a):
+        loads = dict(
+            Participation.objects.filter(workout=gyms.squat_a).values_list("member__first_name", "score_value")
+        )
+    assert loads == {"Ann": 102_500, "Al": 110_000}  # 102,5 kg is 102.5 kg, not 1025 kg: Al ranks first
+    board = client.get(reverse("leaderboards:workout", args=[gyms.squat_a.pk], urlconf=URLCONF)).content.decode()
+    table = board[board.index("<tbody>") :]
+    assert table.index("Al A") < table.index("Ann A") and "102.5 kg" in table
