@@ -18,7 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from . import backups, fleet, flyway, lifecycle, placement, provisioning, queue, staff
+from . import backups, fleet, flyway, lifecycle, passwords, placement, provisioning, queue, staff
 from .audit import audit_record
 from .errors import BackupError, ProvisioningError, QueueUnavailable
 from .forms import AffiliateRequestForm, DomainForm
@@ -190,7 +190,16 @@ class AffiliateAdmin(admin.ModelAdmin):
         ),
         ("History", {"fields": ["created_at", "updated_at"]}),
     ]
-    actions = ["provision_or_retry", "suspend", "resume", "migrate_to_latest", "check_for_drift", "archive", "restore"]
+    actions = [
+        "provision_or_retry",
+        "send_password_links",
+        "suspend",
+        "resume",
+        "migrate_to_latest",
+        "check_for_drift",
+        "archive",
+        "restore",
+    ]
 
     # --- who may do what (affiliates/staff.py) ---
 
@@ -347,6 +356,34 @@ class AffiliateAdmin(admin.ModelAdmin):
             except Exception as exc:  # a database error: report it, keep going with the others
                 failures.append(f"{affiliate.slug}: {type(exc).__name__}: {exc}")
         _report(self, request, done, verb, failures)
+
+    @admin.action(description="Send the owners a link to set their password", permissions=["provision"])
+    def send_password_links(self, request, queryset):
+        _require(request, staff.PROVISION)
+        sent, failures = 0, []
+        for affiliate in queryset.filter(status=Affiliate.Status.ACTIVE):
+            owners = list(passwords.owners(affiliate))
+            if not owners:
+                failures.append(f"{affiliate.slug}: no owner with an e-mail address")
+            for user in owners:
+                try:
+                    address = passwords.password_link_send(affiliate, user)
+                except Exception as exc:  # the mail server's answer, for staff to read
+                    failures.append(f"{affiliate.slug}: {user.email}: {type(exc).__name__}: {exc}")
+                    continue
+                sent += 1
+                audit_record(
+                    actor=request.user.get_username(),
+                    channel=StaffAudit.Channel.ADMIN,
+                    action="password_link",
+                    target=affiliate.slug,
+                    outcome=StaffAudit.Outcome.SUCCEEDED,
+                    detail=f"to {address}",
+                )
+        left_out = queryset.exclude(status=Affiliate.Status.ACTIVE).count()
+        if left_out:
+            failures.append(f"{left_out} selected affiliate(s) not active: no link sent")
+        _report(self, request, sent, "sent", failures, noun="password link")
 
     @admin.action(description="Suspend selected affiliates", permissions=["suspend"])
     def suspend(self, request, queryset):

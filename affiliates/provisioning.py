@@ -289,7 +289,34 @@ def affiliate_provision(
         except Exception as exc:
             run.set_status(Affiliate.Status.FAILED, detail=describe(exc))
             raise
+        _owners_invite(affiliate, requested_by)
         return affiliate
+
+
+def _owners_invite(affiliate: Affiliate, requested_by: str) -> None:
+    """Mail each owner created without a password a link to set one (once: at activation). A mail
+    that cannot be sent is recorded, and staff can send the link again from the command center."""
+    from . import passwords
+
+    for user in passwords.owners(affiliate):
+        if user.has_usable_password():
+            continue
+        started = time.monotonic()
+        try:
+            address = passwords.password_link_send(affiliate, user, invitation=True)
+        except Exception as exc:  # the gym is active either way: say what happened to the invitation
+            outcome, detail, error = ProvisioningEvent.Outcome.FAILED, "", describe(exc)
+        else:
+            outcome, detail, error = ProvisioningEvent.Outcome.SUCCEEDED, f"password link sent to {address}", ""
+        ProvisioningEvent.objects.create(
+            affiliate=affiliate,
+            step="invite_owner",
+            outcome=outcome,
+            duration_ms=int((time.monotonic() - started) * 1000),
+            detail=detail,
+            error=error,
+            requested_by=requested_by,
+        )
 
 
 _ORDER = [

@@ -237,6 +237,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "/login/"
+
+# Mail (password links): the console locally, SMTP in production (Amazon SES through its SMTP
+# interface: EMAIL_HOST=email-smtp.<region>.amazonaws.com with SMTP credentials).
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.smtp.EmailBackend"
+    if IS_PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=587 if IS_PRODUCTION else 25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=IS_PRODUCTION)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="FitBuddy <no-reply@fitbuddy.localhost>")
+# Where a gym is reached, for links in mail sent outside a request (an invitation from the worker).
+GYM_BASE_URL = env.str("GYM_BASE_URL", default="https://{domain}" if IS_PRODUCTION else "http://{domain}:8000")
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
 

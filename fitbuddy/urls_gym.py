@@ -3,12 +3,47 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from affiliates.passwords import GymPasswordResetForm
 from gym.workouts import views as workout_views
+
+
+class GymPasswordResetView(auth_views.PasswordResetView):
+    template_name = "gym/password_reset_form.html"
+    email_template_name = "gym/password_reset_email.txt"
+    subject_template_name = "gym/password_reset_subject.txt"
+    form_class = GymPasswordResetForm
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        form.affiliate = self.request.affiliate  # only this gym's logins get a link
+        return form
+
+    def form_valid(self, form):
+        self.extra_email_context = {"request": self.request}
+        return super().form_valid(form)
+
 
 urlpatterns = [
     path("", workout_views.dashboard, name="dashboard"),
     path("login/", auth_views.LoginView.as_view(template_name="gym/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Forgot / set a password: Django's reset views on the gym's own host, for this gym's logins.
+    path("password-reset/", GymPasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(template_name="gym/password_reset_done.html"),
+        name="password_reset_done",
+    ),
+    path(
+        "reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(template_name="gym/password_reset_confirm.html"),
+        name="password_reset_confirm",
+    ),
+    path(
+        "reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(template_name="gym/password_reset_complete.html"),
+        name="password_reset_complete",
+    ),
     path("members/", include("gym.members.urls")),
     path("", include("gym.workouts.urls")),
     path("", include("gym.leaderboards.urls")),

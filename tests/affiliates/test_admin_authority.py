@@ -25,6 +25,7 @@ DANGEROUS = [
     "check_for_drift",
     "archive",
     "restore",
+    "send_password_links",
 ]
 
 

@@ -127,6 +127,7 @@ def test_provisioning_reaches_active_with_an_event_per_step(clean_registry):
         "migrate",
         "grant_privileges",
         "activate",
+        "invite_owner",  # the owner has no password yet: a link to set one
     ]
     assert all(o in ("succeeded", "skipped") for _, o in steps)
     assert all(e.requested_by for e in ProvisioningEvent.objects.filter(affiliate=affiliate))

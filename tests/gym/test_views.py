@@ -22,7 +22,14 @@ Role = Membership.Role
 URLCONF = "fitbuddy.urls_gym"
 
 #: Gym routes anyone may open (they lead to a login).
-PUBLIC_ROUTES = {"login", "logout"}
+PUBLIC_ROUTES = {
+    "login",
+    "logout",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+}
 #: The least role that may use each gym route. A route missing here fails
 #: test_every_gym_route_declares_who_may_use_it, so a new page cannot go untested.
 LEAST_ROLE = {
