@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core import mail
+from django.test import override_settings
 from playwright.sync_api import expect, sync_playwright
 
+from affiliates import provisioning
 from affiliates.context import affiliate_context
 from gym.members.models import Member
 from tests.conftest import host
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, new_slug
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -107,3 +111,37 @@ def test_an_outsider_sees_no_data_in_the_browser(gyms, live_server, page):
     expect(page.locator("h1")).to_have_text("No access")
     page.goto(f"{base}/members/")
     expect(page.locator("body")).not_to_contain_text("ann@a.test")
+
+
+def test_a_new_gyms_owner_sets_a_password_from_the_invitation_in_the_browser(
+    clean_registry, live_server, page, settings
+):
+    port = live_server.url.rsplit(":", 1)[1]
+    slug = new_slug()
+    gym = provisioning.affiliate_request(
+        slug=slug, name="Brand New Box", domain=f"{slug}.localhost", owner_email="boss@brandnew.test", enqueue=False
+    )
+    with override_settings(GYM_BASE_URL="http://{domain}:" + port):  # the live server's port in the link
+        provisioning.affiliate_provision(affiliate_id=gym.pk)
+    link = re.search(r"http://\S+/reset/\S+/\S+/", mail.outbox[-1].body).group(0)
+
+    page.goto(link)
+    expect(page.locator("h1")).to_have_text("Set your password")
+    page.fill("#id_new_password1", "a-brand-new-password-9")
+    page.fill("#id_new_password2", "a-brand-new-password-9")
+    page.click("text=Set password")
+    expect(page.locator("h1")).to_have_text("Password set")
+    page.click("text=Log in")
+    page.fill("#id_username", "boss@brandnew.test")
+    page.fill("#id_password", "a-brand-new-password-9")
+    page.click("button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Dashboard")
+
+    # "Forgot your password?" from the login page sends another link.
+    page.click("text=Log out")
+    page.goto(f"http://{slug}.localhost:{port}/login/")
+    page.click("text=Forgot your password?")
+    page.fill("#id_email", "boss@brandnew.test")
+    page.click("text=Send the link")
+    expect(page.locator("h1")).to_have_text("Check your e-mail")
+    assert mail.outbox[-1].to == ["boss@brandnew.test"] and "/reset/" in mail.outbox[-1].body
