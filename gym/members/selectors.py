@@ -62,7 +62,7 @@ def member_export_rows() -> Iterator[list[str]]:
                 m.first_name,
                 m.last_name,
                 m.email,
-                m.gender,
+                m.get_gender_display(),
                 m.birth_date,
                 m.joined_on,
                 "yes" if m.is_active else "no",

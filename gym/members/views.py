@@ -70,5 +70,6 @@ def member_detail(request, member_id: int):
 def member_export(request):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{request.affiliate.slug}-members.csv"'
+    response.write("\ufeff")  # a byte-order mark: spreadsheet programs then read the file as UTF-8
     csv.writer(response).writerows(member_export_rows())
     return response

@@ -15,7 +15,7 @@ class ExerciseForm(forms.ModelForm):
         fields = ["name", "category", "unit", "description"]
 
     def clean_name(self):
-        name = self.cleaned_data["name"].strip()
+        name = " ".join(self.cleaned_data["name"].split())  # "Back  Squat" is Back Squat
         if Exercise.objects.filter(name__iexact=name).exclude(pk=self.instance.pk).exists():
             raise ValidationError("The library already has an exercise with this name.")
         return name

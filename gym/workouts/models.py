@@ -87,6 +87,11 @@ class Workout(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def scaling_level_labels(self) -> list[tuple[str, str]]:
+        """The levels this workout offers, as (code, what people read: Rx+, Rx, Scaled, Foundations)."""
+        return [(level, ScalingLevel(level).label) for level in self.scaling_levels]
+
 
 class WorkoutExercise(models.Model):
     workout = models.ForeignKey(Workout, on_delete=models.CASCADE, related_name="movements")

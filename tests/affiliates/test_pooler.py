@@ -48,7 +48,7 @@ def test_a_gym_is_served_through_pgbouncer_reads_writes_and_exports(pooled):
     with affiliate_context(gym):
         assert Participation.objects.get(workout=fran).score_value is not None
     export = client.get(reverse("members:export", urlconf="fitbuddy.urls_gym"))
-    rows = list(csv.reader(io.StringIO(export.content.decode())))
+    rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
     assert len(rows) == 1 + 31  # the header and every member
 
     pools = {(p["database"], p["user"]) for p in pooler_show("POOLS")}

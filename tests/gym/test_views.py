@@ -11,7 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from affiliates.context import affiliate_context
 from affiliates.models import Membership
 from gym.members.models import Member
-from gym.workouts.models import Participation, Workout
+from gym.workouts.models import Exercise, Participation, Workout
 from tests.conftest import client_for
 from tests.factories import MemberFactory
 
@@ -246,7 +246,8 @@ def test_csv_export_neutralises_formulas(gyms):
     response = client_for(gyms.a, gyms.owner_a).get("/members/export.csv")
 
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert response.content.startswith("\ufeff".encode())  # spreadsheet programs read it as UTF-8
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     evil = next(r for r in rows if r[2] == "evil@a.test")
     assert evil[0] == '\'=HYPERLINK("http://evil")' and evil[1] == "'+1-2"
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
@@ -419,3 +420,28 @@ def test_the_board_shows_tiebreaks_as_times_and_loads_typed_with_a_decimal_comma
     board = client.get(reverse("leaderboards:workout", args=[gyms.squat_a.pk], urlconf=URLCONF)).content.decode()
     table = board[board.index("<tbody>") :]
     assert table.index("Al A") < table.index("Ann A") and "102.5 kg" in table
+
+
+def test_pages_show_words_not_codes(gyms):
+    with affiliate_context(gyms.a):
+        Workout.objects.filter(pk=gyms.fran_a.pk).update(scaling_levels=["rx_plus", "rx", "scaled"])
+    owner = client_for(gyms.a, gyms.owner_a)
+    page = owner.get(reverse("workouts:detail", args=[gyms.fran_a.pk], urlconf=URLCONF)).content.decode()
+    assert ">Rx+</span>" in page and ">rx_plus<" not in page
+    one = owner.get("/members/?q=ann").content.decode()
+    assert "· 1 member</span>" in one
+    export = owner.get("/members/export.csv").content.decode("utf-8-sig")
+    ann = next(row for row in csv.reader(io.StringIO(export)) if row[2] == "ann@a.test")
+    assert ann[3] == "Female"
+
+
+def test_an_exercise_name_with_extra_spaces_is_the_same_exercise(gyms):
+    client = client_for(gyms.a, gyms.coach_a)
+    url = reverse("workouts:exercise_create", urlconf=URLCONF)
+    response = client.post(
+        url, {"name": "Back  Squat ", "category": "weightlifting", "unit": "load", "description": ""}
+    )
+    assert response.status_code == 200 and "already has an exercise with this name" in response.content.decode()
+    client.post(url, {"name": " Front   Squat", "category": "weightlifting", "unit": "load", "description": ""})
+    with affiliate_context(gyms.a):
+        assert Exercise.objects.filter(name="Front Squat").exists()
