@@ -31,11 +31,11 @@ RETRY_TRANSIENT = {
 }
 
 
-@shared_task(**RETRY_TRANSIENT)
-def affiliate_provision_task(self, affiliate_id: int, requested_by: str = "") -> dict:
-    """Provision one affiliate to ``active``; safe to run twice, and after a crash at any step."""
+def _affiliate_task(affiliate_id: int, action) -> dict:
+    """Run one affiliate operation for a task: a removed affiliate or one another worker holds ends
+    the task quietly; a dropped connection (PostgreSQL, or Flyway's) is retried with backoff."""
     try:
-        affiliate = provisioning.affiliate_provision(affiliate_id=affiliate_id, requested_by=requested_by)
+        affiliate = action()
     except Affiliate.DoesNotExist:
         # Removed from the registry after it was queued (a cleared registry, a test): nothing to do.
         return {"affiliate_id": affiliate_id, "status": "gone"}
@@ -49,6 +49,14 @@ def affiliate_provision_task(self, affiliate_id: int, requested_by: str = "") ->
             raise TransientProvisioningError(str(exc)) from exc
         raise
     return {"affiliate_id": affiliate_id, "status": affiliate.status}
+
+
+@shared_task(**RETRY_TRANSIENT)
+def affiliate_provision_task(self, affiliate_id: int, requested_by: str = "") -> dict:
+    """Provision one affiliate to ``active``; safe to run twice, and after a crash at any step."""
+    return _affiliate_task(
+        affiliate_id, lambda: provisioning.affiliate_provision(affiliate_id=affiliate_id, requested_by=requested_by)
+    )
 
 
 @shared_task(**RETRY_TRANSIENT)
@@ -66,21 +74,16 @@ def affiliate_restore_task(
     if current != Affiliate.Status.ARCHIVED:
         # Delivered again after it succeeded (or restored meanwhile from the shell): nothing to do.
         return {"affiliate_id": affiliate_id, "status": current}
-    try:
-        affiliate = lifecycle.affiliate_restore(
+    return _affiliate_task(
+        affiliate_id,
+        lambda: lifecycle.affiliate_restore(
             affiliate_id=affiliate_id,
             backup=backup,
             server_name=server_name,
             requested_by=requested_by,
             channel="admin",
-        )
-    except Affiliate.DoesNotExist:
-        return {"affiliate_id": affiliate_id, "status": "gone"}
-    except provisioning.ProvisioningBusy:
-        return {"affiliate_id": affiliate_id, "status": "busy"}
-    except (psycopg.OperationalError, DjangoOperationalError) as exc:
-        raise TransientProvisioningError(str(exc)) from exc
-    return {"affiliate_id": affiliate_id, "status": affiliate.status}
+        ),
+    )
 
 
 @shared_task(**RETRY_TRANSIENT)
