@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 import unicodedata
 
 from django.http import Http404
 
 _ID = re.compile(r"^[0-9]{1,18}$")
+#: Dates a gym's programming can mean (the rest is a typo or a probe).
+_FIRST_DAY, _LAST_DAY = datetime.date(1900, 1, 1), datetime.date(2999, 12, 31)
 
 
 def text_param(params, name: str, *, max_length: int = 100) -> str:
@@ -25,3 +28,17 @@ def id_param(params, name: str) -> int | None:
     if not _ID.match(value):
         raise Http404(f"no such {name}")
     return int(value)
+
+
+def date_param(params, name: str) -> datetime.date | None:
+    """A date (YYYY-MM-DD) from the query string; None when absent, 404 when it cannot be one."""
+    value = params.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        day = datetime.date.fromisoformat(value)
+    except ValueError:
+        raise Http404(f"no such {name}") from None
+    if not (_FIRST_DAY <= day <= _LAST_DAY) or len(value) != 10:
+        raise Http404(f"no such {name}")
+    return day

@@ -89,6 +89,7 @@ class MemberFactory(DjangoModelFactory):
 class ExerciseFactory(DjangoModelFactory):
     class Meta:
         model = Exercise
+        django_get_or_create = ("name",)  # every gym's library already has the standard movements (V5)
 
     name = factory.Sequence(lambda n: f"Exercise {n}")
     category = Exercise.Category.WEIGHTLIFTING

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gym.members.models import Member
-from gym.workouts.models import Exercise, Participation, ScoreType
+from gym.workouts.models import Exercise, Participation, ScoreType, Workout
 
 from .models import PersonalRecord
 
@@ -82,3 +82,53 @@ def personal_records_rebuild() -> int:
         if personal_records_update(participation=participation):
             count += 1
     return count
+
+
+def personal_record_exercise(*, workout: Workout) -> Exercise | None:
+    """The exercise a workout's results are personal records on: a single-exercise test (a 1RM, max
+    reps) scored in the exercise's own unit; None for anything else."""
+    unit = PR_SCORE_TYPES.get(workout.score_type)
+    if unit is None:
+        return None
+    movements = list(workout.movements.select_related("exercise")[:2])
+    if len(movements) != 1 or movements[0].exercise.unit != unit:
+        return None
+    return movements[0].exercise
+
+
+def personal_records_refresh(*, workout: Workout, member_ids: list[int]) -> int:
+    """Recompute the members' records on the workout's exercise from all their results, in a fixed
+    number of queries (a results sheet saves a whole class at once). Returns how many records exist."""
+    exercise = personal_record_exercise(workout=workout)
+    if exercise is None or not member_ids:
+        return 0
+    best = list(
+        Participation.objects.filter(
+            member_id__in=member_ids,
+            status=Participation.Status.FINISHED,
+            score_value__isnull=False,
+            workout__movements__exercise=exercise,
+            workout__score_type=workout.score_type,
+        )
+        .order_by("member_id", "-score_value", "performed_on", "id")
+        .distinct("member_id")
+        .values("member_id", "score_value", "id", "performed_on")
+    )
+    PersonalRecord.objects.bulk_create(
+        [
+            PersonalRecord(
+                member_id=row["member_id"],
+                exercise=exercise,
+                value=row["score_value"],
+                participation_id=row["id"],
+                achieved_on=row["performed_on"],
+            )
+            for row in best
+        ],
+        update_conflicts=True,
+        unique_fields=["member", "exercise"],
+        update_fields=["value", "participation", "achieved_on", "updated_at"],
+    )
+    with_record = {row["member_id"] for row in best}
+    PersonalRecord.objects.filter(exercise=exercise, member_id__in=set(member_ids) - with_record).delete()
+    return len(best)

@@ -37,20 +37,20 @@ def workout_leaderboard(request, workout_id: int):
     )
 
 
-def _date(text: str | None, default: datetime.date) -> tuple[datetime.date, str | None]:
+def _date(text: str | None, default: datetime.date, edge: str) -> tuple[datetime.date, str | None]:
     if not text:
         return default, None
     try:
         return datetime.date.fromisoformat(text), None
     except ValueError:
-        return default, f"{text!r} is not a date (YYYY-MM-DD); showing the default range."
+        return default, f"{text!r} is not a date (YYYY-MM-DD), so the range {edge} {default:%Y-%m-%d} instead."
 
 
 @role_required(*COACH)
 def overall(request):
     today = datetime.date.today()
-    start, error1 = _date(request.GET.get("start"), today - datetime.timedelta(days=30))
-    end, error2 = _date(request.GET.get("end"), today)
+    start, error1 = _date(request.GET.get("start"), today - datetime.timedelta(days=30), "starts on")
+    end, error2 = _date(request.GET.get("end"), today, "ends on")
     if start > end:
         start, end = end, start
     gender = _choice(request.GET.get("gender"), Member.Gender.choices)

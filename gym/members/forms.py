@@ -17,7 +17,8 @@ class MemberForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["joined_on"].required = False
+        if "joined_on" in self.fields:
+            self.fields["joined_on"].required = False
 
     def clean_birth_date(self):
         born = self.cleaned_data.get("birth_date")
@@ -42,3 +43,10 @@ class MemberForm(forms.ModelForm):
         if not name:
             raise ValidationError("Enter a first name.")
         return name
+
+
+class DropInForm(MemberForm):
+    """A drop-in athlete added from a results sheet: a new member with just a name and an e-mail."""
+
+    class Meta(MemberForm.Meta):
+        fields = ["first_name", "last_name", "email"]

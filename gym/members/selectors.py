@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, Func, QuerySet, Value
+from django.db.models.functions import Concat
 
 from gym.leaderboards.models import PersonalRecord
 from gym.workouts.models import Participation
@@ -18,13 +19,23 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_HEADER = ["first_name", "last_name", "email", "gender", "birth_date", "joined_on", "active"]
 
 
+class Unaccent(Func):
+    """PostgreSQL's unaccent (V4): "Ólafsdóttir" reads "Olafsdottir"."""
+
+    function = "unaccent"
+    output_field = CharField()
+
+
 def member_search(*, query: str = "", include_inactive: bool = False) -> QuerySet[Member]:
-    """Members whose first name, last name or email contains ``query``; active ones unless told otherwise."""
+    """Members whose full name or email contains ``query``, ignoring case and accents (active ones
+    unless told otherwise)."""
     members = Member.objects.all()
+    query = " ".join(query.split())
     if query:
-        members = members.filter(
-            Q(first_name__icontains=query) | Q(last_name__icontains=query) | Q(email__icontains=query)
+        haystack = Unaccent(
+            Concat("first_name", Value(" "), "last_name", Value(" "), "email", output_field=CharField())
         )
+        members = members.annotate(search_text=haystack).filter(search_text__icontains=Unaccent(Value(query)))
     if not include_inactive:
         members = members.filter(is_active=True)
     return members

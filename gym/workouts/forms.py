@@ -1,3 +1,5 @@
+import datetime
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -22,6 +24,7 @@ class ExerciseForm(forms.ModelForm):
 
 
 #: Bounds a coach can mean (the database accepts any positive integer).
+FIRST_PROGRAMMING_DAY, LAST_PROGRAMMING_DAY = datetime.date(2000, 1, 1), datetime.date(2099, 12, 31)
 MAX_TIME_CAP_SECONDS = 24 * 3600
 MAX_REPS_PER_ROUND = 100_000
 
@@ -45,6 +48,7 @@ class WorkoutForm(forms.ModelForm):
             "scaling_levels",
             "tiebreak_scheme",
             "reps_per_round",
+            "rep_max",
         ]
         widgets = {
             "scheduled_on": forms.DateInput(attrs={"type": "date"}),
@@ -53,7 +57,7 @@ class WorkoutForm(forms.ModelForm):
         help_texts = {
             "reps_per_round": "Reps in one round (AMRAP) or the whole workout (for time); lets people type CAP+15."
         }
-        labels = {"scheduled_on": "Date", "tiebreak_scheme": "Tiebreak"}
+        labels = {"scheduled_on": "Date", "tiebreak_scheme": "Tiebreak", "rep_max": "Rep max"}
 
     field_order = [
         "name",
@@ -63,6 +67,7 @@ class WorkoutForm(forms.ModelForm):
         "score_type",
         "time_cap",
         "reps_per_round",
+        "rep_max",
         "scaling_levels",
         "tiebreak_scheme",
     ]
@@ -73,8 +78,23 @@ class WorkoutForm(forms.ModelForm):
         reps.min_value, reps.max_value = 1, MAX_REPS_PER_ROUND
         reps.validators += [MinValueValidator(1), MaxValueValidator(MAX_REPS_PER_ROUND)]
         reps.widget.attrs.update(min=1, max=MAX_REPS_PER_ROUND)
+        rep_max = self.fields["rep_max"]
+        rep_max.validators += [MinValueValidator(1), MaxValueValidator(20)]
+        rep_max.widget.attrs.update(min=1, max=20)
         if self.instance.pk and self.instance.time_cap_seconds:
             self.initial["time_cap"] = format_time_ms(self.instance.time_cap_seconds * 1000)
+
+    def clean_track(self):
+        return " ".join(self.cleaned_data["track"].split()).lower() or "main"
+
+    def clean_scheduled_on(self):
+        return _programming_day(self.cleaned_data["scheduled_on"])
+
+    def clean(self):
+        data = super().clean()
+        if data.get("rep_max") and data.get("score_type") != ScoreType.LOAD:
+            self.add_error("rep_max", "A rep max is for a load workout (a 1RM, a 5RM): choose Load, or leave it empty.")
+        return data
 
     def clean_time_cap(self):
         text = self.cleaned_data["time_cap"].strip()
@@ -93,6 +113,27 @@ class WorkoutForm(forms.ModelForm):
             level for level, _ in ScalingLevel.choices if level in self.cleaned_data["scaling_levels"]
         ]
         return super().save(commit)
+
+
+def _programming_day(day):
+    if day and not (FIRST_PROGRAMMING_DAY <= day <= LAST_PROGRAMMING_DAY):
+        raise ValidationError(
+            f"Choose a date between {FIRST_PROGRAMMING_DAY:%Y} and {LAST_PROGRAMMING_DAY:%Y}, as YYYY-MM-DD."
+        )
+    return day
+
+
+class BenchmarkAddForm(forms.Form):
+    """Put a library benchmark on a day's programming."""
+
+    scheduled_on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    track = forms.CharField(max_length=40, initial="main")
+
+    def clean_scheduled_on(self):
+        return _programming_day(self.cleaned_data["scheduled_on"])
+
+    def clean_track(self):
+        return " ".join(self.cleaned_data["track"].split()).lower() or "main"
 
 
 MovementFormSet = inlineformset_factory(
@@ -151,3 +192,34 @@ class ResultForm(forms.Form):
         else:
             by_time = workout.tiebreak_scheme == Workout.Tiebreak.TIME
             self.fields["tiebreak"].help_text = "time at the tiebreak, e.g. 7:45" if by_time else "reps at the tiebreak"
+
+
+class SheetRowForm(forms.Form):
+    """One member's row on a results sheet (prefix ``m<member id>``); parsing is ``result_values``'s."""
+
+    scaling_level = forms.ChoiceField(choices=(), label="Level")
+    score = forms.CharField(required=False, max_length=50)
+    tiebreak = forms.CharField(required=False, max_length=20)
+    status = forms.ChoiceField(choices=ResultForm.STATUS_CHOICES, initial=Participation.Status.FINISHED)
+
+    def __init__(self, *args, workout: Workout, member: Member, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.member = member
+        self.fields["scaling_level"].choices = workout.scaling_level_labels
+        self.fields["status"].choices = [
+            (Participation.Status.FINISHED, "Finished"),
+            (Participation.Status.DNF, "Did not finish"),
+            (Participation.Status.DQ, "Disqualified"),
+            (Participation.Status.WITHDRAWN, "Withdrawn"),
+        ]
+        if workout.tiebreak_scheme == Workout.Tiebreak.NONE:
+            del self.fields["tiebreak"]
+        for name, field in self.fields.items():
+            field.widget.attrs["aria-label"] = f"{field.label or name.title()} for {member}"
+        self.fields["score"].widget.attrs.update(autocomplete="off", inputmode="text", size=10)
+        if "tiebreak" in self.fields:
+            self.fields["tiebreak"].widget.attrs.update(autocomplete="off", size=7)
+
+    def touched(self) -> bool:
+        """Whether anything differs from what the row started with (a new result, or a change)."""
+        return self.has_changed()

@@ -57,6 +57,60 @@ def default_scaling_levels() -> list[str]:
     return [ScalingLevel.RX, ScalingLevel.SCALED]
 
 
+class Benchmark(models.Model):
+    """A workout of FitBuddy's library (Fran, Murph, Back Squat 5RM, 2k Row): product data from V5."""
+
+    class Kind(models.TextChoices):
+        GIRL = "girl", "The Girls"
+        HERO = "hero", "Hero workouts"
+        LIFT = "lift", "Lifts"
+        TEST = "test", "Tests"
+
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    description = models.TextField(blank=True, default="")
+    score_type = models.CharField(max_length=12, choices=ScoreType.choices)
+    time_cap_seconds = models.IntegerField(null=True, blank=True)
+    reps_per_round = models.IntegerField(null=True, blank=True)
+    rep_max = models.SmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        managed = False
+        db_table = "benchmark"
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def time_cap(self) -> str:
+        """The time cap as a coach writes it (12:00), or ''."""
+        if not self.time_cap_seconds:
+            return ""
+        minutes, seconds = divmod(self.time_cap_seconds, 60)
+        return f"{minutes}:{seconds:02d}"
+
+
+class BenchmarkMovement(models.Model):
+    benchmark = models.ForeignKey(Benchmark, on_delete=models.CASCADE, related_name="movements")
+    exercise = models.ForeignKey(Exercise, on_delete=models.PROTECT, related_name="+")
+    position = models.SmallIntegerField()
+    prescription = models.CharField(max_length=200, blank=True, default="")
+    rx_load_grams = models.IntegerField(null=True, blank=True)
+    scaled_load_grams = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        managed = False
+        db_table = "benchmark_movement"
+        ordering = ["benchmark", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["benchmark", "position"], name="benchmark_movement_benchmark_position_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.exercise} {self.prescription}".strip()
+
+
 class Workout(models.Model):
     class Tiebreak(models.TextChoices):
         NONE = "none", "None"
@@ -75,6 +129,10 @@ class Workout(models.Model):
         default=default_scaling_levels,
     )
     tiebreak_scheme = models.CharField(max_length=10, choices=Tiebreak.choices, default=Tiebreak.NONE)
+    benchmark = models.ForeignKey(Benchmark, null=True, blank=True, on_delete=models.SET_NULL, related_name="workouts")
+    rep_max = models.SmallIntegerField(
+        null=True, blank=True, help_text="For a load test: reps in each set (1 for a 1RM, 5 for a 5RM)."
+    )
     created_at = models.DateTimeField(db_default=Now(), editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     exercises = models.ManyToManyField(Exercise, through="WorkoutExercise", related_name="workouts")

@@ -6,11 +6,11 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from gym.members.models import Member
 
-from .models import Exercise, Participation, Workout
+from .models import Benchmark, BenchmarkMovement, Exercise, Participation, Workout
 from .scores import format_result, format_time_ms
 
 
@@ -18,16 +18,91 @@ from .scores import format_result, format_time_ms
 class DashboardSummary:
     active_members: int
     results_this_week: int
+    today: list[Workout]  # today's programming, each with ``results``
     recent_workouts: list[Workout]  # each with ``results``: its number of results
 
 
 def dashboard_summary(*, today: datetime.date, recent: int = 8) -> DashboardSummary:
-    """What the gym's front page shows: active members, results in the last 7 days, recent workouts."""
+    """What the gym's front page shows: today's workouts first, then the figures and recent workouts."""
+    workouts = workouts_with_result_counts()
     return DashboardSummary(
         active_members=Member.objects.filter(is_active=True).count(),
         results_this_week=Participation.objects.filter(performed_on__gte=today - datetime.timedelta(days=7)).count(),
-        recent_workouts=list(workouts_with_result_counts()[:recent]),
+        today=list(workouts.filter(scheduled_on=today).order_by("track", "id")),
+        recent_workouts=list(workouts.exclude(scheduled_on=today)[:recent]),
     )
+
+
+@dataclass(frozen=True)
+class WeekDay:
+    day: datetime.date
+    workouts: list[Workout]  # each with ``results``, by track
+
+
+@dataclass(frozen=True)
+class Week:
+    start: datetime.date  # a Monday
+    days: list[WeekDay]
+    tracks: list[str]
+    previous_programmed: datetime.date | None  # the Monday of the nearest earlier week with workouts
+    next_programmed: datetime.date | None
+
+    @property
+    def end(self) -> datetime.date:
+        return self.start + datetime.timedelta(days=6)
+
+    @property
+    def previous_start(self) -> datetime.date:
+        return self.start - datetime.timedelta(days=7)
+
+    @property
+    def next_start(self) -> datetime.date:
+        return self.start + datetime.timedelta(days=7)
+
+    @property
+    def empty(self) -> bool:
+        return not any(day.workouts for day in self.days)
+
+
+def monday_of(day: datetime.date) -> datetime.date:
+    return day - datetime.timedelta(days=day.weekday())
+
+
+def week_programming(*, start: datetime.date) -> Week:
+    """The workouts of the week starting on ``start``'s Monday, by day and track (three queries)."""
+    start = monday_of(start)
+    end = start + datetime.timedelta(days=6)
+    workouts = list(workouts_with_result_counts().filter(scheduled_on__range=(start, end)).order_by("track", "id"))
+    days = [WeekDay(start + datetime.timedelta(days=n), []) for n in range(7)]
+    for workout in workouts:
+        days[(workout.scheduled_on - start).days].workouts.append(workout)
+    earlier = (
+        Workout.objects.filter(scheduled_on__lt=start).order_by("-scheduled_on").values_list("scheduled_on", flat=True)
+    )
+    later = Workout.objects.filter(scheduled_on__gt=end).order_by("scheduled_on").values_list("scheduled_on", flat=True)
+    previous, following = earlier.first(), later.first()
+    return Week(
+        start=start,
+        days=days,
+        tracks=sorted({w.track for w in workouts}),
+        previous_programmed=monday_of(previous) if previous else None,
+        next_programmed=monday_of(following) if following else None,
+    )
+
+
+def benchmark_library(*, query: str = "", kind: str = "") -> list[tuple[str, list[Benchmark]]]:
+    """FitBuddy's benchmark workouts, by kind (label, benchmarks), each with its movements (two queries)."""
+    benchmarks = Benchmark.objects.prefetch_related(
+        Prefetch("movements", queryset=BenchmarkMovement.objects.select_related("exercise").order_by("position"))
+    )
+    if query:
+        benchmarks = benchmarks.filter(Q(name__unaccent__icontains=query) | Q(description__icontains=query))
+    if kind:
+        benchmarks = benchmarks.filter(kind=kind)
+    groups: dict[str, list[Benchmark]] = {value: [] for value in Benchmark.Kind.values}
+    for benchmark in benchmarks.order_by("name"):
+        groups[benchmark.kind].append(benchmark)
+    return [(Benchmark.Kind(kind).label, found) for kind, found in groups.items() if found]
 
 
 def workouts_with_result_counts() -> QuerySet[Workout]:
@@ -65,3 +140,29 @@ def result_form_initial(*, participation: Participation) -> dict[str, Any]:
         "notes": participation.notes,
         "tiebreak": tiebreak,
     }
+
+
+@dataclass
+class SheetRow:
+    member: Member
+    existing: Participation | None
+    initial: dict[str, Any]
+
+
+def results_sheet_rows(*, workout: Workout, level: str) -> list[SheetRow]:
+    """A results sheet's rows: every active member, and anyone with a result on the workout, by name;
+    rows with a result start from it, the others at ``level``. Two queries, whatever the class size."""
+    existing = {p.member_id: p for p in Participation.objects.filter(workout=workout).select_related("workout")}
+    members = Member.objects.filter(Q(is_active=True) | Q(pk__in=list(existing))).order_by(
+        "first_name", "last_name", "id"
+    )
+    rows = []
+    for member in members:
+        participation = existing.get(member.pk)
+        if participation is not None:
+            initial = result_form_initial(participation=participation)
+            initial.pop("member"), initial.pop("notes")
+        else:
+            initial = {"scaling_level": level, "status": Participation.Status.FINISHED, "score": "", "tiebreak": ""}
+        rows.append(SheetRow(member, participation, initial))
+    return rows

@@ -9,10 +9,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import router, transaction
 
-from gym.leaderboards.services import personal_records_update
+from gym.leaderboards.services import personal_records_refresh, personal_records_update
 from gym.members.models import Member
 
-from .models import Exercise, Participation, Workout, WorkoutExercise
+from .models import Benchmark, Exercise, Participation, Workout, WorkoutExercise
 from .scores import parse_reps, parse_score, parse_time_ms
 
 
@@ -52,6 +52,91 @@ def workout_save(
     return workout
 
 
+def workout_from_benchmark(
+    *, benchmark: Benchmark, scheduled_on: datetime.date, track: str = "main"
+) -> tuple[Workout, bool]:
+    """Program a library benchmark on a day and track: the workout with its movements, in one step.
+
+    Returns (workout, created). The same benchmark already on that day and track is returned as it
+    is, so a double-clicked button or a retried request programs it once.
+    """
+    with transaction.atomic(using=router.db_for_write(Workout)):
+        Benchmark.objects.select_for_update().filter(pk=benchmark.pk).first()  # two clicks: one workout
+        existing = Workout.objects.filter(benchmark=benchmark, scheduled_on=scheduled_on, track=track).first()
+        if existing is not None:
+            return existing, False
+        workout = Workout.objects.create(
+            name=benchmark.name,
+            description=benchmark.description,
+            scheduled_on=scheduled_on,
+            track=track,
+            score_type=benchmark.score_type,
+            time_cap_seconds=benchmark.time_cap_seconds,
+            reps_per_round=benchmark.reps_per_round,
+            rep_max=benchmark.rep_max,
+            benchmark=benchmark,
+        )
+        WorkoutExercise.objects.bulk_create(
+            WorkoutExercise(
+                workout=workout,
+                exercise_id=movement.exercise_id,
+                position=movement.position,
+                prescription=movement.prescription,
+                rx_load_grams=movement.rx_load_grams,
+                scaled_load_grams=movement.scaled_load_grams,
+            )
+            for movement in benchmark.movements.order_by("position")
+        )
+    return workout, True
+
+
+def result_values(
+    *, workout: Workout, scaling_level: str, status: str, score_text: str, tiebreak_text: str = ""
+) -> dict[str, Any]:
+    """A typed result checked and turned into a participation's columns (scaling_level, status,
+    score_value, reps_completed, tiebreak_ms); ValidationError by field when it cannot be one."""
+    if scaling_level not in workout.scaling_levels:
+        labels = ", ".join(label for _, label in workout.scaling_level_labels)
+        raise ValidationError({"scaling_level": f"This workout offers {labels} only."})
+    if status in (Participation.Status.FINISHED, Participation.Status.CAPPED):
+        try:
+            score = parse_score(
+                score_text,
+                workout.score_type,
+                total_reps=workout.reps_per_round,
+                reps_per_round=workout.reps_per_round,
+                time_cap_seconds=workout.time_cap_seconds,
+            )
+        except ValidationError as exc:
+            raise ValidationError({"score": exc.messages}) from exc
+        status, value, reps = score.status, score.value, score.reps_completed
+    elif status in Participation.Status.values:  # dnf / dq / withdrawn: no score
+        if (score_text or "").strip():
+            label = Participation.Status(status).label
+            raise ValidationError(
+                {"score": f"A result marked “{label}” has no score: clear the score, or choose Finished."}
+            )
+        value, reps = None, None
+    else:
+        raise ValidationError({"status": "Choose Finished, Did not finish, Disqualified or Withdrawn."})
+    tiebreak = None
+    if (tiebreak_text or "").strip():
+        if workout.tiebreak_scheme == Workout.Tiebreak.NONE:
+            raise ValidationError({"tiebreak": "This workout has no tiebreak."})
+        try:
+            by_time = workout.tiebreak_scheme == Workout.Tiebreak.TIME
+            tiebreak = parse_time_ms(tiebreak_text) if by_time else parse_reps(tiebreak_text)
+        except ValidationError as exc:
+            raise ValidationError({"tiebreak": exc.messages}) from exc
+    return {
+        "scaling_level": scaling_level,
+        "status": status,
+        "score_value": value,
+        "reps_completed": reps,
+        "tiebreak_ms": tiebreak,
+    }
+
+
 def participation_record(
     *,
     workout: Workout,
@@ -67,46 +152,15 @@ def participation_record(
     """Record (or correct) a member's result on a workout; personal records follow."""
     if not member.is_active:
         raise ValidationError({"member": "This member is deactivated."})
-    if scaling_level not in workout.scaling_levels:
-        raise ValidationError({"scaling_level": f"This workout offers {', '.join(workout.scaling_levels)} only."})
-    if status in (Participation.Status.FINISHED, Participation.Status.CAPPED):
-        try:
-            score = parse_score(
-                score_text,
-                workout.score_type,
-                total_reps=workout.reps_per_round,
-                reps_per_round=workout.reps_per_round,
-                time_cap_seconds=workout.time_cap_seconds,
-            )
-        except ValidationError as exc:
-            raise ValidationError({"score": exc.messages}) from exc
-        status, value, reps = score.status, score.value, score.reps_completed
-    else:  # dnf / dq / withdrawn: no score
-        if (score_text or "").strip():
-            label = Participation.Status(status).label
-            raise ValidationError(
-                {"score": f"A result marked “{label}” has no score: clear the score, or choose Finished."}
-            )
-        value, reps = None, None
-    tiebreak = None
-    if tiebreak_text.strip():
-        if workout.tiebreak_scheme == Workout.Tiebreak.NONE:
-            raise ValidationError({"tiebreak": "This workout has no tiebreak."})
-        try:
-            by_time = workout.tiebreak_scheme == Workout.Tiebreak.TIME
-            tiebreak = parse_time_ms(tiebreak_text) if by_time else parse_reps(tiebreak_text)
-        except ValidationError as exc:
-            raise ValidationError({"tiebreak": exc.messages}) from exc
+    values = result_values(
+        workout=workout, scaling_level=scaling_level, status=status, score_text=score_text, tiebreak_text=tiebreak_text
+    )
     with transaction.atomic(using=router.db_for_write(Participation)):
         participation, _ = Participation.objects.update_or_create(
             workout=workout,
             member=member,
             defaults={
-                "scaling_level": scaling_level,
-                "status": status,
-                "score_value": value,
-                "reps_completed": reps,
-                "tiebreak_ms": tiebreak,
+                **values,
                 "notes": notes.strip(),
                 "recorded_by": recorded_by,
                 "performed_on": performed_on or workout.scheduled_on,
@@ -114,3 +168,43 @@ def participation_record(
         )
         personal_records_update(participation=participation)
     return participation
+
+
+def participations_record(
+    *,
+    workout: Workout,
+    results: dict[int, dict[str, Any]],
+    recorded_by: str = "",
+) -> list[Participation]:
+    """Record a class's results at once (the results sheet): ``results`` maps a member id to the
+    columns ``result_values`` returned. One transaction, and a fixed number of queries however big
+    the class: one upsert of every row, then personal records for the members together."""
+    if not results:
+        return []
+    rows = [
+        Participation(
+            workout=workout,
+            member_id=member_id,
+            recorded_by=recorded_by,
+            performed_on=workout.scheduled_on,
+            **values,
+        )
+        for member_id, values in results.items()
+    ]
+    with transaction.atomic(using=router.db_for_write(Participation)):
+        saved = Participation.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["workout", "member"],
+            update_fields=[
+                "scaling_level",
+                "status",
+                "score_value",
+                "reps_completed",
+                "tiebreak_ms",
+                "recorded_by",
+                "updated_at",
+            ],
+        )
+        personal_records_refresh(workout=workout, member_ids=list(results))
+    return saved

@@ -8,7 +8,11 @@ urlpatterns = [
     path("exercises/new/", views.exercise_edit, name="exercise_create"),
     path("exercises/<int:exercise_id>/edit/", views.exercise_edit, name="exercise_edit"),
     path("workouts/", views.workout_list, name="list"),
+    path("workouts/week/", views.week, name="week"),
+    path("library/", views.library, name="library"),
+    path("library/<int:benchmark_id>/add/", views.library_add, name="library_add"),
     path("workouts/new/", views.workout_edit, name="create"),
     path("workouts/<int:workout_id>/", views.workout_detail, name="detail"),
     path("workouts/<int:workout_id>/edit/", views.workout_edit, name="edit"),
+    path("workouts/<int:workout_id>/sheet/", views.results_sheet, name="sheet"),
 ]

@@ -11,7 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from affiliates.context import affiliate_context
 from affiliates.models import Membership
 from gym.members.models import Member
-from gym.workouts.models import Exercise, Participation, Workout
+from gym.workouts.models import Benchmark, Exercise, Participation, Workout
 from tests.conftest import client_for
 from tests.factories import MemberFactory
 
@@ -47,11 +47,15 @@ LEAST_ROLE = {
     "workouts:create": Role.COACH,
     "workouts:detail": Role.COACH,
     "workouts:edit": Role.COACH,
+    "workouts:week": Role.COACH,
+    "workouts:library": Role.COACH,
+    "workouts:library_add": Role.COACH,
+    "workouts:sheet": Role.COACH,
     "leaderboards:workout": Role.COACH,
     "leaderboards:overall": Role.COACH,
 }
 #: Routes that only accept POST (a GET is 405 once access is granted).
-POST_ONLY = {"members:deactivate"}
+POST_ONLY = {"members:deactivate", "workouts:library_add"}
 
 
 def _named_routes(patterns, namespace: str | None = None):
@@ -69,7 +73,14 @@ def gym_routes() -> dict[str, URLPattern]:
 
 def urls(gyms) -> dict[str, str]:
     """Every non-public gym route -> a URL for it on gym A, its arguments taken from gym A's data."""
-    objects = {"member_id": gyms.ann.pk, "workout_id": gyms.fran_a.pk, "exercise_id": gyms.squat.pk}
+    with affiliate_context(gyms.a):
+        fran = Benchmark.objects.get(name="Fran")
+    objects = {
+        "member_id": gyms.ann.pk,
+        "workout_id": gyms.fran_a.pk,
+        "exercise_id": gyms.squat.pk,
+        "benchmark_id": fran.pk,
+    }
     result = {}
     for name, route in gym_routes().items():
         if name in PUBLIC_ROUTES:
@@ -442,6 +453,30 @@ def test_an_exercise_name_with_extra_spaces_is_the_same_exercise(gyms):
         url, {"name": "Back  Squat ", "category": "weightlifting", "unit": "load", "description": ""}
     )
     assert response.status_code == 200 and "already has an exercise with this name" in response.content.decode()
-    client.post(url, {"name": " Front   Squat", "category": "weightlifting", "unit": "load", "description": ""})
+    client.post(url, {"name": " Zercher   Lunge", "category": "weightlifting", "unit": "load", "description": ""})
     with affiliate_context(gyms.a):
-        assert Exercise.objects.filter(name="Front Squat").exists()
+        assert Exercise.objects.filter(name="Zercher Lunge").exists()
+
+
+def test_member_search_finds_full_names_and_ignores_accents(gyms):
+    with affiliate_context(gyms.a):
+        MemberFactory(first_name="Ben", last_name="Brooks", email="ben@a.test")
+        MemberFactory(first_name="Sigríður", last_name="Ólafsdóttir", email="sigga@a.test")
+    client = client_for(gyms.a, gyms.coach_a)
+
+    def found(query: str) -> bool:
+        return "1 member</span>" in client.get("/members/", {"q": query}).content.decode()
+
+    assert found("Ben Brooks") and found("ben  brooks")
+    assert found("olafs") and found("ÓLAFS") and found("sigridur olafsdottir")
+    assert not found("Ben Smith")
+
+
+def test_a_coach_is_told_which_role_they_have_on_a_403_and_a_login_without_a_role_sees_no_navigation(gyms):
+    coach = client_for(gyms.a, gyms.coach_a)
+    page = coach.get(reverse("members:create", urlconf=URLCONF)).content.decode()
+    assert "Your role at Gym A is coach" in page and "for the gym's owner and admins" in page
+    assert "has no role" not in page
+    outsider = client_for(gyms.a, gyms.owner_b).get("/").content.decode()
+    assert "has no role at Gym A" in outsider and 'aria-label="Gym"' not in outsider
+    assert 'href="/members/"' not in outsider

@@ -1,0 +1,38 @@
+"""What every gym page's header needs: the visitor's role here and the navigation, current page marked."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from affiliates.access import COACH, role_in
+
+# (label, URL name, the URL names that count as being on that page)
+_NAV = (
+    ("Dashboard", "dashboard", {"dashboard"}),
+    ("Week", "workouts:week", {"workouts:week"}),
+    (
+        "Workouts",
+        "workouts:list",
+        {"workouts:list", "workouts:detail", "workouts:edit", "workouts:create", "workouts:sheet"},
+    ),
+    ("Library", "workouts:library", {"workouts:library"}),
+    ("Exercises", "workouts:exercises", {"workouts:exercises", "workouts:exercise_create", "workouts:exercise_edit"}),
+    ("Members", "members:list", {"members:list", "members:detail", "members:edit", "members:create", "members:import"}),
+    ("Overall board", "leaderboards:overall", {"leaderboards:overall"}),
+)
+
+
+def gym_navigation(request) -> dict:
+    affiliate = getattr(request, "affiliate", None)
+    user = getattr(request, "user", None)
+    if affiliate is None or user is None or not user.is_authenticated:
+        return {}
+    role = role_in(user, affiliate)
+    if role not in COACH:
+        return {"gym_role": role, "gym_nav": []}  # a login without a role here sees no gym pages to go to
+    match = getattr(request, "resolver_match", None)
+    here = match.view_name if match else ""
+    return {
+        "gym_role": role,
+        "gym_nav": [(label, reverse(name), here in current) for label, name, current in _NAV],
+    }
