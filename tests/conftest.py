@@ -47,6 +47,10 @@ from tests.factories import (
     login,
 )
 
+#: The application schema's version as shipped, and the version a test ships on top of it.
+APP_VERSION = flyway.latest_version("application")
+NEXT_APP_VERSION = str(int(APP_VERSION) + 1)
+
 
 @pytest.fixture(autouse=True)
 def _affiliate_aliases(request, django_db_blocker):

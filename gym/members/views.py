@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import csv
 
 from django.contrib import messages
@@ -13,7 +15,9 @@ from django.views.decorators.http import require_POST
 from affiliates.access import COACH, MANAGE, role_required
 from gym.params import text_param
 
+from . import progress
 from .forms import MemberForm
+from .imports import ImportRefused, member_import_preview, members_import
 from .models import Member
 from .selectors import member_export_rows, member_profile, member_search
 from .services import member_active_set, member_save
@@ -62,7 +66,15 @@ def member_deactivate(request, member_id: int):
 def member_detail(request, member_id: int):
     member = get_object_or_404(Member, pk=member_id)
     profile = member_profile(member=member)
-    context = {"member": member, "records": profile.records, "results": profile.results}
+    context = {
+        "member": member,
+        "records": profile.records,
+        "results": profile.results,
+        "workout_charts": progress.repeated_workout_charts(member=member),
+        "record_charts": progress.personal_record_charts(member=member),
+        "rep_maxes": progress.rep_max_table(member=member),
+        "rep_max_columns": progress.REP_MAXES,
+    }
     return render(request, "members/member_detail.html", context)
 
 
@@ -73,3 +85,34 @@ def member_export(request):
     response.write("\ufeff")  # a byte-order mark: spreadsheet programs then read the file as UTF-8
     csv.writer(response).writerows(member_export_rows())
     return response
+
+
+@role_required(*MANAGE)
+def member_import(request):
+    """Upload a CSV (the export's format), see what it would do row by row, then import it all or nothing."""
+    context = {"preview": None, "error": "", "payload": ""}
+    if request.method == "POST":
+        try:
+            if "file" in request.FILES:
+                data = request.FILES["file"].read(1024 * 1024 + 1)
+                preview = member_import_preview(data=data)
+                context.update(preview=preview, payload=base64.b64encode(data).decode() if preview.ok else "")
+            elif request.POST.get("payload"):
+                data = base64.b64decode(request.POST["payload"], validate=True)
+                preview = members_import(data=data)
+                if preview.ok:
+                    added, updated = preview.count("add"), preview.count("update")
+                    messages.success(
+                        request,
+                        f"Imported: {added} added, {updated} updated, {preview.count('unchanged')} unchanged.",
+                    )
+                    return redirect("members:list")
+                context.update(preview=preview)
+                context["error"] = "The members changed since the preview: nothing was imported. Check the rows below."
+            else:
+                context["error"] = "Choose a CSV file to import."
+        except ImportRefused as exc:
+            context["error"] = f"{exc} Nothing was imported."
+        except (binascii.Error, ValueError):
+            context["error"] = "The preview could not be read back: upload the file again. Nothing was imported."
+    return render(request, "members/member_import.html", context)

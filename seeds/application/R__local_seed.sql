@@ -134,11 +134,50 @@ SELECT w.id, m.id, r.scaling_level, r.status, r.score_value, r.reps_completed, r
  WHERE m.n <= 22
 ON CONFLICT (workout_id, member_id) DO NOTHING;
 
--- Personal records from the strength day.
+-- A second round of programming from the benchmark library (V5), so members' pages have progress
+-- to chart: Fran again a fortnight later, a 5RM and a heavier 1RM day.
+INSERT INTO workout (name, description, scheduled_on, track, score_type, time_cap_seconds, reps_per_round, rep_max, benchmark_id)
+SELECT b.name, b.description, v.scheduled_on, v.track, b.score_type, b.time_cap_seconds, b.reps_per_round, b.rep_max, b.id
+  FROM (VALUES ('Fran', DATE '2026-01-19', 'main'),
+               ('Back Squat 5RM', DATE '2026-01-20', 'strength'),
+               ('Back Squat 1RM', DATE '2026-01-22', 'strength')) AS v (benchmark, scheduled_on, track)
+  JOIN benchmark b ON lower(b.name) = lower(v.benchmark)
+ WHERE NOT EXISTS (SELECT 1 FROM workout w WHERE w.name = b.name AND w.scheduled_on = v.scheduled_on);
+
+INSERT INTO workout_exercise (workout_id, exercise_id, position, prescription, rx_load_grams, scaled_load_grams)
+SELECT w.id, bm.exercise_id, bm.position, bm.prescription, bm.rx_load_grams, bm.scaled_load_grams
+  FROM workout w JOIN benchmark_movement bm ON bm.benchmark_id = w.benchmark_id
+ WHERE w.scheduled_on BETWEEN DATE '2026-01-19' AND DATE '2026-01-22'
+ON CONFLICT (workout_id, position) DO NOTHING;
+
+-- The first week's workouts are library benchmarks too, and the strength day is a 1RM.
+UPDATE workout w SET benchmark_id = b.id
+  FROM benchmark b
+ WHERE w.benchmark_id IS NULL AND w.name IN ('Fran', 'Cindy', 'Back Squat 1RM') AND lower(b.name) = lower(w.name);
+UPDATE workout SET rep_max = 1 WHERE name = 'Back Squat 1RM' AND rep_max IS NULL;
+
+-- Results for the second round: the first 12 members, Fran a little faster, squats a little heavier.
+WITH m AS (SELECT id, row_number() OVER (ORDER BY email) AS n FROM member WHERE email LIKE '%@ironworks.localhost' AND is_active)
+INSERT INTO participation (workout_id, member_id, scaling_level, status, score_value, performed_on, recorded_by)
+SELECT w.id, m.id, CASE WHEN w.name = 'Fran' AND m.n % 3 = 0 THEN 'scaled' ELSE 'rx' END, 'finished',
+       CASE
+         WHEN w.name = 'Fran' THEN 140000 + (m.n * 7919 % 300) * 1000 + m.n * 41
+         WHEN w.name = 'Back Squat 5RM' THEN (50 + m.n * 23 % 90) * 1000
+         ELSE (62 + m.n * 23 % 90) * 1000 + (m.n % 2) * 500
+       END,
+       w.scheduled_on, 'seed'
+  FROM m JOIN workout w ON w.scheduled_on BETWEEN DATE '2026-01-19' AND DATE '2026-01-22' AND w.benchmark_id IS NOT NULL
+ WHERE m.n <= 12
+ON CONFLICT (workout_id, member_id) DO NOTHING;
+
+-- Personal records from the strength days: each member's best back squat.
 INSERT INTO personal_record (member_id, exercise_id, value, participation_id, achieved_on)
-SELECT p.member_id, e.id, p.score_value, p.id, p.performed_on
+SELECT DISTINCT ON (p.member_id) p.member_id, e.id, p.score_value, p.id, p.performed_on
   FROM participation p
-  JOIN workout w ON w.id = p.workout_id AND w.name = 'Back Squat 1RM'
+  JOIN workout w ON w.id = p.workout_id AND w.name IN ('Back Squat 1RM', 'Back Squat 5RM')
   JOIN exercise e ON lower(e.name) = 'back squat'
  WHERE p.status = 'finished'
-ON CONFLICT (member_id, exercise_id) DO NOTHING;
+ ORDER BY p.member_id, p.score_value DESC, p.performed_on
+ON CONFLICT (member_id, exercise_id) DO UPDATE
+   SET value = EXCLUDED.value, participation_id = EXCLUDED.participation_id, achieved_on = EXCLUDED.achieved_on
+ WHERE personal_record.value < EXCLUDED.value;

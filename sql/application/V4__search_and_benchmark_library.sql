@@ -47,3 +47,10 @@ ALTER TABLE workout
         CONSTRAINT workout_rep_max_check CHECK (rep_max BETWEEN 1 AND 20),
     ADD CONSTRAINT workout_rep_max_load_check CHECK (rep_max IS NULL OR score_type = 'load');
 CREATE INDEX workout_benchmark_idx ON workout (benchmark_id) WHERE benchmark_id IS NOT NULL;
+
+-- Load workouts a gym already has whose name says their rep max ("Back Squat 1RM", "Deadlift 5 RM").
+UPDATE workout
+   SET rep_max = (regexp_match(name, '(\d{1,2})\s*-?\s*RM\M', 'i'))[1]::smallint
+ WHERE score_type = 'load'
+   AND rep_max IS NULL
+   AND (regexp_match(name, '(\d{1,2})\s*-?\s*RM\M', 'i'))[1]::int BETWEEN 1 AND 20;

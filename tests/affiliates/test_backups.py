@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 from affiliates import backups, connections
 from affiliates.models import Affiliate, ProvisioningEvent, StaffAudit
 from affiliates.placement import on_database, server_admin_target
-from tests.conftest import client_for, wait_for
+from tests.conftest import APP_VERSION, client_for, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -66,7 +66,7 @@ def test_backup_archive_to_s3_and_restore_onto_the_other_server_loses_nothing(gy
     out = run("restore_affiliate", gym.slug, "--server", second.name)
 
     gym = Affiliate.objects.select_related("database_server").get(pk=gym.pk)
-    assert gym.status == "active" and gym.database_server == second and gym.schema_version == "3"
+    assert gym.status == "active" and gym.database_server == second and gym.schema_version == APP_VERSION
     assert f"onto {second.name}" in out
     assert snapshot(gym) == before  # every table, every row
     connections.forget_all()

@@ -22,7 +22,7 @@ from affiliates import databases, fleet, flyway, lifecycle, locks, provisioning
 from affiliates.errors import ProvisioningBusy
 from affiliates.models import Affiliate, MigrationRun, MigrationRunAffiliate, StaffAudit
 from affiliates.placement import affiliate_target, on_database, server_admin_target
-from tests.conftest import wait_for
+from tests.conftest import APP_VERSION, NEXT_APP_VERSION, wait_for
 from tests.factories import affiliate_provisioned
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -48,7 +48,7 @@ class Fleet:
         self.affiliates += made
         return made
 
-    def ship(self, text: str = V4, name: str = "V4__member_nickname_and_notes.sql") -> None:
+    def ship(self, text: str = V4, name: str = f"V{NEXT_APP_VERSION}__member_nickname_and_notes.sql") -> None:
         (self.sql / "application" / name).write_text(text)
 
 
@@ -117,14 +117,16 @@ def test_migrate_brings_every_affiliate_and_the_template_to_the_new_version(flee
     assert code == 0, out
     assert "] 4/4 done, 0 failed" in out and "succeeded: 4 succeeded, 0 failed" in out
     for affiliate in [*active, suspended]:
-        assert version(affiliate) == "4"
-        assert registry_version(affiliate) == "4"
+        assert version(affiliate) == NEXT_APP_VERSION
+        assert registry_version(affiliate) == NEXT_APP_VERSION
     run = MigrationRun.objects.get()
-    assert run.status == "succeeded" and run.target_version == "4"
-    assert set(run.items.values_list("from_version", "to_version", "outcome")) == {("3", "4", "succeeded")}
+    assert run.status == "succeeded" and run.target_version == NEXT_APP_VERSION
+    assert set(run.items.values_list("from_version", "to_version", "outcome")) == {
+        (APP_VERSION, NEXT_APP_VERSION, "succeeded")
+    }
     assert not run.items.filter(affiliate=archived).exists()
     admin = server_admin_target(active[0].database_server)
-    assert databases.schema_version(on_database(admin, fleet_sql.template)) == "4"
+    assert databases.schema_version(on_database(admin, fleet_sql.template)) == NEXT_APP_VERSION
 
     # The affiliate's own role can use what V4 made (Flyway's tables get the default privileges).
     with psycopg.connect(**affiliate_target(active[0]).conninfo()) as conn:
@@ -134,7 +136,7 @@ def test_migrate_brings_every_affiliate_and_the_template_to_the_new_version(flee
 
     # A gym provisioned after the run is cloned from the migrated template.
     newcomer = affiliate_provisioned()
-    assert version(newcomer) == "4" and registry_version(newcomer) == "4"
+    assert version(newcomer) == NEXT_APP_VERSION and registry_version(newcomer) == NEXT_APP_VERSION
 
     code, out = command("--check")
     assert code == 0, out
@@ -157,10 +159,10 @@ def test_every_registered_server_is_migrated_with_its_own_template(fleet_sql, re
     code, out = command("--wait")
 
     assert code == 0, out
-    assert [version(g) for g in [*here, *there]] == ["4"] * 4
+    assert [version(g) for g in [*here, *there]] == [NEXT_APP_VERSION] * 4
     for gym in (here[0], there[0]):
         admin = server_admin_target(gym.database_server)
-        assert databases.schema_version(on_database(admin, fleet_sql.template)) == "4"
+        assert databases.schema_version(on_database(admin, fleet_sql.template)) == NEXT_APP_VERSION
 
 
 def test_without_wait_the_command_returns_the_run_id_and_follow_shows_its_end(fleet_sql, worker_factory):
@@ -176,7 +178,7 @@ def test_without_wait_the_command_returns_the_run_id_and_follow_shows_its_end(fl
     code, out = command("--follow", str(run.pk), "--json")
     assert code == 0, out
     assert '"status": "succeeded"' in out
-    assert [version(g) for g in gyms] == ["4", "4"]
+    assert [version(g) for g in gyms] == [NEXT_APP_VERSION] * 2
 
 
 def test_a_failing_script_fails_one_affiliate_which_keeps_serving_at_its_old_version(fleet_sql, worker_factory):
@@ -188,15 +190,15 @@ def test_a_failing_script_fails_one_affiliate_which_keeps_serving_at_its_old_ver
     code, out = command("--wait", "--on-error", "continue", "--parallel", "2")
 
     assert code == 1
-    assert f"{broken.slug}: failed at V3" in out and "already exists" in out
+    assert f"{broken.slug}: failed at V{APP_VERSION}" in out and "already exists" in out
     item = MigrationRunAffiliate.objects.get(affiliate=broken)
     assert item.outcome == "failed" and item.error_code and "nickname" in item.error_message
-    assert version(broken) == "3" and registry_version(broken) == "3"
+    assert version(broken) == APP_VERSION and registry_version(broken) == APP_VERSION
     # V4 rolled back there as a whole (DDL is transactional): the new table is not half-made.
     with psycopg.connect(**affiliate_target(broken).conninfo()) as conn:
         assert conn.execute("SELECT to_regclass('master.member_note')").fetchone()[0] is None
         assert conn.execute("SELECT count(*) FROM member").fetchone()[0] == 0  # still serving
-    assert version(good) == "4" and version(other) == "4"
+    assert version(good) == NEXT_APP_VERSION and version(other) == NEXT_APP_VERSION
     assert MigrationRun.objects.get().status == "failed"
 
 
@@ -218,12 +220,12 @@ def test_on_error_stop_starts_no_new_database_and_resume_finishes_without_redoin
     outcomes = dict(run.items.values_list("affiliate_id", "outcome"))
     assert outcomes[broken.pk] == "failed"
     assert all(outcomes[g.pk] == "pending" for g in rest)  # one at a time, the first failed: none started
-    assert all(version(g) == "3" for g in rest)
+    assert all(version(g) == APP_VERSION for g in rest)
 
     as_admin(broken, MEND_V4)
     fleet.run_resume(run.pk, started_by="pytest", channel="command", enqueue=False)
     assert advance_all(run) == "succeeded"
-    assert all(version(g) == "4" for g in [broken, *rest])
+    assert all(version(g) == NEXT_APP_VERSION for g in [broken, *rest])
     assert set(run.items.values_list("outcome", flat=True)) == {"succeeded"}
 
 
@@ -244,12 +246,12 @@ def test_canary_failure_stops_the_run_before_the_other_waves(fleet_sql):
     assert advance_all(run) == "stopped"
     run.refresh_from_db()
     assert "canary failed" in run.status_detail
-    assert all(version(g) == "3" for g in rest)  # on-error continue does not overrule a failed canary
+    assert all(version(g) == APP_VERSION for g in rest)  # on-error continue does not overrule a failed canary
 
     as_admin(canary, MEND_V4)
     fleet.run_resume(run.pk, started_by="pytest", channel="command", enqueue=False)
     assert advance_all(run) == "succeeded"
-    assert all(version(g) == "4" for g in [canary, *rest])
+    assert all(version(g) == NEXT_APP_VERSION for g in [canary, *rest])
 
 
 def test_waves_run_in_order_one_jvm_per_batch(fleet_sql):
@@ -271,7 +273,7 @@ def test_waves_run_in_order_one_jvm_per_batch(fleet_sql):
         steps.append(sorted(run.items.filter(outcome="succeeded").values_list("wave", flat=True)))
     assert status == "succeeded"
     assert steps == [[0], [0, 1, 1], [0, 1, 1, 2, 2]]
-    assert all(version(g) == "4" for g in gyms)
+    assert all(version(g) == NEXT_APP_VERSION for g in gyms)
 
 
 def test_a_large_wave_is_split_into_batches(fleet_sql, settings):
@@ -285,7 +287,7 @@ def test_a_large_wave_is_split_into_batches(fleet_sql, settings):
         statuses.append(fleet.run_advance(run.pk))
 
     assert statuses == ["continued", "continued", "succeeded"]
-    assert all(version(g) == "4" for g in gyms)
+    assert all(version(g) == NEXT_APP_VERSION for g in gyms)
 
 
 def test_a_batch_cut_short_by_the_soft_time_limit_is_queued_again_and_converges(fleet_sql, worker_factory):
@@ -309,7 +311,7 @@ def test_a_batch_cut_short_by_the_soft_time_limit_is_queued_again_and_converges(
 
     assert code == 0, out
     assert "Soft time limit (3" in worker.log.read_text()  # it did cut a batch short
-    assert [version(g) for g in gyms] == ["4"] * 4
+    assert [version(g) for g in gyms] == [NEXT_APP_VERSION] * 4
     for gym in gyms:
         rows = as_admin(gym, "SELECT success FROM master.flyway_schema_history WHERE version = '4'")
         assert rows == [(True,)]  # applied once, whatever the interruptions
@@ -328,7 +330,7 @@ def test_waves_assign():
 def test_selection_by_slug_server_and_behind(fleet_sql):
     a, b, c = fleet_sql.gyms(3)
     fleet_sql.ship()
-    Affiliate.objects.filter(pk=c.pk).update(schema_version="4")
+    Affiliate.objects.filter(pk=c.pk).update(schema_version=NEXT_APP_VERSION)
 
     assert [x.pk for x in fleet.affiliates_select(slugs=[b.slug, a.slug])] == [a.pk, b.pk]
     assert [x.pk for x in fleet.affiliates_select(behind=True)] == [a.pk, b.pk]
@@ -364,9 +366,12 @@ def test_dry_run_shows_versions_and_scripts_and_changes_nothing(fleet_sql):
     code, out = command("--dry-run", "--canary", "1")
 
     assert code == 0, out
-    assert f"{a.slug} (canary): V3 → V4: V4__member_nickname_and_notes.sql" in out
-    assert f"{b.slug} (wave 1): V3 → V4" in out
-    assert version(a) == "3" and version(b) == "3"
+    assert (
+        f"{a.slug} (canary): V{APP_VERSION} → V{NEXT_APP_VERSION}: V{NEXT_APP_VERSION}__member_nickname_and_notes.sql"
+        in out
+    )
+    assert f"{b.slug} (wave 1): V{APP_VERSION} → V{NEXT_APP_VERSION}" in out
+    assert version(a) == APP_VERSION and version(b) == APP_VERSION
     assert not MigrationRun.objects.exists()
 
 
@@ -384,8 +389,9 @@ def test_check_reports_each_drift_state(fleet_sql, admin_connection, settings):
         "INSERT INTO master.flyway_schema_history (installed_rank, version, description, type, script, checksum,"
         " installed_by, execution_time, success) VALUES (10, '{v}', 'x', 'SQL', 'V{v}__x.sql', 1, 'fitbud', 1, {ok})"
     )
-    as_admin(ahead, insert.format(v="5", ok="true"))
-    as_admin(failed, insert.format(v="5", ok="false"))
+    beyond = str(int(NEXT_APP_VERSION) + 1)
+    as_admin(ahead, insert.format(v=beyond, ok="true"))
+    as_admin(failed, insert.format(v=beyond, ok="false"))
     as_admin(mismatch, "UPDATE master.flyway_schema_history SET checksum = checksum + 1 WHERE version = '1'")
     admin_connection.execute(
         psycopg.sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
@@ -408,7 +414,7 @@ def test_check_reports_each_drift_state(fleet_sql, admin_connection, settings):
         }
         assert states[mismatch.pk].error_code == "CHECKSUM_MISMATCH"
         assert states[unreachable.pk].error_code == "DB_CONNECTION"
-        assert version(behind) == "3"  # a check changes nothing
+        assert version(behind) == APP_VERSION  # a check changes nothing
     finally:
         admin_connection.execute(
             psycopg.sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
@@ -435,11 +441,11 @@ def test_the_affiliate_lock_is_shared_with_provisioning_suspend_and_archive(flee
         assert advance_all(run) == "failed"
     outcomes = dict(run.items.values_list("affiliate_id", "outcome"))
     assert outcomes == {held.pk: "busy", free.pk: "succeeded"}
-    assert version(held) == "3" and version(free) == "4"
+    assert version(held) == APP_VERSION and version(free) == NEXT_APP_VERSION
 
     fleet.run_resume(run.pk, started_by="pytest", channel="command", enqueue=False)
     assert advance_all(run) == "succeeded"
-    assert version(held) == "4"
+    assert version(held) == NEXT_APP_VERSION
 
     # A run holds its affiliates: provisioning, suspend and archive are refused meanwhile, and change nothing.
     with locks.affiliate_locks() as fleet_holds:
@@ -500,8 +506,8 @@ def test_a_killed_worker_mid_run_converges_on_resume(fleet_sql, worker_factory):
     code, out = command("--resume", str(run.pk), "--wait")
 
     assert code == 0, out
-    assert all(version(g) == "4" for g in gyms)
-    assert all(registry_version(g) == "4" for g in gyms)
+    assert all(version(g) == NEXT_APP_VERSION for g in gyms)
+    assert all(registry_version(g) == NEXT_APP_VERSION for g in gyms)
     # Finished affiliates were not redone.
     after = dict(run.items.values_list("affiliate_id", "finished_at"))
     assert all(after[pk] == finished for pk, finished in done_before.items())
@@ -536,7 +542,7 @@ def test_admin_action_starts_a_run_and_its_page_follows_it(fleet_sql, worker_fac
     page = superuser_client.get(response["Location"]).content.decode()
     assert "Succeeded" in page and "2 / 2 done" in page and 'http-equiv="refresh"' not in page
     listing = superuser_client.get(reverse("admin:affiliates_affiliate_changelist")).content.decode()
-    assert "behind V4" not in listing and listing.count("V4") >= 2
+    assert f"behind V{NEXT_APP_VERSION}" not in listing and listing.count(f"V{NEXT_APP_VERSION}") >= 2
     assert StaffAudit.objects.filter(actor="chief", channel="admin", action="migrate", outcome="started").exists()
 
 
@@ -557,14 +563,14 @@ def test_admin_shows_who_is_behind_and_whose_migration_failed(fleet_sql, superus
 
     behind = superuser_client.get(changelist + "?version=behind").content.decode()
     assert broken.slug in behind and untouched.slug in behind and good.slug not in behind
-    assert "behind V4" in behind
+    assert f"behind V{NEXT_APP_VERSION}" in behind
     failed = superuser_client.get(changelist + "?last_migration=failed").content.decode()
     assert broken.slug in failed and good.slug not in failed and untouched.slug not in failed
 
     overview = superuser_client.get(reverse("admin:affiliates_fleet")).content.decode()
-    assert "2 affiliates behind V4" in overview
+    assert f"2 affiliates behind V{NEXT_APP_VERSION}" in overview
     assert "1 whose last migration failed" in overview and broken.slug in overview
-    assert f"Migrate run {run.pk} to V4" in overview
+    assert f"Migrate run {run.pk} to V{NEXT_APP_VERSION}" in overview
 
     page = superuser_client.get(reverse("admin:affiliates_migrationrun_change", args=[run.pk])).content.decode()
     assert "FAILED_VERSIONED_MIGRATION" in page and "already exists" in page
@@ -577,6 +583,6 @@ def test_admin_shows_who_is_behind_and_whose_migration_failed(fleet_sql, superus
     )
     assert "1 run resumed." in response.content.decode()
     assert advance_all(run) == "succeeded"
-    assert version(broken) == "4"
+    assert version(broken) == NEXT_APP_VERSION
     failed = superuser_client.get(changelist + "?last_migration=failed").content.decode()
     assert broken.slug not in failed

@@ -201,7 +201,11 @@ def test_fleet_migrates_many_databases_in_one_jvm_and_reports_each(admin_connect
         assert set(results) == set(targets) and len(seen) == 4
         latest = flyway.latest_version("application")
         for name in names:
-            assert results[name].ok and results[name].version == latest and results[name].migrations_executed == 3
+            assert (
+                results[name].ok
+                and results[name].version == latest
+                and results[name].migrations_executed == int(latest)
+            )
             assert _history(targets[name])[-1] == (latest, True)
         assert results["already"].ok and results["already"].migrations_executed == 0
 

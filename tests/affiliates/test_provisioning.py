@@ -15,7 +15,7 @@ from psycopg import sql
 
 from affiliates import databases, placement
 from affiliates.models import Affiliate, Domain, Membership, ProvisioningEvent
-from tests.conftest import affiliate_version, can_connect, server_state
+from tests.conftest import APP_VERSION, NEXT_APP_VERSION, affiliate_version, can_connect, server_state
 from tests.factories import affiliate_provisioned, affiliate_requested, new_slug
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -117,7 +117,7 @@ def test_provisioning_reaches_active_with_an_event_per_step(clean_registry):
     affiliate = affiliate_provisioned(affiliate_requested(owner_email="Owner@Example.com"))
 
     assert affiliate.status == Affiliate.Status.ACTIVE
-    assert affiliate.schema_version == "3" == affiliate_version(affiliate.database_name)
+    assert affiliate.schema_version == APP_VERSION == affiliate_version(affiliate.database_name)
     assert affiliate.database_name == f"fitbuddy_{affiliate.slug}" == affiliate.database_role
     steps = list(ProvisioningEvent.objects.filter(affiliate=affiliate).values_list("step", "outcome"))
     assert [s for s, _ in steps] == [
@@ -154,7 +154,7 @@ def test_retry_after_a_crash_mid_way_converges(clean_registry, admin_connection)
     affiliate = affiliate_provisioned(affiliate)
 
     assert affiliate.status == Affiliate.Status.ACTIVE
-    assert affiliate_version(affiliate.database_name) == "3"  # the empty database was migrated by Flyway
+    assert affiliate_version(affiliate.database_name) == APP_VERSION  # the empty database was migrated by Flyway
     assert can_connect(placement.affiliate_target(affiliate))  # the password was set on retry
     assert ProvisioningEvent.objects.get(affiliate=affiliate, step="create_role").outcome == "skipped"
 
@@ -166,14 +166,16 @@ def test_both_strategies_give_the_same_schema(strategy, clean_registry, settings
     affiliate = affiliate_provisioned()
 
     assert affiliate.status == Affiliate.Status.ACTIVE
-    assert affiliate_version(affiliate.database_name) == "3"
+    assert affiliate_version(affiliate.database_name) == APP_VERSION
 
 
 def test_a_flyway_failure_marks_failed_with_its_message_and_a_retry_recovers(clean_registry, settings, tmp_path):
     settings.PROVISIONING_STRATEGY = "flyway"
     broken = tmp_path / "sql"
     shutil.copytree(Path(settings.BASE_DIR) / "sql", broken)
-    (broken / "application" / "V4__broken.sql").write_text("ALTER TABLE no_such_table ADD COLUMN x int;\n")
+    (broken / "application" / f"V{NEXT_APP_VERSION}__broken.sql").write_text(
+        "ALTER TABLE no_such_table ADD COLUMN x int;\n"
+    )
     settings.SQL_DIR = broken
     affiliate = affiliate_requested()
 
@@ -186,13 +188,15 @@ def test_a_flyway_failure_marks_failed_with_its_message_and_a_retry_recovers(cle
     assert affiliate.database_name in affiliate.status_detail
     failed = ProvisioningEvent.objects.get(affiliate=affiliate, outcome="failed")
     assert failed.step == "migrate" and "no_such_table" in failed.error
-    assert affiliate_version(affiliate.database_name) == "3"  # consistent at the last good version
+    assert affiliate_version(affiliate.database_name) == APP_VERSION  # consistent at the last good version
 
-    (broken / "application" / "V4__broken.sql").write_text("ALTER TABLE member ADD COLUMN nickname text;\n")
+    (broken / "application" / f"V{NEXT_APP_VERSION}__broken.sql").write_text(
+        "ALTER TABLE member ADD COLUMN nickname text;\n"
+    )
     affiliate = affiliate_provisioned(affiliate)
 
     assert affiliate.status == Affiliate.Status.ACTIVE
-    assert affiliate.schema_version == "4" == affiliate_version(affiliate.database_name)
+    assert affiliate.schema_version == NEXT_APP_VERSION == affiliate_version(affiliate.database_name)
 
 
 # --- isolation at the database level --------------------------------------------------------

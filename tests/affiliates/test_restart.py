@@ -11,7 +11,7 @@ import pytest
 
 from affiliates import placement, provisioning
 from affiliates.models import Affiliate
-from tests.conftest import wait_for
+from tests.conftest import APP_VERSION, wait_for
 from tests.factories import new_slug
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
@@ -50,6 +50,6 @@ def test_postgresql_restarted_mid_provisioning_then_retry_converges(second_serve
         wait_for(lambda: settled() == "active", timeout=120, what="active after retry")
 
     affiliate.refresh_from_db()
-    assert affiliate.status == "active" and affiliate.schema_version == "3"
+    assert affiliate.status == "active" and affiliate.schema_version == APP_VERSION
     assert _state(server) == ({affiliate.database_name}, {affiliate.database_role})
     assert psycopg.connect(**placement.affiliate_target(affiliate).conninfo(), connect_timeout=5).close() is None

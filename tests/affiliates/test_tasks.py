@@ -17,7 +17,7 @@ from django.db import connections
 from affiliates import provisioning
 from affiliates.models import Affiliate, ProvisioningEvent
 from affiliates.tasks import affiliate_provision_task
-from tests.conftest import affiliate_version, database_url, server_state, wait_for
+from tests.conftest import APP_VERSION, NEXT_APP_VERSION, affiliate_version, database_url, server_state, wait_for
 from tests.factories import new_slug
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
@@ -45,7 +45,7 @@ def test_provision_affiliate_command_waits_and_prints_each_step(worker):
     assert f"{slug}: active" in text
     affiliate = Affiliate.objects.get(schema_name=slug)
     assert affiliate.status == Affiliate.Status.ACTIVE
-    assert affiliate_version(affiliate.database_name) == "3"
+    assert affiliate_version(affiliate.database_name) == APP_VERSION
 
 
 def test_provision_affiliate_json_output(worker):
@@ -147,7 +147,7 @@ def test_worker_killed_after_the_database_exists_then_retry_converges(worker_fac
     provisioning.affiliate_retry(affiliate_id=affiliate.pk, requested_by="pytest")
     wait_for(lambda: status_of(affiliate.pk) == "active", what="active after retry")
 
-    assert affiliate_version(affiliate.database_name) == "3"
+    assert affiliate_version(affiliate.database_name) == APP_VERSION
     assert server_state(admin_connection) == ({affiliate.database_name}, {affiliate.database_role})
 
 
@@ -168,7 +168,7 @@ def test_worker_killed_while_flyway_runs_then_retry_converges(worker_factory, ad
     provisioning.affiliate_retry(affiliate_id=affiliate.pk, requested_by="pytest")
     wait_for(lambda: status_of(affiliate.pk) == "active", what="active after retry")
 
-    assert affiliate_version(affiliate.database_name) == "3"
+    assert affiliate_version(affiliate.database_name) == APP_VERSION
     assert server_state(admin_connection) == ({affiliate.database_name}, {affiliate.database_role})
 
 
@@ -178,7 +178,7 @@ def test_a_flyway_failure_through_the_worker_marks_failed_and_the_command_says_w
 
     broken = tmp_path / "sql"
     shutil.copytree(Path(settings.BASE_DIR) / "sql", broken)
-    (broken / "application" / "V4__broken.sql").write_text("SELEC 1;\n")
+    (broken / "application" / f"V{NEXT_APP_VERSION}__broken.sql").write_text("SELEC 1;\n")
     settings.SQL_DIR = broken
     settings.PROVISIONING_STRATEGY = "flyway"
     worker_factory()
@@ -198,4 +198,4 @@ def test_a_flyway_failure_through_the_worker_marks_failed_and_the_command_says_w
 
     affiliate = Affiliate.objects.get(schema_name=slug)
     assert affiliate.status == "failed" and "syntax error" in affiliate.status_detail
-    assert affiliate_version(affiliate.database_name) == "3"
+    assert affiliate_version(affiliate.database_name) == APP_VERSION

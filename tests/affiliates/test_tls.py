@@ -10,7 +10,7 @@ from psycopg import sql
 
 from affiliates import connections, flyway, placement
 from affiliates.models import Membership
-from tests.conftest import client_for
+from tests.conftest import APP_VERSION, client_for
 from tests.factories import affiliate_provisioned, login
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,7 +28,7 @@ def tls_always(settings, clean_registry, tls_server):
 def test_an_affiliate_on_a_tls_server_is_provisioned_migrated_and_served_over_verified_tls(tls_always, clean_registry):
     gym = affiliate_provisioned()  # roles, CREATE DATABASE, the template migrated by Flyway over JDBC + TLS
 
-    assert gym.database_server == tls_always.server and gym.status == "active" and gym.schema_version == "3"
+    assert gym.database_server == tls_always.server and gym.status == "active" and gym.schema_version == APP_VERSION
     target = placement.affiliate_target(gym)
     assert target.sslmode == "verify-full" and target.require_auth == "scram-sha-256"
     assert "sslmode=verify-full" in target.jdbc_url

@@ -39,6 +39,7 @@ LEAST_ROLE = {
     "members:create": Role.ADMIN,
     "members:edit": Role.ADMIN,
     "members:export": Role.ADMIN,
+    "members:import": Role.ADMIN,
     "members:deactivate": Role.ADMIN,
     "workouts:exercises": Role.COACH,
     "workouts:exercise_create": Role.COACH,
