@@ -130,8 +130,8 @@ def repeated_workout_charts(*, member: Member, at_least: int = 2) -> list[Chart]
 
 
 def personal_record_charts(*, member: Member) -> list[Chart]:
-    """Each exercise's personal record over time: the best so far after every result that counts
-    toward it (single-exercise tests scored in the exercise's unit). One query."""
+    """Each exercise's personal record over time, for records beaten at least once: a point for
+    every result that set a new best (single-exercise tests scored in the exercise's unit). Two queries."""
     results = (
         Participation.objects.filter(
             member=member,
@@ -159,7 +159,7 @@ def personal_record_charts(*, member: Member) -> list[Chart]:
             if best is None or p.score_value > best:
                 best = p.score_value
                 samples.append((p.performed_on, float(best), format_score(best, p.workout.score_type), ""))
-        if samples:
+        if len(samples) >= 2:  # a record set once is a line in the records table, not a chart
             charts.append(chart(exercise.name, samples, higher_is_better=True, what="personal record"))
     return sorted(charts, key=lambda c: c.title.lower())
 
