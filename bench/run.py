@@ -11,6 +11,7 @@ BENCHMARKS = [
     "leaderboard.py",
     "fleet_migrate.py",
     "aws_placement.py",
+    "results_sheet.py",
     "load.py",
 ]
 
