@@ -85,7 +85,8 @@ def main() -> None:
             counts[size] = len(queries)
         print("== (a) queries on the affiliate's database to save a results sheet")
         print(
-            f"  class of 15: {counts[15]};  class of 60: {counts[60]}  ({'equal' if counts[15] == counts[60] else 'GROWS'})"
+            f"  class of 15: {counts[15]};  class of 60: {counts[60]}"
+            f"  ({'equal' if counts[15] == counts[60] else 'GROWS'})"
         )
 
         sheet_times, single_times = [], []
