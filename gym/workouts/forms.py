@@ -205,7 +205,13 @@ class SheetRowForm(forms.Form):
     def __init__(self, *args, workout: Workout, member: Member, **kwargs):
         super().__init__(*args, **kwargs)
         self.member = member
-        self.fields["scaling_level"].choices = workout.scaling_level_labels
+        levels = workout.scaling_level_labels
+        recorded = (self.initial or {}).get("scaling_level")
+        if recorded and recorded not in workout.scaling_levels:
+            # A result at a level the workout no longer offers: shown as it is, so an untouched row
+            # is not rewritten at another level (a changed one is refused by result_values).
+            levels = [*levels, (recorded, f"{ScalingLevel(recorded).label} (no longer offered)")]
+        self.fields["scaling_level"].choices = levels
         self.fields["status"].choices = [
             (Participation.Status.FINISHED, "Finished"),
             (Participation.Status.DNF, "Did not finish"),

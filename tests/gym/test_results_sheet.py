@@ -172,3 +172,26 @@ def test_a_member_of_another_gym_in_a_sheet_post_is_ignored(gyms):
     assert response.status_code == 302
     with affiliate_context(gyms.a):
         assert list(Participation.objects.values_list("member_id", flat=True)) == [gyms.ann.pk]
+
+
+def test_a_result_at_a_level_no_longer_offered_is_left_as_it_is(gyms):
+    with affiliate_context(gyms.a):
+        Participation.objects.create(
+            workout=gyms.fran_a, member=gyms.ann, scaling_level="scaled", score_value=200_000, recorded_by="owner_a"
+        )
+        Workout.objects.filter(pk=gyms.fran_a.pk).update(scaling_levels=["rx"])
+    client = client_for(gyms.a, gyms.coach_a)
+    page = client.get(sheet_url(gyms.fran_a)).content.decode()
+    assert '<option value="scaled" selected>Scaled (no longer offered)</option>' in page
+
+    # Al's new result is saved; Ann's untouched row is not rewritten at another level.
+    response = client.post(
+        sheet_url(gyms.fran_a), post([row(gyms.ann, level="scaled", score="3:20"), row(gyms.al, score="4:00")])
+    )
+    assert response.status_code == 302
+    with affiliate_context(gyms.a):
+        ann = Participation.objects.get(workout=gyms.fran_a, member=gyms.ann)
+        assert (ann.scaling_level, ann.recorded_by) == ("scaled", "owner_a")
+
+    changed = client.post(sheet_url(gyms.fran_a), post([row(gyms.ann, level="scaled", score="3:10")]))
+    assert "This workout offers Rx only" in changed.content.decode()
