@@ -18,14 +18,11 @@ PR_SCORE_TYPES = {
 
 def personal_records_update(*, participation: Participation) -> PersonalRecord | None:
     """If the result is a single-exercise test (a 1RM, max reps, …) and beats the record, it becomes the record."""
-    workout = participation.workout
-    unit = PR_SCORE_TYPES.get(workout.score_type)
-    if unit is None or participation.status != Participation.Status.FINISHED or participation.score_value is None:
+    if participation.status != Participation.Status.FINISHED or participation.score_value is None:
         return None
-    movements = list(workout.movements.select_related("exercise")[:2])
-    if len(movements) != 1 or movements[0].exercise.unit != unit:
+    exercise = personal_record_exercise(workout=participation.workout)
+    if exercise is None:
         return None
-    exercise = movements[0].exercise
     record = PersonalRecord.objects.filter(member=participation.member, exercise=exercise).first()
     if record and record.participation_id != participation.pk and record.value >= participation.score_value:
         return record
@@ -46,26 +43,8 @@ def personal_records_update(*, participation: Participation) -> PersonalRecord |
 
 def personal_record_recompute(*, member: Member, exercise: Exercise) -> PersonalRecord | None:
     """The member's best remaining result on the exercise becomes the record (none left: no record)."""
-    best = (
-        Participation.objects.filter(
-            member=member,
-            status=Participation.Status.FINISHED,
-            score_value__isnull=False,
-            workout__movements__exercise=exercise,
-            workout__score_type=exercise.unit,
-        )
-        .order_by("-score_value", "performed_on")
-        .first()
-    )
-    if best is None:
-        PersonalRecord.objects.filter(member=member, exercise=exercise).delete()
-        return None
-    record, _ = PersonalRecord.objects.update_or_create(
-        member=member,
-        exercise=exercise,
-        defaults={"value": best.score_value, "participation": best, "achieved_on": best.performed_on},
-    )
-    return record
+    _records_recompute(exercise=exercise, member_ids=[member.pk])
+    return PersonalRecord.objects.filter(member=member, exercise=exercise).first()
 
 
 def personal_records_rebuild() -> int:
@@ -102,13 +81,19 @@ def personal_records_refresh(*, workout: Workout, member_ids: list[int]) -> int:
     exercise = personal_record_exercise(workout=workout)
     if exercise is None or not member_ids:
         return 0
+    return _records_recompute(exercise=exercise, member_ids=member_ids)
+
+
+def _records_recompute(*, exercise: Exercise, member_ids: list[int]) -> int:
+    """Each member's best finished result on the exercise (in its unit) becomes their record, the
+    earliest among equals; members with none lose theirs. Three queries for any number of members."""
     best = list(
         Participation.objects.filter(
             member_id__in=member_ids,
             status=Participation.Status.FINISHED,
             score_value__isnull=False,
             workout__movements__exercise=exercise,
-            workout__score_type=workout.score_type,
+            workout__score_type=exercise.unit,
         )
         .order_by("member_id", "-score_value", "performed_on", "id")
         .distinct("member_id")

@@ -91,13 +91,24 @@ class Benchmark(models.Model):
         return f"{minutes}:{seconds:02d}"
 
 
-class BenchmarkMovement(models.Model):
-    benchmark = models.ForeignKey(Benchmark, on_delete=models.CASCADE, related_name="movements")
+class PrescribedMovement(models.Model):
+    """What a benchmark's and a workout's movements share: an exercise in its place, as prescribed."""
+
     exercise = models.ForeignKey(Exercise, on_delete=models.PROTECT, related_name="+")
     position = models.SmallIntegerField()
     prescription = models.CharField(max_length=200, blank=True, default="")
     rx_load_grams = models.IntegerField(null=True, blank=True)
     scaled_load_grams = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.exercise} {self.prescription}".strip()
+
+
+class BenchmarkMovement(PrescribedMovement):
+    benchmark = models.ForeignKey(Benchmark, on_delete=models.CASCADE, related_name="movements")
 
     class Meta:
         managed = False
@@ -106,9 +117,6 @@ class BenchmarkMovement(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["benchmark", "position"], name="benchmark_movement_benchmark_position_key")
         ]
-
-    def __str__(self) -> str:
-        return f"{self.position}. {self.exercise} {self.prescription}".strip()
 
 
 class Workout(models.Model):
@@ -151,13 +159,8 @@ class Workout(models.Model):
         return [(level, ScalingLevel(level).label) for level in self.scaling_levels]
 
 
-class WorkoutExercise(models.Model):
+class WorkoutExercise(PrescribedMovement):
     workout = models.ForeignKey(Workout, on_delete=models.CASCADE, related_name="movements")
-    exercise = models.ForeignKey(Exercise, on_delete=models.PROTECT, related_name="+")
-    position = models.SmallIntegerField()
-    prescription = models.CharField(max_length=200, blank=True, default="")
-    rx_load_grams = models.IntegerField(null=True, blank=True)
-    scaled_load_grams = models.IntegerField(null=True, blank=True)
 
     class Meta:
         managed = False
@@ -166,9 +169,6 @@ class WorkoutExercise(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["workout", "position"], name="workout_exercise_workout_position_key")
         ]
-
-    def __str__(self) -> str:
-        return f"{self.position}. {self.exercise} {self.prescription}".strip()
 
 
 class Participation(models.Model):
