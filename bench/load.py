@@ -101,7 +101,8 @@ def gunicorn_start(port: int, pooler: str) -> subprocess.Popen:
             if connection.getresponse().status == 200:
                 return process
         except OSError:
-            time.sleep(0.2)
+            pass
+        time.sleep(0.2)  # not up yet (refused, or not ready): ask again shortly
     raise RuntimeError("gunicorn did not answer")
 
 

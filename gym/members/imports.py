@@ -37,6 +37,11 @@ class MemberImportForm(MemberForm):
             "email": {"required": "Enter an e-mail address."},
         }
 
+    def clean_email(self):
+        # The row's member was found by this e-mail (one query for the whole file), so no other
+        # member has it: no query per row.
+        return self.cleaned_data["email"].strip().lower()
+
 
 class ImportRefused(Exception):
     """The file as a whole cannot be read (encoding, header, size): nothing is looked at further."""

@@ -144,12 +144,10 @@ def personal_record_charts(*, member: Member) -> list[Chart]:
         .select_related("workout")
         .order_by("performed_on", "id")
     )
-    exercises = {}
     by_exercise: dict[int, list[Participation]] = {}
     for participation in results:
         by_exercise.setdefault(participation.exercise_id, []).append(participation)
-    if by_exercise:
-        exercises = Exercise.objects.in_bulk(list(by_exercise))
+    exercises = Exercise.objects.in_bulk(list(by_exercise)) if by_exercise else {}
     charts = []
     for exercise_id, found in by_exercise.items():
         exercise = exercises[exercise_id]

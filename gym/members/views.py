@@ -17,7 +17,7 @@ from gym.params import text_param
 
 from . import progress
 from .forms import MemberForm
-from .imports import ImportRefused, member_import_preview, members_import
+from .imports import MAX_BYTES, ImportRefused, member_import_preview, members_import
 from .models import Member
 from .selectors import member_export_rows, member_profile, member_search
 from .services import member_active_set, member_save
@@ -94,7 +94,7 @@ def member_import(request):
     if request.method == "POST":
         try:
             if "file" in request.FILES:
-                data = request.FILES["file"].read(1024 * 1024 + 1)
+                data = request.FILES["file"].read(MAX_BYTES + 1)  # one byte more: too large is said so
                 preview = member_import_preview(data=data)
                 context.update(preview=preview, payload=base64.b64encode(data).decode() if preview.ok else "")
             elif request.POST.get("payload"):

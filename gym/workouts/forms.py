@@ -85,7 +85,7 @@ class WorkoutForm(forms.ModelForm):
             self.initial["time_cap"] = format_time_ms(self.instance.time_cap_seconds * 1000)
 
     def clean_track(self):
-        return " ".join(self.cleaned_data["track"].split()).lower() or "main"
+        return _track(self.cleaned_data["track"])
 
     def clean_scheduled_on(self):
         return _programming_day(self.cleaned_data["scheduled_on"])
@@ -115,6 +115,11 @@ class WorkoutForm(forms.ModelForm):
         return super().save(commit)
 
 
+def _track(text: str) -> str:
+    """A track as programming groups it: spaces collapsed, lower case ("Strength " is strength)."""
+    return " ".join(text.split()).lower() or "main"
+
+
 def _programming_day(day):
     if day and not (FIRST_PROGRAMMING_DAY <= day <= LAST_PROGRAMMING_DAY):
         raise ValidationError(
@@ -133,7 +138,7 @@ class BenchmarkAddForm(forms.Form):
         return _programming_day(self.cleaned_data["scheduled_on"])
 
     def clean_track(self):
-        return " ".join(self.cleaned_data["track"].split()).lower() or "main"
+        return _track(self.cleaned_data["track"])
 
 
 MovementFormSet = inlineformset_factory(
@@ -144,6 +149,17 @@ MovementFormSet = inlineformset_factory(
     can_delete=True,
     max_num=20,
 )
+
+
+def score_help(workout: Workout) -> str:
+    """How a score on this workout is typed, for the people typing it."""
+    return {
+        ScoreType.TIME: "e.g. 12:34, or CAP+15 if the cap stopped them 15 reps short",
+        ScoreType.ROUNDS_REPS: "rounds+reps, e.g. 5+12",
+        ScoreType.LOAD: "e.g. 102.5 kg or 225 lb",
+        ScoreType.DISTANCE: "e.g. 2345 m, 5 km",
+        ScoreType.PASS_FAIL: "pass or fail",
+    }.get(workout.score_type, "")
 
 
 class ResultForm(forms.Form):
@@ -180,13 +196,7 @@ class ResultForm(forms.Form):
         self.fields["scaling_level"].choices = [
             (v, label) for v, label in ScalingLevel.choices if v in workout.scaling_levels
         ]
-        self.fields["score"].help_text = {
-            ScoreType.TIME: "e.g. 12:34, or CAP+15 if the cap stopped them 15 reps short",
-            ScoreType.ROUNDS_REPS: "rounds+reps, e.g. 5+12",
-            ScoreType.LOAD: "e.g. 102.5 kg or 225 lb",
-            ScoreType.DISTANCE: "e.g. 2345 m, 5 km",
-            ScoreType.PASS_FAIL: "pass or fail",
-        }.get(workout.score_type, "")
+        self.fields["score"].help_text = score_help(workout)
         if workout.tiebreak_scheme == Workout.Tiebreak.NONE:
             del self.fields["tiebreak"]
         else:
@@ -225,7 +235,3 @@ class SheetRowForm(forms.Form):
         self.fields["score"].widget.attrs.update(autocomplete="off", inputmode="text", size=10)
         if "tiebreak" in self.fields:
             self.fields["tiebreak"].widget.attrs.update(autocomplete="off", size=7)
-
-    def touched(self) -> bool:
-        """Whether anything differs from what the row started with (a new result, or a change)."""
-        return self.has_changed()

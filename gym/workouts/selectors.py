@@ -152,7 +152,7 @@ class SheetRow:
 def results_sheet_rows(*, workout: Workout, level: str) -> list[SheetRow]:
     """A results sheet's rows: every active member, and anyone with a result on the workout, by name;
     rows with a result start from it, the others at ``level``. Two queries, whatever the class size."""
-    existing = {p.member_id: p for p in Participation.objects.filter(workout=workout).select_related("workout")}
+    existing = {p.member_id: p for p in Participation.objects.filter(workout=workout)}
     members = Member.objects.filter(Q(is_active=True) | Q(pk__in=list(existing))).order_by(
         "first_name", "last_name", "id"
     )
@@ -160,6 +160,7 @@ def results_sheet_rows(*, workout: Workout, level: str) -> list[SheetRow]:
     for member in members:
         participation = existing.get(member.pk)
         if participation is not None:
+            participation.workout = workout  # known already: no query, no join
             initial = result_form_initial(participation=participation)
             initial.pop("member"), initial.pop("notes")
         else:

@@ -17,7 +17,15 @@ from gym.members.forms import DropInForm
 from gym.members.services import member_save
 from gym.params import date_param, id_param, text_param
 
-from .forms import BenchmarkAddForm, ExerciseForm, MovementFormSet, ResultForm, SheetRowForm, WorkoutForm
+from .forms import (
+    BenchmarkAddForm,
+    ExerciseForm,
+    MovementFormSet,
+    ResultForm,
+    SheetRowForm,
+    WorkoutForm,
+    score_help,
+)
 from .models import Benchmark, Exercise, Participation, ScoreType, Workout
 from .scores import format_result, format_time_ms
 from .selectors import (
@@ -238,7 +246,7 @@ def results_sheet(request, workout_id: int):
         "recorded": sum(1 for row in rows if row.existing),
         "dropin": dropin,
         "time_cap": format_time_ms(workout.time_cap_seconds * 1000) if workout.time_cap_seconds else "",
-        "score_help": ResultForm(workout=workout).fields["score"].help_text,
+        "score_help": score_help(workout),
     }
     return render(request, "workouts/results_sheet.html", context)
 
