@@ -9,8 +9,8 @@ class AffiliatesConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from . import checks  # noqa: F401  (registers the system checks)
-        from .staff import groups_ensure_after_migrate
+        from affiliates import checks  # noqa: F401  (registers the system checks)
+        from affiliates.people.staff import groups_ensure_after_migrate
 
         # After auth's own post_migrate handler has created the permissions (it is registered first).
         post_migrate.connect(groups_ensure_after_migrate, dispatch_uid="affiliates.staff_groups")

@@ -11,7 +11,8 @@ import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from .models import StaffAudit
+from affiliates.errors import describe
+from affiliates.models import StaffAudit
 
 
 def command_actor() -> str:
@@ -38,8 +39,6 @@ def audit_record(
 @contextmanager
 def audited(action: str, *, actor: str, channel: str, target: str, detail: str = "") -> Iterator[None]:
     """Record the block's outcome (``succeeded``, or ``failed`` with the error) once it ends."""
-    from .events import describe
-
     try:
         yield
     except Exception as exc:

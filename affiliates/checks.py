@@ -10,16 +10,16 @@ from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 from django.http.request import validate_host
 
-from .provisioning import Strategy
+from affiliates.operations.affiliate_database import SchemaSource
 
 
 @register(Tags.compatibility)
 def check_provisioning_strategy(app_configs, **kwargs):
-    if settings.PROVISIONING_STRATEGY not in Strategy.ALL:
+    if settings.PROVISIONING_STRATEGY not in SchemaSource.ALL:
         return [
             Error(
                 f"PROVISIONING_STRATEGY is {settings.PROVISIONING_STRATEGY!r}.",
-                hint=f"Use one of: {', '.join(Strategy.ALL)}.",
+                hint=f"Use one of: {', '.join(SchemaSource.ALL)}.",
                 id="affiliates.E001",
             )
         ]

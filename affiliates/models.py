@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models.functions import Now
 from django_tenants.models import DomainMixin, TenantMixin
 
+from affiliates.silos import management_model
+
 POOLER_ADDRESS_RE = re.compile(r"^[A-Za-z0-9.:\[\]-]+:([0-9]{1,5})$")  # database_server_pooler_check
 
 
@@ -22,6 +24,7 @@ def validate_pooler_address(value: str) -> None:
         raise ValidationError(f"{value[:60]!r} is not HOST:PORT (e.g. pgbouncer.internal:6432).")
 
 
+@management_model
 class DatabaseServer(models.Model):
     """A PostgreSQL server (local, or an Aurora Serverless v2 cluster) that hosts affiliate databases."""
 
@@ -85,6 +88,7 @@ class AffiliateManager(models.Manager):
             self._host_cache.clear()
 
 
+@management_model
 class Affiliate(TenantMixin):
     """A gym FitBuddy serves, with its own application database."""
 
@@ -125,7 +129,7 @@ class Affiliate(TenantMixin):
         managed = False
         db_table = "affiliate"
         ordering = ["schema_name"]
-        # The dangerous operations, each its own permission (groups: see affiliates/staff.py).
+        # The dangerous operations, each its own permission (groups: see affiliates/people/staff.py).
         permissions = [
             ("provision_affiliate", "Can provision affiliates and retry failed provisioning"),
             ("suspend_affiliate", "Can suspend and resume affiliates"),
@@ -141,6 +145,7 @@ class Affiliate(TenantMixin):
         return self.schema_name
 
 
+@management_model
 class Domain(DomainMixin):
     """A host name that routes to an affiliate (e.g. ``ironworks.localhost``)."""
 
@@ -158,6 +163,7 @@ class Domain(DomainMixin):
         ordering = ["domain"]
 
 
+@management_model
 class Membership(models.Model):
     """A login working in one affiliate, with a role."""
 
@@ -188,6 +194,7 @@ class Membership(models.Model):
         return f"{self.user} — {self.get_role_display()} at {self.affiliate.slug}"
 
 
+@management_model
 class ProvisioningEvent(models.Model):
     """One step of provisioning (or suspend, resume, archive) taken for an affiliate."""
 
@@ -215,6 +222,7 @@ class ProvisioningEvent(models.Model):
         return f"{self.step}: {self.outcome}"
 
 
+@management_model
 class MigrationRun(models.Model):
     """One fleet migration (or drift check) over many affiliate databases."""
 
@@ -259,6 +267,7 @@ class MigrationRun(models.Model):
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED, self.Status.STOPPED)
 
 
+@management_model
 class MigrationRunAffiliate(models.Model):
     """One affiliate's part in a run: from which version to which, how it ended, Flyway's error."""
 
@@ -305,6 +314,7 @@ class MigrationRunAffiliate(models.Model):
         return f"run {self.run_id}: affiliate {self.affiliate_id} {self.outcome}"
 
 
+@management_model
 class StaffAudit(models.Model):
     """One staff operation (append-only: the database refuses UPDATE, DELETE and TRUNCATE)."""
 

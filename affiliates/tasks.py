@@ -12,18 +12,19 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import OperationalError as DjangoOperationalError
 
-from . import fleet, flyway, lifecycle, provisioning, reconcile
-from .models import Affiliate
+from affiliates.infra import flyway, queue
+from affiliates.models import Affiliate
+from affiliates.operations import fleet, lifecycle, provisioning, reconcile
 
 
-class TransientProvisioningError(Exception):
+class TransientError(Exception):
     """A failure worth retrying with backoff (database unreachable, restarted, …)."""
 
 
 #: Both tasks retry transient failures with backoff (about a minute and a half in all).
 RETRY_TRANSIENT = {
     "bind": True,
-    "autoretry_for": (TransientProvisioningError,),
+    "autoretry_for": (TransientError,),
     "retry_backoff": 1,
     "retry_backoff_max": 30,
     "retry_jitter": False,
@@ -39,19 +40,19 @@ def _affiliate_task(affiliate_id: int, action) -> dict:
     except Affiliate.DoesNotExist:
         # Removed from the registry after it was queued (a cleared registry, a test): nothing to do.
         return {"affiliate_id": affiliate_id, "status": "gone"}
-    except provisioning.ProvisioningBusy:
+    except provisioning.AffiliateBusy:
         # Another worker holds this affiliate's lock and will finish the job.
         return {"affiliate_id": affiliate_id, "status": "busy"}
     except (psycopg.OperationalError, DjangoOperationalError) as exc:
-        raise TransientProvisioningError(str(exc)) from exc
+        raise TransientError(str(exc)) from exc
     except flyway.FlywayError as exc:
         if exc.error_code == "DB_CONNECTION":
-            raise TransientProvisioningError(str(exc)) from exc
+            raise TransientError(str(exc)) from exc
         raise
     return {"affiliate_id": affiliate_id, "status": affiliate.status}
 
 
-@shared_task(**RETRY_TRANSIENT)
+@shared_task(name=queue.PROVISION, **RETRY_TRANSIENT)
 def affiliate_provision_task(self, affiliate_id: int, requested_by: str = "") -> dict:
     """Provision one affiliate to ``active``; safe to run twice, and after a crash at any step."""
     return _affiliate_task(
@@ -59,7 +60,7 @@ def affiliate_provision_task(self, affiliate_id: int, requested_by: str = "") ->
     )
 
 
-@shared_task(**RETRY_TRANSIENT)
+@shared_task(name=queue.RESTORE, **RETRY_TRANSIENT)
 def affiliate_restore_task(
     self, affiliate_id: int, backup: str, server_name: str | None = None, requested_by: str = ""
 ) -> dict:
@@ -86,7 +87,7 @@ def affiliate_restore_task(
     )
 
 
-@shared_task(**RETRY_TRANSIENT)
+@shared_task(name=queue.MIGRATION_RUN, **RETRY_TRANSIENT)
 def migration_run_task(self, run_id: int) -> dict:
     """Advance a fleet migration run by one batch (one Flyway JVM), then queue the next batch.
 
@@ -99,13 +100,13 @@ def migration_run_task(self, run_id: int) -> dict:
         # The batch ran long (slow scripts): what finished is recorded, the rest is still to do.
         status = "continued"
     except (psycopg.OperationalError, DjangoOperationalError) as exc:
-        raise TransientProvisioningError(str(exc)) from exc
+        raise TransientError(str(exc)) from exc
     if status == "continued":
         fleet.run_enqueue(run_id)
     return {"run_id": run_id, "status": status}
 
 
-@shared_task
+@shared_task(name=queue.RECONCILE)
 def reconcile_task() -> dict:
     """Queue again affiliates and migration runs left unfinished (run by Celery beat)."""
     queued = reconcile.reconcile()

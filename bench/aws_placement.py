@@ -48,8 +48,14 @@ import scratch
 from django.core.management import call_command
 from django.utils import timezone
 
-from affiliates import backups, databases, lifecycle, placement, provisioning
+from affiliates.infra import backups
+from affiliates.infra import databases
+from affiliates.operations import affiliate_database
+from affiliates.operations import lifecycle
+from affiliates.operations import placement
+from affiliates.operations import provisioning
 from affiliates.models import Affiliate, DatabaseServer, ProvisioningEvent
+from affiliates.infra.targets import on_database, server_admin_target
 
 ROUNDS = int(os.environ.get("BENCH_AWS_ROUNDS", "15"))
 MEMBERS = int(os.environ.get("BENCH_AWS_MEMBERS", "130000"))  # about 50 MB of table and index
@@ -127,7 +133,7 @@ def provision(i: int, server: str) -> float:
 
 
 def fill(affiliate: Affiliate) -> int:
-    target = placement.on_database(placement.server_admin_target(affiliate.database_server), affiliate.database_name)
+    target = on_database(server_admin_target(affiliate.database_server), affiliate.database_name)
     with psycopg.connect(**target.conninfo()) as conn:
         conn.execute(
             "INSERT INTO master.member (first_name, last_name, email, gender)"
@@ -161,7 +167,7 @@ def main() -> None:
         first = placement.database_server_default()
         second = DatabaseServer.objects.create(name="second", host="localhost", port=PG2_PORT)
         for server in (first, second):
-            provisioning.template_ensure(placement.server_admin_target(server))
+            affiliate_database.template_ensure(server_admin_target(server))
         provision(999, first.name)  # warm-up: imports, first connections
         provision(998, second.name)
         latency = {first.name: [], second.name: []}
@@ -179,10 +185,10 @@ def main() -> None:
             schema_name=f"{scratch.SLUG_PREFIX}{first.name[:1]}999"
         )
         size = fill(gym)
-        admin1 = placement.server_admin_target(first)
+        admin1 = server_admin_target(first)
         with tempfile.TemporaryDirectory() as folder:
             dump = Path(folder) / "gym.dump"
-            target = placement.on_database(admin1, gym.database_name)
+            target = on_database(admin1, gym.database_name)
             subprocess.run(
                 ["pg_dump", "--format=custom", "--no-owner", f"--file={dump}", *target.client_args(), target.name],
                 env=target.client_env(),
@@ -190,13 +196,13 @@ def main() -> None:
             )
             dump_size = dump.stat().st_size
             # Baseline: createdb + pg_restore of the same dump from a local file, onto the second server.
-            admin2 = placement.server_admin_target(second)
+            admin2 = server_admin_target(second)
             # The role is made beforehand, as restore_affiliate finds it when it is restored elsewhere.
-            provisioning._role_ensure(admin2, gym)
+            affiliate_database.affiliate_role_ensure(admin2, gym)
             started = time.perf_counter()
             with databases.admin_connect(admin2) as conn:
                 databases.database_create(conn, "bench_local_restore")
-            local = placement.on_database(admin2, "bench_local_restore")
+            local = on_database(admin2, "bench_local_restore")
             subprocess.run(
                 ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
                  *local.client_args(), "--dbname", local.name, str(dump)],

@@ -21,11 +21,12 @@ django.setup()
 
 from django.db import connections  # noqa: E402
 
-from affiliates import databases, flyway  # noqa: E402
+from affiliates.infra import databases  # noqa: E402
+from affiliates.infra.targets import DatabaseTarget  # noqa: E402
 
 
-def server_target(name: str = "postgres") -> flyway.DatabaseTarget:
-    return flyway.DatabaseTarget.from_django(connections["default"].settings_dict, name=name)
+def server_target(name: str = "postgres") -> DatabaseTarget:
+    return DatabaseTarget.from_django(connections["default"].settings_dict, name=name)
 
 
 @contextmanager

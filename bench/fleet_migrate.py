@@ -41,12 +41,17 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connections
 
-from affiliates import databases, flyway, placement, provisioning
+from affiliates.infra import databases
+from affiliates.infra import flyway
+from affiliates.operations import affiliate_database
+from affiliates.operations import placement
+from affiliates.operations import provisioning
 from affiliates.models import Affiliate, MigrationRun
 from django.db.models import Max, Min
 from fitbuddy.celery import app as celery_app
 
 from provisioning import start_worker, wait_ready  # the same worker the provisioning benchmark starts
+from affiliates.infra.targets import on_database, server_admin_target
 
 SIZE = int(os.environ.get("BENCH_FLEET_SIZE", "1000"))
 FLOOR_SAMPLE = int(os.environ.get("BENCH_FLEET_FLOOR_SAMPLE", "200"))
@@ -99,7 +104,7 @@ def cli_in_series(names: list[str]) -> float:
     admin = server_target()
     started = time.perf_counter()
     for name in names:
-        flyway.migrate(placement.on_database(admin, name), kind="application")
+        flyway.migrate(on_database(admin, name), kind="application")
     return (time.perf_counter() - started) / len(names)
 
 
@@ -145,8 +150,8 @@ def main() -> None:
     worker = start_worker(f"benchfleet-{scratch.RUN}")
     try:
         wait_ready()
-        admin = placement.server_admin_target(placement.database_server_default())
-        provisioning.template_ensure(admin)
+        admin = server_admin_target(placement.database_server_default())
+        affiliate_database.template_ensure(admin)
         started = time.perf_counter()
         fleet = provision_fleet()
         print(

@@ -9,7 +9,7 @@ import subprocess
 
 from common import ROOT, drop, scratch_name, server_target, summary, timer
 
-from affiliates import databases, flyway
+from affiliates.infra import databases, flyway
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 

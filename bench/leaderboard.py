@@ -35,11 +35,13 @@ from django.db import connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from affiliates import placement, provisioning, sessions
-from affiliates.context import affiliate_context
+from affiliates.operations import provisioning
+from affiliates.people import sessions
+from affiliates.routing.context import affiliate_context
 from affiliates.models import Affiliate, Membership
 from gym.members.models import Member
 from gym.workouts.models import Participation, Workout
+from affiliates.infra.targets import server_admin_target
 
 ROOT = Path(__file__).resolve().parent.parent
 FLEET = int(os.environ.get("BENCH_FLEET", "200"))
@@ -141,7 +143,7 @@ def main() -> None:
             client.get(f"/workouts/{workout_id}/leaderboard/")  # warm the caches
             with CaptureQueriesContext(connection) as mgmt:
                 with affiliate_context(affiliate):
-                    from affiliates.connections import alias_for
+                    from affiliates.routing.connections import alias_for
 
                     with CaptureQueriesContext(connections[alias_for(affiliate)]) as gym:
                         response = client.get(f"/workouts/{workout_id}/leaderboard/")
@@ -163,7 +165,7 @@ def main() -> None:
 
         # (b) throughput: one affiliate vs random across the fleet, at the default connection cap and
         # at a cap the whole fleet fits under (what a pooler in front of PostgreSQL would give)
-        from affiliates.connections import forget_all
+        from affiliates.routing.connections import forget_all
 
         names = [a.database_name for a in affiliates]
         clients = {a.pk: client_for(a, owner) for a in affiliates[2:]}
@@ -228,7 +230,7 @@ def main() -> None:
             Participation.objects.all().delete()
             Member.objects.all().delete()
         w_big = fill(big, 10_000)
-        target = placement.server_admin_target(big.database_server, name=big.database_name)
+        target = server_admin_target(big.database_server, name=big.database_name)
         keyed = (
             "SELECT p.id, rank() OVER (ORDER BY p.sort_key) FROM participation p JOIN member m ON m.id = p.member_id"
             " WHERE p.workout_id = %s AND p.sort_key IS NOT NULL AND NOT m.hide_scores ORDER BY p.sort_key, p.id"

@@ -36,8 +36,8 @@ import psycopg
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.sessions.backends.db import SessionStore
 
-from affiliates import sessions
-from affiliates.context import affiliate_context
+from affiliates.people import sessions
+from affiliates.routing.context import affiliate_context
 from affiliates.models import Membership
 from gym.members.models import Member
 from gym.workouts.models import Participation

@@ -18,11 +18,15 @@ import time
 import scratch
 from common import ROOT, summary
 
-from affiliates import databases, placement, provisioning
+from affiliates.infra import databases
+from affiliates.operations import affiliate_database
+from affiliates.operations import placement
+from affiliates.operations import provisioning
 from affiliates.models import Affiliate
 from fitbuddy.celery import app as celery_app
 
 import flyway_migrate  # the floor and the plain path, measured the same way
+from affiliates.infra.targets import server_admin_target
 
 RUN, SLUG_PREFIX = scratch.RUN, scratch.SLUG_PREFIX
 LATENCY_ROUNDS = int(os.environ.get("BENCH_LATENCY_ROUNDS", "20"))
@@ -97,7 +101,7 @@ def main() -> None:
     workers = [start_worker(f"bench1-{RUN}")]
     try:
         wait_ready()
-        provisioning.template_ensure(placement.server_admin_target(placement.database_server_default()))
+        affiliate_database.template_ensure(server_admin_target(placement.database_server_default()))
         # warm-up: the worker's first task imports and connects
         warm = request(9999)
         wait_active([warm.pk], 120)

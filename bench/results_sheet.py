@@ -21,9 +21,10 @@ from django.db import connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from affiliates import provisioning, sessions
-from affiliates.connections import alias_for
-from affiliates.context import affiliate_context
+from affiliates.operations import provisioning
+from affiliates.people import sessions
+from affiliates.routing.connections import alias_for
+from affiliates.routing.context import affiliate_context
 from affiliates.models import Affiliate, Membership
 from gym.members.models import Member
 from gym.workouts.models import Benchmark, Participation

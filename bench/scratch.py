@@ -41,7 +41,7 @@ os.environ.update(
 import common  # noqa: E402,F401  (Django set up on the scratch database)
 from django.core.management import call_command  # noqa: E402
 
-from affiliates import databases, flyway  # noqa: E402
+from affiliates.infra import databases, flyway  # noqa: E402
 
 
 def prepare() -> None:
@@ -54,7 +54,7 @@ def cleanup() -> None:
     """Drop every affiliate database and role this run made, the template, and the scratch database."""
     from django.db import connections
 
-    from affiliates.connections import forget_all
+    from affiliates.routing.connections import forget_all
 
     forget_all()
     connections.close_all()

@@ -36,7 +36,7 @@ def _redis() -> None:
 
 
 def _server(server) -> None:
-    from affiliates.placement import server_admin_target
+    from affiliates.infra.targets import server_admin_target
 
     with psycopg.connect(**server_admin_target(server).conninfo(), connect_timeout=TIMEOUT) as conn:
         conn.execute("SELECT 1")

@@ -69,19 +69,19 @@ TENANT_APPS = [
     "gym.leaderboards",
 ]
 INSTALLED_APPS = SHARED_APPS + TENANT_APPS
-DATABASE_ROUTERS = ["affiliates.routers.AffiliateRouter"]
+DATABASE_ROUTERS = ["affiliates.routing.routers.AffiliateRouter"]
 
 MIDDLEWARE = [
     "fitbuddy.health.HealthMiddleware",  # /healthz, /readyz: before host checks and HTTPS redirects
     "django.middleware.security.SecurityMiddleware",
     "fitbuddy.middleware.RejectNulInQueryMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "affiliates.middleware.AffiliateMiddleware",
+    "affiliates.routing.middleware.AffiliateMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "affiliates.sessions.SiteSessionMiddleware",  # a gym's session is no command-center session
+    "affiliates.people.sessions.SiteSessionMiddleware",  # a gym's session is no command-center session
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: answers a locked-out login

@@ -9,10 +9,13 @@ import os
 os.environ.setdefault("FITBUDDY_ENV", "test")
 # The live server answers each request on a new thread: persistent connections would outlive them.
 os.environ.setdefault("DATABASE_CONN_MAX_AGE", "0")
-os.environ.setdefault("REDIS_URL", "redis://localhost:6379/15")
-os.environ.setdefault("PROVISIONING_TEMPLATE_DATABASE", "test_fitbuddy_provisioning_template")
+# pytest-xdist runs the suite in several processes at once (gw0, gw1, …): each gets its own Redis
+# database and provisioning template (pytest-django gives each its own test database).
+_worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+os.environ.setdefault("REDIS_URL", f"redis://localhost:6379/{15 - _worker}")
+os.environ.setdefault("PROVISIONING_TEMPLATE_DATABASE", f"test_fitbuddy_provisioning_template_{_worker}")
 
-from .settings import *  # noqa: E402, F403
+from fitbuddy.settings import *  # noqa: E402, F403
 
 # Hashing a test user's password at production strength costs half a second each: not worth it here.
 # The seeded demo logins keep their PBKDF2 hashes, which Django still verifies.

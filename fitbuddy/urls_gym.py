@@ -3,7 +3,9 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from affiliates.passwords import GymPasswordResetForm
+from affiliates.people.passwords import GymPasswordResetForm
+from gym.leaderboards import views as leaderboard_views
+from gym.members import urls as members_urls
 from gym.workouts import views as workout_views
 
 
@@ -44,7 +46,17 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(template_name="gym/password_reset_complete.html"),
         name="password_reset_complete",
     ),
-    path("members/", include("gym.members.urls")),
+    # A member's own page reads their results, so its view lives above both apps (gym/leaderboards);
+    # it keeps its place among the member pages, and its name, members:detail.
+    path(
+        "members/",
+        include(
+            (
+                [path("<int:member_id>/", leaderboard_views.member_detail, name="detail"), *members_urls.urlpatterns],
+                members_urls.app_name,
+            )
+        ),
+    ),
     path("", include("gym.workouts.urls")),
     path("", include("gym.leaderboards.urls")),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from affiliates.access import COACH, role_in
+from affiliates.people.access import COACH, role_in
 
 # (label, URL name, the URL names that count as being on that page)
 _NAV = (

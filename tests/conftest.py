@@ -32,13 +32,16 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import Client
 from psycopg import sql
 
-from affiliates import databases, flyway, sessions
-from affiliates.context import affiliate_context
+from affiliates.infra import databases, flyway
+from affiliates.infra.targets import DatabaseTarget
 from affiliates.models import Affiliate, DatabaseServer, Membership
+from affiliates.people import sessions
+from affiliates.routing.context import affiliate_context
 from fitbuddy.celery import app as celery_app
 from gym.members.models import Member
 from gym.workouts.models import ScalingLevel, ScoreType
 from tests.factories import (
+    TEST_PREFIX,
     ExerciseFactory,
     MemberFactory,
     WorkoutExerciseFactory,
@@ -68,7 +71,7 @@ def _affiliate_aliases(request, django_db_blocker):
     BaseDatabaseWrapper.ensure_connection = django_db_blocker._real_ensure_connection
     yield
     BaseDatabaseWrapper.ensure_connection = patched
-    from affiliates.connections import forget_all
+    from affiliates.routing.connections import forget_all
 
     forget_all()
 
@@ -83,8 +86,8 @@ def wait_for(condition, *, timeout: float = 60, what: str = "condition"):
     return value
 
 
-def management_target() -> flyway.DatabaseTarget:
-    return flyway.DatabaseTarget.from_django(connections["default"].settings_dict)
+def management_target() -> DatabaseTarget:
+    return DatabaseTarget.from_django(connections["default"].settings_dict)
 
 
 def pytest_report_header(config):
@@ -125,7 +128,7 @@ def application_template(admin_connection):
     """An application database migrated once per session by the real Flyway."""
     name = _unique_name("test_fitbuddy_template")
     databases.database_create(admin_connection, name)
-    target = flyway.DatabaseTarget.from_django(connections["default"].settings_dict, name=name)
+    target = DatabaseTarget.from_django(connections["default"].settings_dict, name=name)
     flyway.migrate(target, kind="application")
     yield target
     databases.database_drop(admin_connection, name)
@@ -136,7 +139,7 @@ def application_database(admin_connection, application_template):
     """This test's own application database at the latest Flyway version."""
     name = _unique_name("test_fitbuddy_app")
     databases.database_create(admin_connection, name, template=application_template.name)
-    yield flyway.DatabaseTarget.from_django(connections["default"].settings_dict, name=name)
+    yield DatabaseTarget.from_django(connections["default"].settings_dict, name=name)
     databases.database_drop(admin_connection, name)
 
 
@@ -145,13 +148,11 @@ def fresh_database(admin_connection):
     """An empty database of this test's own."""
     name = _unique_name("test_fitbuddy_fresh")
     databases.database_create(admin_connection, name)
-    yield flyway.DatabaseTarget.from_django(connections["default"].settings_dict, name=name)
+    yield DatabaseTarget.from_django(connections["default"].settings_dict, name=name)
     databases.database_drop(admin_connection, name)
 
 
 # --- provisioning: a clean registry, affiliate databases and roles, a real Celery worker ---
-
-TEST_PREFIX = "fitbuddy_t"  # the database and role of every affiliate tests.factories.new_slug names
 
 
 def server_state(conn: psycopg.Connection) -> tuple[set[str], set[str]]:
@@ -274,7 +275,7 @@ def worker(worker_factory) -> Worker:
 
 
 def affiliate_version(name: str) -> str | None:
-    target = flyway.DatabaseTarget.from_django(connections["default"].settings_dict, name=name)
+    target = DatabaseTarget.from_django(connections["default"].settings_dict, name=name)
     with psycopg.connect(**target.conninfo()) as conn:
         if conn.execute("SELECT to_regclass('master.flyway_schema_history')").fetchone()[0] is None:
             return None
@@ -495,7 +496,7 @@ def aws(moto_server_url, monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     urllib.request.urlopen(urllib.request.Request(f"{moto_server_url}/moto-api/reset", method="POST"), timeout=5)
-    from affiliates import credentials
+    from affiliates.infra import credentials
 
     credentials.cache_clear()
     yield SimpleNamespace(url=moto_server_url, secrets=credentials.secrets_manager())

@@ -8,14 +8,15 @@ is current (``with affiliate_context(gym): MemberFactory()``); outside any affil
 from __future__ import annotations
 
 import datetime
+import os
 import uuid
 
 import factory
 from django.contrib.auth import get_user_model
 from factory.django import DjangoModelFactory, Password
 
-from affiliates import provisioning
 from affiliates.models import Affiliate, Membership
+from affiliates.operations import provisioning
 from gym.members.models import Member
 from gym.workouts.models import Exercise, Participation, ScalingLevel, ScoreType, Workout, WorkoutExercise
 
@@ -25,9 +26,17 @@ PASSWORD = "a-long-password-1"
 # --- affiliates: registered through the real services, provisioned with the real Flyway ---
 
 
+#: This test process's letter: pytest-xdist's worker gw0 is "a", gw1 "b", … (one process: "a"). Every
+#: affiliate a test makes is named t<letter><hex>, so ``clean_registry`` drops only this process's
+#: databases and roles, never those of a test running beside it.
+WORKER_LETTER = chr(ord("a") + int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0))
+#: The database and role name prefix of every affiliate this process's tests make.
+TEST_PREFIX = f"fitbuddy_t{WORKER_LETTER}"
+
+
 def new_slug() -> str:
     """A slug no other test uses (databases and roles named after it are cleaned up by ``clean_registry``)."""
-    return f"t{uuid.uuid4().hex[:10]}"
+    return f"t{WORKER_LETTER}{uuid.uuid4().hex[:10]}"
 
 
 def affiliate_requested(slug: str | None = None, **kwargs) -> Affiliate:

@@ -14,9 +14,9 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from affiliates.context import affiliate_context
+from affiliates.infra.targets import on_database, server_admin_target
 from affiliates.models import Affiliate
-from affiliates.placement import on_database, server_admin_target
+from affiliates.routing.context import affiliate_context
 from gym.workouts.models import ScoreType, Workout
 from tests.conftest import client_for
 from tests.factories import ParticipationFactory, WorkoutFactory

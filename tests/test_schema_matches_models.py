@@ -7,7 +7,7 @@ import pytest
 from django.apps import apps
 from django.db import connection
 
-from affiliates import flyway
+from affiliates.infra.targets import DatabaseTarget
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ def _normalise(type_name: str) -> str:
     )
 
 
-def _live_columns(target: flyway.DatabaseTarget) -> dict[str, dict[str, tuple[str, bool]]]:
+def _live_columns(target: DatabaseTarget) -> dict[str, dict[str, tuple[str, bool]]]:
     query = """
         SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull
           FROM pg_attribute a
@@ -81,7 +81,7 @@ def _assert_match(target, app_labels):
 
 
 def test_management_models_match_the_flyway_schema():
-    _assert_match(flyway.DatabaseTarget.from_django(connection.settings_dict), MANAGEMENT_APPS)
+    _assert_match(DatabaseTarget.from_django(connection.settings_dict), MANAGEMENT_APPS)
 
 
 def test_application_models_match_the_flyway_schema(application_database):

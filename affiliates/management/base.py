@@ -1,30 +1,12 @@
-"""Shared pieces of management commands: the `--affiliate SLUG` option of commands that work on one
-affiliate's data, and a report-and-audit loop for commands that act on many affiliates."""
+"""What the registry's management commands share: a report-and-audit loop for commands that act on
+many affiliates."""
 
 from collections.abc import Callable, Iterable
 
 from django.core.management.base import BaseCommand, CommandError
 
 from affiliates.audit import audit_record, command_actor
-from affiliates.context import affiliate_context
 from affiliates.models import Affiliate, StaffAudit
-
-
-class AffiliateCommand(BaseCommand):
-    def create_parser(self, prog_name, subcommand, **kwargs):
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-        parser.add_argument("--affiliate", required=True, metavar="SLUG", help="the affiliate whose data to use")
-        return parser
-
-    def execute(self, *args, **options):
-        slug = options["affiliate"]
-        affiliate = Affiliate.objects.select_related("database_server").filter(schema_name=slug).first()
-        if affiliate is None:
-            raise CommandError(f"no affiliate with slug {slug!r}")
-        if affiliate.status != Affiliate.Status.ACTIVE:
-            raise CommandError(f"{slug} is {affiliate.status}, not active")
-        with affiliate_context(affiliate):
-            return super().execute(*args, **options)
 
 
 def for_each_affiliate(

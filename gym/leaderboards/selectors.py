@@ -1,4 +1,5 @@
-"""Leaderboards: ranked reads over the precomputed sort key (docs/domain.md, "Ranking one workout")."""
+"""Reads across a gym's results: the overall leaderboard over a date range, and a member's profile
+(records and latest results)."""
 
 from __future__ import annotations
 
@@ -9,34 +10,9 @@ from dataclasses import dataclass, field
 from django.db.models import F, Window
 from django.db.models.functions import Rank
 
-from gym.workouts.models import Participation, ScoreType, Workout
-from gym.workouts.scores import format_result, format_tiebreak
-
-
-@dataclass
-class BoardRow:
-    rank: int
-    participation: Participation
-    score: str
-    tiebreak: str = ""  # in its own unit (7:11, 45 reps)
-
-
-def leaderboard_for_workout(workout: Workout, *, level: str | None = None, gender: str | None = None) -> list[BoardRow]:
-    """One query: results ranked by sort key (shared ranks, then skips); filters re-rank within themselves."""
-    results = Participation.objects.filter(workout=workout, sort_key__isnull=False, member__hide_scores=False)
-    if level:
-        results = results.filter(scaling_level=level)
-    if gender:
-        results = results.filter(member__gender=gender)
-    results = (
-        results.select_related("member")
-        .annotate(rank=Window(Rank(), order_by=F("sort_key").asc()))
-        .order_by("sort_key", "id")
-    )
-    return [
-        BoardRow(p.rank, p, format_result(p, workout), format_tiebreak(p.tiebreak_ms, workout.tiebreak_scheme))
-        for p in results
-    ]
+from gym.members.models import Member
+from gym.workouts.models import Participation, PersonalRecord, ScoreType, Workout
+from gym.workouts.scores import format_result, format_score
 
 
 @dataclass
@@ -94,3 +70,19 @@ def overall_leaderboard(
         row.rank = rows[index - 2].rank if previous == k else index
         previous = k
     return workouts, rows
+
+
+@dataclass(frozen=True)
+class MemberProfile:
+    records: list[tuple[PersonalRecord, str]]  # each with its value for display
+    results: list[tuple[Participation, str]]  # the latest results, with their score for display
+
+
+def member_profile(*, member: Member, results: int = 20) -> MemberProfile:
+    """A member's personal records and latest results, formatted for display."""
+    records = [
+        (record, format_score(record.value, record.exercise.unit))
+        for record in member.personal_records.select_related("exercise").order_by("exercise__name")
+    ]
+    latest = member.participations.select_related("workout").order_by("-performed_on")[:results]
+    return MemberProfile(records, [(p, format_result(p, p.workout)) for p in latest])

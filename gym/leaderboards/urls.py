@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from gym.leaderboards import views
 
 app_name = "leaderboards"
 urlpatterns = [

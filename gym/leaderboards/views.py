@@ -1,4 +1,4 @@
-"""Leaderboards per workout and over a date range."""
+"""Leaderboards per workout and over a date range, and a member's own page (records, results, progress)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import datetime
 
 from django.shortcuts import get_object_or_404, render
 
-from affiliates.access import COACH, role_required
+from affiliates.people.access import COACH, role_required
+from gym.leaderboards import progress
+from gym.leaderboards.selectors import member_profile, overall_leaderboard
 from gym.members.models import Member
 from gym.workouts.models import ScalingLevel, Workout
-
-from .selectors import leaderboard_for_workout, overall_leaderboard
+from gym.workouts.selectors import leaderboard_for_workout
 
 
 def _choice(value: str | None, choices) -> str | None:
@@ -68,3 +69,19 @@ def overall(request):
             "errors": [e for e in (error1, error2) if e],
         },
     )
+
+
+@role_required(*COACH)
+def member_detail(request, member_id: int):
+    member = get_object_or_404(Member, pk=member_id)
+    profile = member_profile(member=member)
+    context = {
+        "member": member,
+        "records": profile.records,
+        "results": profile.results,
+        "workout_charts": progress.repeated_workout_charts(member=member),
+        "record_charts": progress.personal_record_charts(member=member),
+        "rep_maxes": progress.rep_max_table(member=member),
+        "rep_max_columns": progress.REP_MAXES,
+    }
+    return render(request, "members/member_detail.html", context)

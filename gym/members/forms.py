@@ -3,7 +3,7 @@ import datetime
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .models import Member
+from gym.members.models import Member
 
 
 class MemberForm(forms.ModelForm):

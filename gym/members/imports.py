@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from django.db import router, transaction
 from django.utils import timezone
 
-from .forms import MemberForm
-from .models import Member
-from .selectors import EXPORT_HEADER, FORMULA_PREFIXES
+from gym.members.forms import MemberForm
+from gym.members.models import Member
+from gym.members.selectors import EXPORT_HEADER, FORMULA_PREFIXES
 
 #: Bounds on what one import may hold (a gym's members fit many times over).
 MAX_BYTES = 1024 * 1024  # carried (base64) from the preview to the import: inside Django's 2.5 MB post limit

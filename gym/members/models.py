@@ -3,7 +3,10 @@
 from django.db import models
 from django.db.models.functions import Now
 
+from affiliates.silos import affiliate_model
 
+
+@affiliate_model
 class Member(models.Model):
     class Gender(models.TextChoices):
         FEMALE = "F", "Female"

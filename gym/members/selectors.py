@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from django.db.models import CharField, Func, QuerySet, Value
 from django.db.models.functions import Concat
 
-from gym.leaderboards.models import PersonalRecord
-from gym.workouts.models import Participation
-from gym.workouts.scores import format_result, format_score
-
-from .models import Member
+from gym.members.models import Member
 
 #: A spreadsheet runs a cell that starts with one of these as a formula (OWASP: CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -39,22 +34,6 @@ def member_search(*, query: str = "", include_inactive: bool = False) -> QuerySe
     if not include_inactive:
         members = members.filter(is_active=True)
     return members
-
-
-@dataclass(frozen=True)
-class MemberProfile:
-    records: list[tuple[PersonalRecord, str]]  # each with its value for display
-    results: list[tuple[Participation, str]]  # the latest results, with their score for display
-
-
-def member_profile(*, member: Member, results: int = 20) -> MemberProfile:
-    """A member's personal records and latest results, formatted for display."""
-    records = [
-        (record, format_score(record.value, record.exercise.unit))
-        for record in member.personal_records.select_related("exercise").order_by("exercise__name")
-    ]
-    latest = member.participations.select_related("workout").order_by("-performed_on")[:results]
-    return MemberProfile(records, [(p, format_result(p, p.workout)) for p in latest])
 
 
 def csv_safe(value: object) -> str:

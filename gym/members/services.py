@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .models import Member
+from gym.members.models import Member
 
 
 def member_save(*, member: Member | None = None, fields: dict[str, Any]) -> Member:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from gym.members import views
 
 app_name = "members"
 urlpatterns = [
@@ -8,7 +8,6 @@ urlpatterns = [
     path("new/", views.member_create, name="create"),
     path("export.csv", views.member_export, name="export"),
     path("import/", views.member_import, name="import"),
-    path("<int:member_id>/", views.member_detail, name="detail"),
     path("<int:member_id>/edit/", views.member_edit, name="edit"),
     path("<int:member_id>/active/", views.member_deactivate, name="deactivate"),
 ]

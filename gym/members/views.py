@@ -1,4 +1,7 @@
-"""A gym's members: list with search and paging, create, edit, deactivate, CSV export, profile."""
+"""A gym's members: list with search and paging, create, edit, deactivate, CSV export and import.
+
+A member's own page (records, results, progress) reads results, so it lives above them:
+``gym/leaderboards/views.py``."""
 
 from __future__ import annotations
 
@@ -12,15 +15,13 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from affiliates.access import COACH, MANAGE, role_required
+from affiliates.people.access import COACH, MANAGE, role_required
+from gym.members.forms import MemberForm
+from gym.members.imports import MAX_BYTES, ImportRefused, member_import_preview, members_import
+from gym.members.models import Member
+from gym.members.selectors import member_export_rows, member_search
+from gym.members.services import member_active_set, member_save
 from gym.params import text_param
-
-from . import progress
-from .forms import MemberForm
-from .imports import MAX_BYTES, ImportRefused, member_import_preview, members_import
-from .models import Member
-from .selectors import member_export_rows, member_profile, member_search
-from .services import member_active_set, member_save
 
 
 @role_required(*COACH)
@@ -60,22 +61,6 @@ def member_deactivate(request, member_id: int):
     member_active_set(member=member, active=request.POST.get("active") == "1")
     messages.success(request, f"{member} {'reactivated' if member.is_active else 'deactivated'}.")
     return redirect("members:detail", member_id=member.pk)
-
-
-@role_required(*COACH)
-def member_detail(request, member_id: int):
-    member = get_object_or_404(Member, pk=member_id)
-    profile = member_profile(member=member)
-    context = {
-        "member": member,
-        "records": profile.records,
-        "results": profile.results,
-        "workout_charts": progress.repeated_workout_charts(member=member),
-        "record_charts": progress.personal_record_charts(member=member),
-        "rep_maxes": progress.rep_max_table(member=member),
-        "rep_max_columns": progress.REP_MAXES,
-    }
-    return render(request, "members/member_detail.html", context)
 
 
 @role_required(*MANAGE)

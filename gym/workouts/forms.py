@@ -6,9 +6,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.forms import inlineformset_factory
 
 from gym.members.models import Member
-
-from .models import Exercise, Participation, ScalingLevel, ScoreType, Workout, WorkoutExercise
-from .scores import format_time_ms, parse_time_ms
+from gym.workouts.models import Exercise, Participation, ScalingLevel, ScoreType, Workout, WorkoutExercise
+from gym.workouts.scores import format_time_ms, parse_time_ms
 
 
 class ExerciseForm(forms.ModelForm):

@@ -4,7 +4,10 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models.functions import Now
 
+from affiliates.silos import affiliate_model
 
+
+@affiliate_model
 class Exercise(models.Model):
     class Category(models.TextChoices):
         WEIGHTLIFTING = "weightlifting", "Weightlifting"
@@ -57,6 +60,7 @@ def default_scaling_levels() -> list[str]:
     return [ScalingLevel.RX, ScalingLevel.SCALED]
 
 
+@affiliate_model
 class Benchmark(models.Model):
     """A workout of FitBuddy's library (Fran, Murph, Back Squat 5RM, 2k Row): product data from V5."""
 
@@ -107,6 +111,7 @@ class PrescribedMovement(models.Model):
         return f"{self.position}. {self.exercise} {self.prescription}".strip()
 
 
+@affiliate_model
 class BenchmarkMovement(PrescribedMovement):
     benchmark = models.ForeignKey(Benchmark, on_delete=models.CASCADE, related_name="movements")
 
@@ -119,6 +124,7 @@ class BenchmarkMovement(PrescribedMovement):
         ]
 
 
+@affiliate_model
 class Workout(models.Model):
     class Tiebreak(models.TextChoices):
         NONE = "none", "None"
@@ -159,6 +165,7 @@ class Workout(models.Model):
         return [(level, ScalingLevel(level).label) for level in self.scaling_levels]
 
 
+@affiliate_model
 class WorkoutExercise(PrescribedMovement):
     workout = models.ForeignKey(Workout, on_delete=models.CASCADE, related_name="movements")
 
@@ -171,6 +178,7 @@ class WorkoutExercise(PrescribedMovement):
         ]
 
 
+@affiliate_model
 class Participation(models.Model):
     """One member's result on one workout; ``sort_key`` is set by the database (V3 trigger)."""
 
@@ -203,3 +211,27 @@ class Participation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} on {self.workout}"
+
+
+@affiliate_model
+class PersonalRecord(models.Model):
+    """A member's best result on an exercise, derived from results (gym/workouts/records.py keeps it current)."""
+
+    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="personal_records")
+    exercise = models.ForeignKey("workouts.Exercise", on_delete=models.CASCADE, related_name="personal_records")
+    value = models.BigIntegerField(help_text="In the exercise's unit, as canonical integers.")
+    participation = models.ForeignKey(
+        "workouts.Participation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    achieved_on = models.DateField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        managed = False
+        db_table = "personal_record"
+        constraints = [
+            models.UniqueConstraint(fields=["member", "exercise"], name="personal_record_member_exercise_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} — {self.exercise}: {self.value}"

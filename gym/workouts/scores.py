@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 
-from .models import Participation, ScoreType
+from gym.workouts.models import Participation, ScoreType
 
 Status = Participation.Status
 

@@ -1,4 +1,5 @@
-"""Reads of a gym's programming: dashboard figures, workout lists, the result being edited."""
+"""Reads of a gym's programming and results: dashboard figures, workout lists, the result being edited,
+and one workout's results ranked (its leaderboard; docs/domain.md, "Ranking one workout")."""
 
 from __future__ import annotations
 
@@ -6,12 +7,12 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
+from django.db.models.functions import Rank
 
 from gym.members.models import Member
-
-from .models import Benchmark, BenchmarkMovement, Exercise, Participation, Workout
-from .scores import format_result, format_time_ms
+from gym.workouts.models import Benchmark, BenchmarkMovement, Exercise, Participation, Workout
+from gym.workouts.scores import format_result, format_tiebreak, format_time_ms
 
 
 @dataclass(frozen=True)
@@ -167,3 +168,29 @@ def results_sheet_rows(*, workout: Workout, level: str) -> list[SheetRow]:
             initial = {"scaling_level": level, "status": Participation.Status.FINISHED, "score": "", "tiebreak": ""}
         rows.append(SheetRow(member, participation, initial))
     return rows
+
+
+@dataclass
+class BoardRow:
+    rank: int
+    participation: Participation
+    score: str
+    tiebreak: str = ""  # in its own unit (7:11, 45 reps)
+
+
+def leaderboard_for_workout(workout: Workout, *, level: str | None = None, gender: str | None = None) -> list[BoardRow]:
+    """One query: results ranked by sort key (shared ranks, then skips); filters re-rank within themselves."""
+    results = Participation.objects.filter(workout=workout, sort_key__isnull=False, member__hide_scores=False)
+    if level:
+        results = results.filter(scaling_level=level)
+    if gender:
+        results = results.filter(member__gender=gender)
+    results = (
+        results.select_related("member")
+        .annotate(rank=Window(Rank(), order_by=F("sort_key").asc()))
+        .order_by("sort_key", "id")
+    )
+    return [
+        BoardRow(p.rank, p, format_result(p, workout), format_tiebreak(p.tiebreak_ms, workout.tiebreak_scheme))
+        for p in results
+    ]

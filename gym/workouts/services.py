@@ -9,11 +9,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import router, transaction
 
-from gym.leaderboards.services import personal_records_refresh, personal_records_update
 from gym.members.models import Member
-
-from .models import Benchmark, Exercise, Participation, Workout, WorkoutExercise
-from .scores import parse_reps, parse_score, parse_time_ms
+from gym.workouts.models import Benchmark, Exercise, Participation, Workout, WorkoutExercise
+from gym.workouts.records import personal_records_refresh, personal_records_update
+from gym.workouts.scores import parse_reps, parse_score, parse_time_ms
 
 
 def exercise_save(*, exercise: Exercise | None = None, fields: dict[str, Any]) -> Exercise:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from gym.workouts import views
 
 app_name = "workouts"
 urlpatterns = [

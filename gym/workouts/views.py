@@ -11,13 +11,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from affiliates.access import COACH, role_required
-from gym.leaderboards.selectors import leaderboard_for_workout
+from affiliates.people.access import COACH, role_required
 from gym.members.forms import DropInForm
 from gym.members.services import member_save
 from gym.params import date_param, id_param, text_param
-
-from .forms import (
+from gym.workouts.forms import (
     BenchmarkAddForm,
     ExerciseForm,
     MovementFormSet,
@@ -26,19 +24,20 @@ from .forms import (
     WorkoutForm,
     score_help,
 )
-from .models import Benchmark, Exercise, Participation, ScoreType, Workout
-from .scores import format_result, format_time_ms
-from .selectors import (
+from gym.workouts.models import Benchmark, Exercise, Participation, ScoreType, Workout
+from gym.workouts.scores import format_result, format_time_ms
+from gym.workouts.selectors import (
     benchmark_library,
     dashboard_summary,
     exercise_library,
     hidden_result_count,
+    leaderboard_for_workout,
     result_form_initial,
     results_sheet_rows,
     week_programming,
     workouts_with_result_counts,
 )
-from .services import (
+from gym.workouts.services import (
     exercise_save,
     participation_record,
     participations_record,

@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from affiliates import provisioning
 from affiliates.models import Affiliate, ProvisioningEvent
+from affiliates.operations import provisioning
 from tests.conftest import wait_for
 from tests.factories import new_slug
 

@@ -11,8 +11,8 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.urls import reverse
 
-from affiliates import staff
 from affiliates.models import Affiliate, Membership, MigrationRun, StaffAudit
+from affiliates.people import staff
 from tests.factories import PASSWORD, UserFactory, affiliate_provisioned
 
 pytestmark = pytest.mark.django_db(transaction=True)

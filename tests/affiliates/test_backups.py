@@ -9,9 +9,10 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from affiliates import backups, connections
+from affiliates.infra import backups
+from affiliates.infra.targets import on_database, server_admin_target
 from affiliates.models import Affiliate, ProvisioningEvent, StaffAudit
-from affiliates.placement import on_database, server_admin_target
+from affiliates.routing import connections
 from tests.conftest import APP_VERSION, client_for, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -9,8 +9,9 @@ import pytest
 from django.db import connection
 from psycopg import sql
 
-from affiliates import credentials, placement
-from affiliates.credentials import Login, SecretError
+from affiliates.infra import credentials
+from affiliates.infra.credentials import Login, SecretError
+from affiliates.infra.targets import server_admin_target
 from affiliates.models import Affiliate
 from tests.factories import affiliate_provisioned
 
@@ -80,7 +81,7 @@ def test_a_missing_secret_names_the_reference_and_what_aws_said(aws):
 def test_a_server_whose_admin_login_lives_in_secrets_manager_gets_affiliates(aws, request, clean_registry):
     """The second server's administrator is a login of its own, known only to Secrets Manager."""
     server, _restart = request.getfixturevalue("second_server")
-    with psycopg.connect(**placement.server_admin_target(server).conninfo(), autocommit=True) as conn:
+    with psycopg.connect(**server_admin_target(server).conninfo(), autocommit=True) as conn:
         conn.execute(
             sql.SQL("CREATE ROLE fleet_admin LOGIN CREATEDB CREATEROLE PASSWORD {}").format(sql.Literal(PASSWORD))
         )
@@ -94,7 +95,7 @@ def test_a_server_whose_admin_login_lives_in_secrets_manager_gets_affiliates(aws
     gym = affiliate_provisioned()
 
     assert gym.status == Affiliate.Status.ACTIVE and gym.database_server_id == server.pk
-    with psycopg.connect(**placement.server_admin_target(server).conninfo()) as conn:
+    with psycopg.connect(**server_admin_target(server).conninfo()) as conn:
         owner = conn.execute(
             "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", [gym.database_name]
         ).fetchone()[0]

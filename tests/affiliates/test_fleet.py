@@ -18,10 +18,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from affiliates import databases, fleet, flyway, lifecycle, locks, provisioning
-from affiliates.errors import ProvisioningBusy
+from affiliates.errors import AffiliateBusy
+from affiliates.infra import databases, flyway, locks
+from affiliates.infra.targets import affiliate_target, on_database, server_admin_target
 from affiliates.models import Affiliate, MigrationRun, MigrationRunAffiliate, StaffAudit
-from affiliates.placement import affiliate_target, on_database, server_admin_target
+from affiliates.operations import fleet, lifecycle, provisioning
 from tests.conftest import APP_VERSION, NEXT_APP_VERSION, wait_for
 from tests.factories import affiliate_provisioned
 
@@ -450,12 +451,12 @@ def test_the_affiliate_lock_is_shared_with_provisioning_suspend_and_archive(flee
     # A run holds its affiliates: provisioning, suspend and archive are refused meanwhile, and change nothing.
     with locks.affiliate_locks() as fleet_holds:
         assert fleet_holds.try_acquire([held.pk]) == {held.pk}
-        with pytest.raises(ProvisioningBusy):
+        with pytest.raises(AffiliateBusy):
             lifecycle.affiliate_archive(affiliate_id=held.pk)
-        with pytest.raises(ProvisioningBusy):
+        with pytest.raises(AffiliateBusy):
             lifecycle.affiliate_suspend(affiliate_id=held.pk)
         Affiliate.objects.filter(pk=held.pk).update(status="failed")
-        with pytest.raises(ProvisioningBusy):
+        with pytest.raises(AffiliateBusy):
             provisioning.affiliate_provision(affiliate_id=held.pk)
         Affiliate.objects.filter(pk=held.pk).update(status="active")
         # A second run at the same time does not migrate the held database either.

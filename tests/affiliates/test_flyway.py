@@ -1,4 +1,4 @@
-"""affiliates/flyway.py against the real Flyway and PostgreSQL."""
+"""affiliates/infra/flyway.py against the real Flyway and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ import psycopg
 import pytest
 from django.conf import settings
 
-from affiliates import flyway
+from affiliates.infra import flyway
+from affiliates.infra.flyway_runner import run_many
+from affiliates.infra.targets import DatabaseTarget
 
 pytestmark = pytest.mark.django_db
 
 
-def _history(target: flyway.DatabaseTarget) -> list[tuple[str, bool]]:
+def _history(target: DatabaseTarget) -> list[tuple[str, bool]]:
     with psycopg.connect(**target.conninfo()) as conn:
         return conn.execute(
             "SELECT version, success FROM master.flyway_schema_history"
@@ -23,7 +25,7 @@ def _history(target: flyway.DatabaseTarget) -> list[tuple[str, bool]]:
         ).fetchall()
 
 
-def _tables(target: flyway.DatabaseTarget) -> set[str]:
+def _tables(target: DatabaseTarget) -> set[str]:
     with psycopg.connect(**target.conninfo()) as conn:
         rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'master'").fetchall()
     return {r[0] for r in rows}
@@ -108,7 +110,7 @@ def test_an_edited_applied_script_is_a_checksum_mismatch(application_database, s
 
 
 def test_an_unreachable_database_is_a_connection_error_naming_it():
-    target = flyway.DatabaseTarget(name="nowhere-db", host="127.0.0.1", port=1, user="fitbud", password="secret-pw")
+    target = DatabaseTarget(name="nowhere-db", host="127.0.0.1", port=1, user="fitbud", password="secret-pw")
 
     with pytest.raises(flyway.FlywayError) as caught:
         flyway.migrate(target, kind="application", connect_retries=0)
@@ -119,7 +121,7 @@ def test_an_unreachable_database_is_a_connection_error_naming_it():
 
 
 def test_a_wrong_password_is_reported_without_the_password(application_database):
-    target = flyway.DatabaseTarget(
+    target = DatabaseTarget(
         name=application_database.name,
         host=application_database.host,
         port=application_database.port,
@@ -186,17 +188,17 @@ def test_an_unknown_kind_is_refused(application_database):
 
 
 def test_fleet_migrates_many_databases_in_one_jvm_and_reports_each(admin_connection, application_database):
-    from affiliates import databases
+    from affiliates.infra import databases
 
     names = [f"test_fitbuddy_fleet_{i}_{application_database.name[-6:]}" for i in range(3)]
     for name in names:
         databases.database_create(admin_connection, name)
     try:
-        targets = {name: flyway.DatabaseTarget(**{**application_database.__dict__, "name": name}) for name in names}
+        targets = {name: DatabaseTarget(**{**application_database.__dict__, "name": name}) for name in names}
         targets["already"] = application_database
         seen = []
 
-        results = flyway.fleet("migrate", targets, kind="application", threads=2, on_result=seen.append)
+        results = run_many("migrate", targets, kind="application", threads=2, on_result=seen.append)
 
         assert set(results) == set(targets) and len(seen) == 4
         latest = flyway.latest_version("application")
@@ -209,9 +211,9 @@ def test_fleet_migrates_many_databases_in_one_jvm_and_reports_each(admin_connect
             assert _history(targets[name])[-1] == (latest, True)
         assert results["already"].ok and results["already"].migrations_executed == 0
 
-        checked = flyway.fleet("check", targets, kind="application", threads=2)
+        checked = run_many("check", targets, kind="application", threads=2)
         assert {r.state for r in checked.values()} == {"current"}
-        info = flyway.fleet("info", {"one": targets[names[0]]}, kind="application", threads=1)
+        info = run_many("info", {"one": targets[names[0]]}, kind="application", threads=1)
         assert info["one"].version == latest and info["one"].pending_scripts == ()
     finally:
         for name in names:
@@ -219,9 +221,9 @@ def test_fleet_migrates_many_databases_in_one_jvm_and_reports_each(admin_connect
 
 
 def test_fleet_failures_are_results_with_flyways_code_and_no_password(application_database):
-    wrong = flyway.DatabaseTarget(**{**application_database.__dict__, "password": "not-the-password-42"})
+    wrong = DatabaseTarget(**{**application_database.__dict__, "password": "not-the-password-42"})
 
-    results = flyway.fleet("migrate", {"wrong": wrong}, kind="application", threads=1, connect_retries=0)
+    results = run_many("migrate", {"wrong": wrong}, kind="application", threads=1, connect_retries=0)
 
     error = results["wrong"].error
     assert not results["wrong"].ok and error.error_code == "DB_CONNECTION"
@@ -237,7 +239,7 @@ def test_fleet_passwords_travel_on_stdin_never_the_command_line(settings, tmp_pa
     launcher.chmod(launcher.stat().st_mode | stat.S_IEXEC)
     settings.FLYWAY_FLEET_COMMAND = str(launcher)
 
-    results = flyway.fleet("info", {"a": application_database}, kind="application", threads=1)
+    results = run_many("info", {"a": application_database}, kind="application", threads=1)
 
     assert results["a"].ok
     assert application_database.password and application_database.password not in record.read_text()
@@ -246,13 +248,13 @@ def test_fleet_passwords_travel_on_stdin_never_the_command_line(settings, tmp_pa
 def test_a_missing_or_dying_fleet_runner_is_a_clear_error(settings, application_database):
     settings.FLYWAY_FLEET_COMMAND = "/nonexistent/fleet"
     with pytest.raises(flyway.FlywayNotFound, match="make flyway"):
-        flyway.fleet("migrate", {"a": application_database}, kind="application", threads=1)
+        run_many("migrate", {"a": application_database}, kind="application", threads=1)
 
     settings.FLYWAY_FLEET_COMMAND = "false"  # starts, answers nothing, exits 1
-    results = flyway.fleet("migrate", {"a": application_database}, kind="application", threads=1)
+    results = run_many("migrate", {"a": application_database}, kind="application", threads=1)
     assert results["a"].error.error_code == "RUNNER_EXIT"
     with pytest.raises(ValueError, match="unknown fleet command"):
-        flyway.fleet("clean", {"a": application_database}, kind="application", threads=1)
+        run_many("clean", {"a": application_database}, kind="application", threads=1)
 
 
 def test_script_checksums_are_the_ones_flyway_records(application_database, sql_copy):
@@ -271,12 +273,12 @@ def test_script_checksums_are_the_ones_flyway_records(application_database, sql_
 
 def test_the_quick_answer_never_hides_drift(application_database):
     """A database the registry calls current is answered with one query only if its history agrees."""
-    current = flyway.fleet("migrate", {"a": application_database}, kind="application", threads=1, expect_current=["a"])
+    current = run_many("migrate", {"a": application_database}, kind="application", threads=1, expect_current=["a"])
     assert current["a"].ok and current["a"].migrations_executed == 0
 
     with psycopg.connect(**application_database.conninfo()) as conn:
         conn.execute("UPDATE master.flyway_schema_history SET checksum = checksum + 1 WHERE version = '2'")
-    drifted = flyway.fleet("migrate", {"a": application_database}, kind="application", threads=1, expect_current=["a"])
+    drifted = run_many("migrate", {"a": application_database}, kind="application", threads=1, expect_current=["a"])
 
     assert not drifted["a"].ok  # Flyway's own migrate ran, and its validation refused
     assert "checksum" in drifted["a"].error.flyway_message.lower()

@@ -1,4 +1,4 @@
-"""affiliates/lifecycle.py: suspend, resume and archive, against real PostgreSQL."""
+"""affiliates/operations/lifecycle.py: suspend, resume and archive, against real PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import subprocess
 import psycopg
 import pytest
 
-from affiliates import lifecycle, placement
-from affiliates.errors import ProvisioningError
+from affiliates.errors import OperationError
+from affiliates.infra.targets import affiliate_target
 from affiliates.models import Affiliate
+from affiliates.operations import lifecycle
 from tests.conftest import can_connect, server_state
 from tests.factories import affiliate_provisioned, affiliate_requested
 
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_suspend_blocks_the_role_and_resume_restores_it(clean_registry):
     affiliate = affiliate_provisioned()
-    target = placement.affiliate_target(affiliate)
+    target = affiliate_target(affiliate)
 
     lifecycle.affiliate_suspend(affiliate_id=affiliate.pk, requested_by="pytest")
     assert Affiliate.objects.get(pk=affiliate.pk).status == Affiliate.Status.SUSPENDED
@@ -32,7 +33,7 @@ def test_suspend_blocks_the_role_and_resume_restores_it(clean_registry):
 def test_archive_backs_up_then_drops_database_and_role(clean_registry, admin_connection, settings, tmp_path):
     settings.BACKUP_DIR = tmp_path / "backups"
     affiliate = affiliate_provisioned()
-    with psycopg.connect(**placement.affiliate_target(affiliate).conninfo()) as conn:
+    with psycopg.connect(**affiliate_target(affiliate).conninfo()) as conn:
         conn.execute("INSERT INTO member (first_name, email) VALUES ('Keep', 'keep@example.com')")
 
     lifecycle.affiliate_archive(affiliate_id=affiliate.pk, requested_by="pytest")
@@ -51,7 +52,7 @@ def test_archive_backs_up_then_drops_database_and_role(clean_registry, admin_con
     assert server_state(admin_connection) == (set(), set())
     # Archiving again is harmless; provisioning an archived affiliate is refused.
     lifecycle.affiliate_archive(affiliate_id=affiliate.pk)
-    with pytest.raises(ProvisioningError, match="archived"):
+    with pytest.raises(OperationError, match="archived"):
         affiliate_provisioned(affiliate)
 
 
@@ -65,7 +66,7 @@ def test_suspend_and_resume_refuse_the_wrong_status_and_repeat_harmlessly(clean_
     assert steps.count("suspend") == 1 and "resume" not in steps
 
     requested = affiliate_requested()
-    with pytest.raises(ProvisioningError, match="only an active affiliate can be suspended; .* is requested"):
+    with pytest.raises(OperationError, match="only an active affiliate can be suspended; .* is requested"):
         lifecycle.affiliate_suspend(affiliate_id=requested.pk)
-    with pytest.raises(ProvisioningError, match="only a suspended affiliate can be resumed; .* is requested"):
+    with pytest.raises(OperationError, match="only a suspended affiliate can be resumed; .* is requested"):
         lifecycle.affiliate_resume(affiliate_id=requested.pk)

@@ -1,4 +1,4 @@
-"""affiliates/local.py and `manage.py start_local_database`."""
+"""affiliates/operations/local.py and `manage.py start_local_database`."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ import pytest
 from django.core.management import call_command
 from django.db import connections
 
-from affiliates import databases, flyway
+from affiliates.infra import databases, flyway
+from affiliates.infra.targets import DatabaseTarget
 from affiliates.models import Affiliate, Domain, Membership
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("local_databases")]
 
 
 @pytest.fixture
@@ -36,8 +37,8 @@ def test_start_local_database_creates_migrates_and_seeds_both_databases(local_ap
 
     assert databases.database_exists(admin_connection, local_application_name)
     assert f"database {local_application_name}: created" in out.getvalue()
-    application = flyway.DatabaseTarget.from_django(connections["default"].settings_dict, name=local_application_name)
-    management = flyway.DatabaseTarget.from_django(connections["default"].settings_dict)
+    application = DatabaseTarget.from_django(connections["default"].settings_dict, name=local_application_name)
+    management = DatabaseTarget.from_django(connections["default"].settings_dict)
     assert flyway.info(application, kind="application")["schemaVersion"] == flyway.latest_version("application")
     assert flyway.info(management, kind="affiliate_management")["schemaVersion"] == flyway.latest_version(
         "affiliate_management"
@@ -73,6 +74,6 @@ def test_start_local_database_twice_is_harmless(local_application_name):
 def test_start_local_database_without_seeds_leaves_the_application_database_empty(local_application_name):
     call_command("start_local_database", "--no-seed", stdout=io.StringIO())
 
-    application = flyway.DatabaseTarget.from_django(connections["default"].settings_dict, name=local_application_name)
+    application = DatabaseTarget.from_django(connections["default"].settings_dict, name=local_application_name)
     with psycopg.connect(**application.conninfo()) as conn:
         assert conn.execute("SELECT count(*) FROM master.member").fetchone()[0] == 0

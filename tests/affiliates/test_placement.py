@@ -13,8 +13,10 @@ from django.core.management.base import CommandError
 from django.db import connection, connections
 from psycopg import sql
 
-from affiliates import aurora, placement, provisioning
+from affiliates.infra import aurora
+from affiliates.infra.targets import server_admin_target
 from affiliates.models import Affiliate, DatabaseServer, StaffAudit
+from affiliates.operations import placement, provisioning
 from tests.factories import affiliate_provisioned, new_slug
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -164,7 +166,7 @@ def test_an_aurora_cluster_created_through_rds_and_reached_via_a_local_stand_in(
     # What Aurora does at creation: its master user, with the password RDS keeps in Secrets Manager.
     arn = cluster["MasterUserSecret"]["SecretArn"]
     master = json.loads(aws.secrets.get_secret_value(SecretId=arn)["SecretString"])
-    with psycopg.connect(**placement.server_admin_target(second).conninfo(), autocommit=True) as conn:
+    with psycopg.connect(**server_admin_target(second).conninfo(), autocommit=True) as conn:
         conn.execute(
             sql.SQL("CREATE ROLE {} LOGIN CREATEDB CREATEROLE PASSWORD {}").format(
                 sql.Identifier(master["username"]), sql.Literal(master["password"])

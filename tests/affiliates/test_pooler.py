@@ -11,9 +11,10 @@ from django.core.management.base import CommandError
 from django.db import connections as django_connections
 from django.urls import reverse
 
-from affiliates import connections, placement
-from affiliates.context import affiliate_context
+from affiliates.infra.targets import pooler_for
 from affiliates.models import DatabaseServer, Membership
+from affiliates.routing import connections
+from affiliates.routing.context import affiliate_context
 from gym.workouts.models import Participation, ScoreType
 from tests.conftest import client_for, pooler_show
 from tests.factories import MemberFactory, WorkoutFactory, affiliate_provisioned, login
@@ -77,8 +78,8 @@ def test_database_server_add_records_a_pooler_and_refuses_a_malformed_one(clean_
     call_command("database_server", *args, "--pooler", "proxy.example.com:6432", stdout=io.StringIO())
     pooled = DatabaseServer.objects.get(name="pooled2")
     assert pooled.pooler == "proxy.example.com:6432"
-    assert placement.pooler_for(pooled) == ("proxy.example.com", 6432)
-    assert placement.pooler_for(server) is None  # no pooler named, not the management database's server
+    assert pooler_for(pooled) == ("proxy.example.com", 6432)
+    assert pooler_for(server) is None  # no pooler named, not the management database's server
     out = io.StringIO()
     call_command("database_server", "list", stdout=out)
     assert "via proxy.example.com:6432" in out.getvalue()

@@ -1,4 +1,4 @@
-"""affiliates/provisioning.py: the service itself, run in this process against real PostgreSQL and Flyway."""
+"""affiliates/operations/provisioning.py: the service itself, run in this process against real PostgreSQL and Flyway."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from psycopg import sql
 
-from affiliates import databases, placement
+from affiliates.infra import databases
+from affiliates.infra.targets import affiliate_target, management_target, server_admin_target
 from affiliates.models import Affiliate, Domain, Membership, ProvisioningEvent
 from tests.conftest import APP_VERSION, NEXT_APP_VERSION, affiliate_version, can_connect, server_state
 from tests.factories import affiliate_provisioned, affiliate_requested, new_slug
@@ -155,7 +156,7 @@ def test_retry_after_a_crash_mid_way_converges(clean_registry, admin_connection)
 
     assert affiliate.status == Affiliate.Status.ACTIVE
     assert affiliate_version(affiliate.database_name) == APP_VERSION  # the empty database was migrated by Flyway
-    assert can_connect(placement.affiliate_target(affiliate))  # the password was set on retry
+    assert can_connect(affiliate_target(affiliate))  # the password was set on retry
     assert ProvisioningEvent.objects.get(affiliate=affiliate, step="create_role").outcome == "skipped"
 
 
@@ -204,8 +205,8 @@ def test_a_flyway_failure_marks_failed_with_its_message_and_a_retry_recovers(cle
 
 def test_each_affiliate_role_reaches_only_its_own_database(clean_registry, admin_connection, application_database):
     first, second = affiliate_provisioned(), affiliate_provisioned()
-    first_target, second_target = placement.affiliate_target(first), placement.affiliate_target(second)
-    management = placement.management_target()
+    first_target, second_target = affiliate_target(first), affiliate_target(second)
+    management = management_target()
 
     assert can_connect(first_target) and can_connect(second_target)
     assert not can_connect(first_target.__class__(**{**first_target.__dict__, "name": second.database_name}))
@@ -216,7 +217,7 @@ def test_public_cannot_connect_to_an_affiliate_database(clean_registry, admin_co
     affiliate = affiliate_provisioned()
     outsider = f"fitbuddy_t_outsider_{affiliate.slug}"
     admin_connection.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD 'outsider-pw'").format(sql.Identifier(outsider)))
-    target = placement.affiliate_target(affiliate)
+    target = affiliate_target(affiliate)
 
     assert not can_connect(target.__class__(**{**target.__dict__, "user": outsider, "password": "outsider-pw"}))
     granted = admin_connection.execute(
@@ -228,7 +229,7 @@ def test_public_cannot_connect_to_an_affiliate_database(clean_registry, admin_co
 def test_the_affiliate_role_writes_rows_but_cannot_change_the_schema(clean_registry):
     affiliate = affiliate_provisioned()
 
-    with psycopg.connect(**placement.affiliate_target(affiliate).conninfo()) as conn:
+    with psycopg.connect(**affiliate_target(affiliate).conninfo()) as conn:
         conn.execute("INSERT INTO member (first_name, email) VALUES ('Ann', 'ann@example.com')")
         assert conn.execute("SELECT count(*) FROM member").fetchone()[0] == 1
         conn.commit()
@@ -260,12 +261,12 @@ def test_affiliate_roles_cannot_reach_the_maintenance_databases(rds_like_server,
     with superuser() as conn:
         conn.execute(f"CREATE ROLE {other} LOGIN PASSWORD 'a-long-password-1'")
     gym = affiliate_provisioned(server_name=server.name)
-    role = placement.affiliate_target(gym)
+    role = affiliate_target(gym)
 
     assert _connects(role, gym.database_name)  # its own database
     for name in ("postgres", "template1"):
         assert not _connects(role, name), name
-    admin = placement.server_admin_target(server)
+    admin = server_admin_target(server)
     assert _connects(admin, "postgres") and _connects(admin, "template1")  # the administrator still can
     stranger = dataclasses.replace(role, user=other, password="a-long-password-1")
     assert not _connects(stranger, "postgres")  # nor any other login: PUBLIC lost CONNECT

@@ -11,8 +11,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from affiliates import fleet, locks, reconcile
+from affiliates.infra import locks
 from affiliates.models import Affiliate, MigrationRun, ProvisioningEvent, StaffAudit
+from affiliates.operations import fleet, reconcile
 from tests.conftest import celery_beat, manage, wait_for
 from tests.factories import affiliate_provisioned, affiliate_requested, new_slug
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from affiliates import placement, provisioning
+from affiliates.infra.targets import affiliate_target, server_admin_target
 from affiliates.models import Affiliate
+from affiliates.operations import provisioning
 from tests.conftest import APP_VERSION, wait_for
 from tests.factories import new_slug
 
@@ -18,7 +19,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
 
 def _state(server) -> tuple[set[str], set[str]]:
-    target = placement.server_admin_target(server)
+    target = server_admin_target(server)
     with psycopg.connect(**target.conninfo(), connect_timeout=5) as conn:
         dbs = {r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'fitbuddy_t%'")}
         roles = {r[0] for r in conn.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE 'fitbuddy_t%'")}
@@ -52,4 +53,4 @@ def test_postgresql_restarted_mid_provisioning_then_retry_converges(second_serve
     affiliate.refresh_from_db()
     assert affiliate.status == "active" and affiliate.schema_version == APP_VERSION
     assert _state(server) == ({affiliate.database_name}, {affiliate.database_role})
-    assert psycopg.connect(**placement.affiliate_target(affiliate).conninfo(), connect_timeout=5).close() is None
+    assert psycopg.connect(**affiliate_target(affiliate).conninfo(), connect_timeout=5).close() is None

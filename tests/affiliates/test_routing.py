@@ -1,4 +1,4 @@
-"""Host-based routing to each affiliate's own database, failing closed (affiliates/middleware.py, routers.py)."""
+"""Host-based routing to each affiliate's own database, failing closed (affiliates/routing/)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import psycopg
 import pytest
 from django.db import connections
 
-from affiliates import connections as affiliate_connections
-from affiliates import lifecycle, placement
-from affiliates.context import NoCurrentAffiliate, affiliate_context, current_affiliate
+from affiliates.infra.targets import management_target
 from affiliates.models import Affiliate
+from affiliates.operations import lifecycle
+from affiliates.routing import connections as affiliate_connections
+from affiliates.routing.context import NoCurrentAffiliate, affiliate_context, current_affiliate
 from gym.members.models import Member
 from gym.workouts.models import Workout
 from tests.conftest import client_for, wait_for
@@ -93,7 +94,7 @@ def test_management_commands_take_an_affiliate(gyms, capsys):
 
 
 def _backends(database_names: list[str]) -> int:
-    target = placement.management_target()
+    target = management_target()
     with psycopg.connect(**target.conninfo(dbname="postgres")) as conn:
         return conn.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = ANY(%s)", [database_names]
@@ -146,11 +147,17 @@ def test_host_lookup_is_cached_until_cleared(gyms):
     assert Affiliate.objects.for_host("renamed.localhost").pk == gyms.a.pk
 
 
-def test_the_gym_apps_are_exactly_the_tenant_apps():
-    from django.apps import apps
-    from django.conf import settings
+def test_the_router_sends_the_marked_affiliate_models_away_from_default(gyms):
+    """Each model's silo mark decides: affiliate models go to the gym's alias, the registry stays on default."""
+    from affiliates.routing.connections import alias_for
+    from affiliates.routing.routers import AffiliateRouter, gym_app_labels
+    from gym.workouts.models import PersonalRecord
 
-    from affiliates.routers import gym_app_labels
-
-    assert gym_app_labels() == {apps.get_app_config(name.rsplit(".", 1)[-1]).label for name in settings.TENANT_APPS}
-    assert gym_app_labels() == {"members", "workouts", "leaderboards"}
+    router = AffiliateRouter()
+    with affiliate_context(gyms.a):
+        assert router.db_for_read(PersonalRecord) == alias_for(gyms.a) != "default"
+        assert router.db_for_write(Member) == alias_for(gyms.a)
+        assert router.db_for_read(Affiliate) == "default"
+    assert gym_app_labels() == {"members", "workouts"}  # the apps with affiliate models
+    assert router.allow_migrate("default", "workouts") is False  # Flyway owns them
+    assert router.allow_migrate("default", "affiliates") is True

@@ -1,4 +1,4 @@
-"""The local data seed guard (affiliates/seeds.py) and the paths that go through it."""
+"""The local data seed guard (affiliates/infra/seeds.py) and the paths that go through it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connections
 
-from affiliates import flyway, seeds
+from affiliates.infra import flyway, seeds
+from affiliates.infra.targets import DatabaseTarget
 
 REMOTE_TARGETS = [
     "db.fitbuddy.example.com",
@@ -97,7 +98,7 @@ def test_guard_hides_passwords_in_its_message():
     assert "db.example.com" in str(caught.value)
 
 
-def _member_count(target: flyway.DatabaseTarget) -> int | None:
+def _member_count(target: DatabaseTarget) -> int | None:
     with psycopg.connect(**target.conninfo()) as conn:
         exists = conn.execute("SELECT to_regclass('master.member')").fetchone()[0]
         return conn.execute("SELECT count(*) FROM master.member").fetchone()[0] if exists else None
@@ -113,7 +114,7 @@ def test_flyway_seed_refused_in_production_applies_nothing(fresh_database):
 
 @pytest.mark.django_db
 def test_flyway_seed_refused_for_a_remote_host():
-    target = flyway.DatabaseTarget(name="fitbuddy-dev", host="db.fitbuddy.example.com", password="x")
+    target = DatabaseTarget(name="fitbuddy-dev", host="db.fitbuddy.example.com", password="x")
     with pytest.raises(seeds.SeedGuardError, match="db.fitbuddy.example.com"):
         flyway.migrate(target, kind="application", seed=True)
 

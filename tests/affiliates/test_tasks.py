@@ -14,8 +14,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connections
 
-from affiliates import provisioning
 from affiliates.models import Affiliate, ProvisioningEvent
+from affiliates.operations import provisioning
 from affiliates.tasks import affiliate_provision_task
 from tests.conftest import APP_VERSION, NEXT_APP_VERSION, affiliate_version, database_url, server_state, wait_for
 from tests.factories import new_slug

@@ -8,8 +8,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from affiliates import connections, flyway, placement
+from affiliates.infra.flyway_runner import run_many
+from affiliates.infra.targets import affiliate_target, on_database, server_admin_target, tls_for
 from affiliates.models import Membership
+from affiliates.routing import connections
 from tests.conftest import APP_VERSION, client_for
 from tests.factories import affiliate_provisioned, login
 
@@ -29,13 +31,13 @@ def test_an_affiliate_on_a_tls_server_is_provisioned_migrated_and_served_over_ve
     gym = affiliate_provisioned()  # roles, CREATE DATABASE, the template migrated by Flyway over JDBC + TLS
 
     assert gym.database_server == tls_always.server and gym.status == "active" and gym.schema_version == APP_VERSION
-    target = placement.affiliate_target(gym)
+    target = affiliate_target(gym)
     assert target.sslmode == "verify-full" and target.require_auth == "scram-sha-256"
     assert "sslmode=verify-full" in target.jdbc_url
     with psycopg.connect(**target.conninfo()) as conn:
         assert conn.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone()[0] is True
-    as_admin = placement.on_database(placement.server_admin_target(gym.database_server), gym.database_name)
-    results = flyway.fleet("check", {"gym": as_admin}, kind="application", threads=1)
+    as_admin = on_database(server_admin_target(gym.database_server), gym.database_name)
+    results = run_many("check", {"gym": as_admin}, kind="application", threads=1)
     assert results["gym"].state == "current"  # the fleet runner (Java API) over TLS too
     owner = login("tls_owner", gym, Membership.Role.OWNER)
     assert client_for(gym, owner).get("/members/").status_code == 200  # the gym's pages, over TLS
@@ -50,7 +52,7 @@ def test_a_certificate_from_another_authority_is_refused(tls_always, settings, t
         capture_output=True,
     )  # fmt: skip
     settings.DATABASE_CA_BUNDLE = str(other)
-    target = placement.server_admin_target(tls_always.server)
+    target = server_admin_target(tls_always.server)
     with pytest.raises(psycopg.OperationalError, match="certificate verify failed"):
         psycopg.connect(**target.conninfo(), connect_timeout=5)
 
@@ -59,15 +61,15 @@ def test_a_server_without_tls_is_refused_when_tls_is_required(clean_registry, se
     settings.DATABASE_TLS = "always"
     server, _restart = second_server
     with pytest.raises(psycopg.OperationalError, match="SSL"):
-        psycopg.connect(**placement.server_admin_target(server).conninfo(), connect_timeout=5)
+        psycopg.connect(**server_admin_target(server).conninfo(), connect_timeout=5)
 
 
 def test_a_cleartext_password_request_is_refused(tls_always):
     server = tls_always.server
-    admin = placement.server_admin_target(server)
+    admin = server_admin_target(server)
     with psycopg.connect(**admin.conninfo(), autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE ROLE cleartext_user LOGIN PASSWORD {}").format(sql.Literal("pw-cleartext-1")))
-    target = placement.on_database(admin, "postgres")
+    target = on_database(admin, "postgres")
     params = {**target.conninfo(), "user": "cleartext_user", "password": "pw-cleartext-1"}
 
     with pytest.raises(psycopg.OperationalError, match="password"):
@@ -78,7 +80,7 @@ def test_a_cleartext_password_request_is_refused(tls_always):
 
 def test_servers_on_this_machine_need_no_tls_unless_asked(settings):
     settings.DATABASE_TLS = "remote"
-    assert placement.tls_for("localhost") == {}
-    assert placement.tls_for("db.eu-west-1.rds.amazonaws.com")["sslmode"] == "verify-full"
+    assert tls_for("localhost") == {}
+    assert tls_for("db.eu-west-1.rds.amazonaws.com")["sslmode"] == "verify-full"
     settings.DATABASE_TLS = "off"
-    assert placement.tls_for("db.eu-west-1.rds.amazonaws.com") == {}
+    assert tls_for("db.eu-west-1.rds.amazonaws.com") == {}

@@ -11,8 +11,8 @@ from django.core import mail
 from django.test import override_settings
 from playwright.sync_api import expect, sync_playwright
 
-from affiliates import provisioning
-from affiliates.context import affiliate_context
+from affiliates.operations import provisioning
+from affiliates.routing.context import affiliate_context
 from gym.members.models import Member
 from tests.conftest import host
 from tests.factories import PASSWORD, new_slug

@@ -12,8 +12,8 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import expect, sync_playwright
 
-from affiliates.context import affiliate_context
 from affiliates.models import Membership
+from affiliates.routing.context import affiliate_context
 from gym.members.models import Member
 from gym.workouts.models import Participation, Workout
 from tests.conftest import host

@@ -7,11 +7,11 @@ import datetime
 import pytest
 from django.core.management import call_command
 
-from affiliates.context import affiliate_context
-from gym.leaderboards.models import PersonalRecord
-from gym.leaderboards.selectors import leaderboard_for_workout, overall_leaderboard
+from affiliates.routing.context import affiliate_context
+from gym.leaderboards.selectors import overall_leaderboard
 from gym.members.models import Member
-from gym.workouts.models import Workout
+from gym.workouts.models import PersonalRecord, Workout
+from gym.workouts.selectors import leaderboard_for_workout
 from gym.workouts.services import participation_record
 from tests.factories import MemberFactory, ParticipationFactory, WorkoutFactory
 

@@ -10,7 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from affiliates.context import affiliate_context
+from affiliates.routing.context import affiliate_context
 from gym.members.models import Member
 from tests.conftest import client_for
 from tests.factories import MemberFactory

@@ -11,8 +11,8 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from affiliates import provisioning
 from affiliates.models import ProvisioningEvent, StaffAudit
+from affiliates.operations import provisioning
 from tests.conftest import host
 from tests.factories import PASSWORD, new_slug
 

@@ -7,7 +7,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from affiliates.context import affiliate_context
+from affiliates.routing.context import affiliate_context
 from gym.workouts.models import Benchmark, Exercise, Workout
 from tests.conftest import client_for
 

@@ -8,8 +8,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from affiliates.context import affiliate_context
-from gym.members import progress
+from affiliates.routing.context import affiliate_context
+from gym.leaderboards import progress
 from gym.workouts.models import Benchmark, Workout
 from gym.workouts.services import participation_record, workout_from_benchmark
 from tests.conftest import client_for

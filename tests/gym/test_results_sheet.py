@@ -7,11 +7,10 @@ from django.db import connections
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from affiliates.connections import alias_for
-from affiliates.context import affiliate_context
-from gym.leaderboards.models import PersonalRecord
+from affiliates.routing.connections import alias_for
+from affiliates.routing.context import affiliate_context
 from gym.members.models import Member
-from gym.workouts.models import Participation, Workout
+from gym.workouts.models import Participation, PersonalRecord, Workout
 from tests.conftest import client_for
 from tests.factories import MemberFactory
 

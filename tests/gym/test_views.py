@@ -8,8 +8,8 @@ import io
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from affiliates.context import affiliate_context
 from affiliates.models import Membership
+from affiliates.routing.context import affiliate_context
 from gym.members.models import Member
 from gym.workouts.models import Benchmark, Exercise, Participation, Workout
 from tests.conftest import client_for

@@ -2,10 +2,10 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from affiliates import lifecycle
 from affiliates.audit import command_actor
-from affiliates.errors import ProvisioningError
+from affiliates.errors import OperationError
 from affiliates.models import Affiliate
+from affiliates.operations import lifecycle
 
 
 class Command(BaseCommand):
@@ -29,6 +29,6 @@ class Command(BaseCommand):
             )
         try:
             archived = lifecycle.affiliate_archive(affiliate_id=affiliate.pk, requested_by=command_actor())
-        except ProvisioningError as exc:
+        except OperationError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"Archived {slug}: {archived.status_detail or 'nothing to back up'}")

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 
-import psycopg
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import IntegrityError
 
-from affiliates import aurora, credentials, databases
-from affiliates.audit import audit_record, command_actor
-from affiliates.errors import ProvisioningError
+from affiliates.audit import command_actor
+from affiliates.errors import OperationError
 from affiliates.models import DatabaseServer, StaffAudit
-from affiliates.placement import server_admin_target, servers_with_load
+from affiliates.operations import servers
+from affiliates.operations.placement import servers_with_load
 
 
 class Command(BaseCommand):
@@ -66,82 +64,53 @@ class Command(BaseCommand):
     # --- add ---
 
     def do_add(self, *, name, host, cluster_id, port, admin_secret, max_affiliates, default, **options):
-        problems = []
-        if DatabaseServer.objects.filter(name=name).exists():
-            problems.append(f"a database server named {name!r} is already registered")
-        if not 1 <= port <= 65535:
-            problems.append("--port must be between 1 and 65535")
-        if max_affiliates is not None and max_affiliates < 1:
-            problems.append("--max-affiliates must be at least 1")
-        if host and not admin_secret:
-            problems.append("--admin-secret is required with --host")
-        if cluster_id and admin_secret:
-            problems.append("an Aurora cluster's login is its RDS-managed master secret: leave out --admin-secret")
-        aurora_only = [f"--{o.replace('_', '-')}" for o in ("create", "region", "connect_via") if options.get(o)]
-        if host and aurora_only:
-            problems.append(f"{', '.join(aurora_only)} only go with --aurora")
-        via = _address(options.get("connect_via"), problems)
-        pooler = _address(options.get("pooler"), problems, flag="--pooler")
-        if options["min_acu"] <= 0 or options["max_acu"] < options["min_acu"]:
-            problems.append("--min-acu must be above 0 and --max-acu at least --min-acu")
+        problems, via, pooler = _add_problems(
+            name=name, host=host, cluster_id=cluster_id, port=port, admin_secret=admin_secret,
+            max_affiliates=max_affiliates, options=options,
+        )  # fmt: skip
         if problems:
             raise CommandError("; ".join(problems))
-        server = DatabaseServer(
-            name=name, host=host or "", port=port, admin_secret_ref=admin_secret or "", max_affiliates=max_affiliates
-        )
-        server.is_default = default
-        server.pooler = f"{pooler[0]}:{pooler[1]}" if pooler else ""
+        cluster = None
         if cluster_id:
-            cluster = self._aurora(cluster_id, options)
-            server.kind = DatabaseServer.Kind.AURORA
-            server.aws_cluster_id, server.aws_region = cluster.cluster_id, cluster.region
-            server.endpoint = cluster.endpoint
-            server.host, server.port = via or (cluster.endpoint, cluster.port)
-            server.admin_secret_ref = f"{credentials.SECRETS_MANAGER_PREFIX}{cluster.secret_arn}"
-        self.stdout.write(f"Connecting to {server.host}:{server.port} with the login {server.admin_secret_ref} names …")
-        role, still_open = _check_admin_login(server)
-        if still_open:
-            self.stderr.write(
-                f"warning: {', '.join(still_open)} on {server.host}:{server.port} stay open to every login "
-                f"(PUBLIC), so an affiliate's role could connect there and list databases and roles: {role} "
-                f"does not own them. As their owner run: REVOKE CONNECT ON DATABASE {', '.join(still_open)} "
-                "FROM PUBLIC"
+            cluster = servers.AuroraRequest(
+                cluster_id=cluster_id,
+                region=options["region"],
+                create=options["create"],
+                min_acu=options["min_acu"],
+                max_acu=options["max_acu"],
+                connect_via=via,
             )
         try:
-            server.full_clean(exclude=["is_default"])
-            if default:
-                DatabaseServer.objects.update(is_default=False)
-            server.save()
-        except (ValidationError, IntegrityError) as exc:
-            raise CommandError(f"not registered: {exc}") from exc
-        audit_record(
-            actor=command_actor(),
-            channel=StaffAudit.Channel.COMMAND,
-            action="server_add",
-            target=name,
-            outcome=StaffAudit.Outcome.SUCCEEDED,
-            detail=f"{server.host}:{server.port} as {role}{f', Aurora {cluster_id}' if cluster_id else ''}",
-        )
-        self.stdout.write(
-            self.style.SUCCESS(f"Registered {server.name}: {server.host}:{server.port}, administrator {role}.")
-        )
-
-    def _aurora(self, cluster_id: str, options) -> aurora.Cluster:
-        try:
-            if options["create"]:
-                return aurora.cluster_create(
-                    cluster_id,
-                    region=options["region"],
-                    min_acu=options["min_acu"],
-                    max_acu=options["max_acu"],
-                    progress=lambda message: self.stdout.write(f"  {message}"),
-                )
-            cluster = aurora.cluster_describe(cluster_id, region=options["region"])
-        except aurora.AuroraError as exc:
+            registered = servers.server_register(
+                name=name,
+                host=host,
+                port=port,
+                admin_secret=admin_secret,
+                aurora_cluster=cluster,
+                max_affiliates=max_affiliates,
+                pooler=pooler,
+                default=default,
+                actor=command_actor(),
+                progress=self.stdout.write,
+            )
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from exc
+        except OperationError as exc:
             raise CommandError(str(exc)) from exc
-        if cluster.status != "available":
-            raise CommandError(f"{cluster_id} is {cluster.status}, not available yet; run this again later")
-        return cluster
+        server = registered.server
+        if registered.still_open:
+            still_open = ", ".join(registered.still_open)
+            self.stderr.write(
+                f"warning: {still_open} on {server.host}:{server.port} stay open to every login "
+                f"(PUBLIC), so an affiliate's role could connect there and list databases and roles: "
+                f"{registered.admin_login} does not own them. As their owner run: REVOKE CONNECT ON DATABASE "
+                f"{still_open} FROM PUBLIC"
+            )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Registered {server.name}: {server.host}:{server.port}, administrator {registered.admin_login}."
+            )
+        )
 
     # --- list ---
 
@@ -183,46 +152,40 @@ class Command(BaseCommand):
         self._accepting(name, True)
 
     def _accepting(self, name: str, accepting: bool) -> None:
-        if not DatabaseServer.objects.filter(name=name).update(is_accepting=accepting):
-            raise CommandError(f"no database server {name!r}")
-        audit_record(
-            actor=command_actor(),
-            channel=StaffAudit.Channel.COMMAND,
-            action="server_accept" if accepting else "server_drain",
-            target=name,
-            outcome=StaffAudit.Outcome.SUCCEEDED,
-        )
+        try:
+            servers.servers_accepting_set(
+                names=[name], accepting=accepting, actor=command_actor(), channel=StaffAudit.Channel.COMMAND
+            )
+        except OperationError as exc:
+            raise CommandError(str(exc)) from exc
         self.stdout.write(f"{name} {'accepts new affiliates' if accepting else 'is draining: no new affiliates'}.")
 
 
-def _address(text: str | None, problems: list[str], *, flag: str = "--connect-via") -> tuple[str, int] | None:
-    if not text:
-        return None
-    host, _, port = text.rpartition(":")
-    if not host or not port.isdigit() or not 1 <= int(port) <= 65535 or any(c.isspace() for c in host):
-        problems.append(f"{flag} must be HOST:PORT, not {text!r}")
-        return None
-    return host, int(port)
-
-
-def _check_admin_login(server: DatabaseServer) -> tuple[str, list[str]]:
-    """Connect as the server's administrator; it must be able to create databases and roles. Closes
-    ``postgres`` and ``template1`` to PUBLIC where it may; returns the login and those it may not."""
-    try:
-        target = server_admin_target(server)
-    except ProvisioningError as exc:
-        raise CommandError(str(exc)) from exc
-    try:
-        with psycopg.connect(**target.conninfo(), connect_timeout=10) as conn:
-            can = conn.execute(
-                "SELECT rolsuper OR (rolcreatedb AND rolcreaterole) FROM pg_roles WHERE rolname = current_user"
-            ).fetchone()[0]
-            conn.commit()
-            conn.autocommit = True
-            still_open = databases.maintenance_lock_down(conn, admin=target.user) if can else []
-    except psycopg.OperationalError as exc:
-        message = str(exc).replace(target.password, "********") if target.password else str(exc)
-        raise CommandError(f"cannot connect to {server.host}:{server.port} as {target.user}: {message}") from exc
-    if not can:
-        raise CommandError(f"{target.user} on {server.host}:{server.port} cannot create databases and roles")
-    return target.user, still_open
+def _add_problems(
+    *, name, host, cluster_id, port, admin_secret, max_affiliates, options
+) -> tuple[list[str], tuple[str, int] | None, tuple[str, int] | None]:
+    """Everything wrong with an ``add`` at once (nothing is tried while any is), and the parsed addresses."""
+    problems = []
+    if DatabaseServer.objects.filter(name=name).exists():
+        problems.append(f"a database server named {name!r} is already registered")
+    if not 1 <= port <= 65535:
+        problems.append("--port must be between 1 and 65535")
+    if max_affiliates is not None and max_affiliates < 1:
+        problems.append("--max-affiliates must be at least 1")
+    if host and not admin_secret:
+        problems.append("--admin-secret is required with --host")
+    if cluster_id and admin_secret:
+        problems.append("an Aurora cluster's login is its RDS-managed master secret: leave out --admin-secret")
+    aurora_only = [f"--{o.replace('_', '-')}" for o in ("create", "region", "connect_via") if options.get(o)]
+    if host and aurora_only:
+        problems.append(f"{', '.join(aurora_only)} only go with --aurora")
+    addresses = []
+    for flag, key in (("--connect-via", "connect_via"), ("--pooler", "pooler")):
+        try:
+            addresses.append(servers.address_parse(options.get(key), flag=flag))
+        except ValidationError as exc:
+            problems.extend(exc.messages)
+            addresses.append(None)
+    if options["min_acu"] <= 0 or options["max_acu"] < options["min_acu"]:
+        problems.append("--min-acu must be above 0 and --max-acu at least --min-acu")
+    return problems, addresses[0], addresses[1]

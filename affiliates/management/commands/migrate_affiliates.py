@@ -8,10 +8,11 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from affiliates import fleet, flyway
 from affiliates.audit import command_actor
 from affiliates.errors import QueueUnavailable
+from affiliates.infra import flyway
 from affiliates.models import MigrationRun, MigrationRunAffiliate, StaffAudit
+from affiliates.operations import fleet
 
 
 class Command(BaseCommand):

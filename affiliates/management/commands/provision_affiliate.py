@@ -5,10 +5,10 @@ from celery.result import AsyncResult
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from affiliates import provisioning
 from affiliates.audit import command_actor
-from affiliates.errors import ProvisioningError
+from affiliates.errors import OperationError
 from affiliates.models import Affiliate, ProvisioningEvent
+from affiliates.operations import provisioning
 
 TERMINAL = {Affiliate.Status.ACTIVE, Affiliate.Status.FAILED}
 
@@ -44,7 +44,7 @@ class Command(BaseCommand):
                 raise CommandError(f"no affiliate with slug {slug!r}")
             try:
                 task_id = provisioning.affiliate_retry(affiliate_id=affiliate.pk, requested_by=requested_by)
-            except ProvisioningError as exc:
+            except OperationError as exc:
                 raise CommandError(str(exc)) from exc
         else:
             missing = [f"--{flag}" for flag in ("name", "domain") if not options[flag]]
@@ -66,7 +66,7 @@ class Command(BaseCommand):
             # Enqueued here, after affiliate_request's transaction committed, to know the task id.
             try:
                 task_id = provisioning.affiliate_enqueue(affiliate_id=affiliate.pk, requested_by=requested_by)
-            except ProvisioningError as exc:  # the queue is down: registered, and the reconciler queues it
+            except OperationError as exc:  # the queue is down: registered, and the reconciler queues it
                 raise CommandError(str(exc)) from exc
         if not options["json"]:
             self.stdout.write(f"{affiliate.slug}: queued for provisioning (task {task_id})")

@@ -2,8 +2,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from affiliates import reconcile
 from affiliates.errors import QueueUnavailable
+from affiliates.operations import reconcile
 
 
 class Command(BaseCommand):

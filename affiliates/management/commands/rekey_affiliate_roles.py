@@ -2,10 +2,9 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from affiliates import credentials, databases
+from affiliates.errors import OperationError
 from affiliates.management.base import for_each_affiliate
-from affiliates.models import Affiliate
-from affiliates.placement import server_admin_target
+from affiliates.operations import role_passwords
 
 
 class Command(BaseCommand):
@@ -19,30 +18,14 @@ class Command(BaseCommand):
         parser.add_argument("slugs", nargs="*", metavar="SLUG", help="only these affiliates (default: every one)")
 
     def handle(self, *args, slugs, **options):
-        affiliates = Affiliate.objects.select_related("database_server").filter(
-            secret_ref=credentials.DERIVED_SECRET_REF, database_server__isnull=False
-        )
-        affiliates = affiliates.exclude(status=Affiliate.Status.ARCHIVED).order_by("schema_name")
-        if slugs:
-            missing = sorted(
-                set(slugs) - set(affiliates.filter(schema_name__in=slugs).values_list("schema_name", flat=True))
-            )
-            if missing:
-                raise CommandError(f"no affiliate with a derived password: {', '.join(missing)}")
-            affiliates = affiliates.filter(schema_name__in=slugs)
-
-        def rekey(affiliate: Affiliate) -> str | None:
-            verifier = credentials.scram_verifier(credentials.role_password(affiliate.database_role))
-            with databases.admin_connect(server_admin_target(affiliate.database_server)) as conn:
-                if not databases.role_exists(conn, affiliate.database_role):
-                    return "no role yet (provisioning will create it)"
-                databases.role_password_set(conn, affiliate.database_role, password_verifier=verifier)
-            return None
-
+        try:
+            affiliates = role_passwords.affiliates_derived(slugs)
+        except OperationError as exc:
+            raise CommandError(str(exc)) from exc
         for_each_affiliate(
             self,
             affiliates,
-            rekey,
+            role_passwords.role_rekey,
             done="re-keyed",
             audit_action="rekey_roles",
             audit_target=", ".join(slugs) or "all",

@@ -2,10 +2,10 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from affiliates import lifecycle
 from affiliates.audit import command_actor
-from affiliates.errors import ProvisioningError
+from affiliates.errors import OperationError
 from affiliates.models import Affiliate
+from affiliates.operations import lifecycle
 
 
 class Command(BaseCommand):
@@ -30,7 +30,7 @@ class Command(BaseCommand):
             restored = lifecycle.affiliate_restore(
                 affiliate_id=affiliate.pk, backup=backup, server_name=server, requested_by=command_actor()
             )
-        except ProvisioningError as exc:
+        except OperationError as exc:
             raise CommandError(str(exc)) from exc
         restored.refresh_from_db()
         self.stdout.write(

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from affiliates import staff
+from affiliates.people import staff
 
 
 class Command(BaseCommand):

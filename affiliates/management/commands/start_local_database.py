@@ -2,8 +2,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from affiliates import flyway, seeds
-from affiliates.local import local_databases_start
+from affiliates.infra import flyway, seeds
+from affiliates.operations.local import local_databases_start
 
 
 class Command(BaseCommand):

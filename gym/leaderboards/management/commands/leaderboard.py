@@ -2,10 +2,10 @@ import json
 
 from django.core.management.base import CommandError
 
-from affiliates.management.base import AffiliateCommand
-from gym.leaderboards.selectors import leaderboard_for_workout
+from affiliates.routing.command import AffiliateCommand
 from gym.members.models import Member
 from gym.workouts.models import ScalingLevel, Workout
+from gym.workouts.selectors import leaderboard_for_workout
 
 
 class Command(AffiliateCommand):

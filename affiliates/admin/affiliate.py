@@ -1,0 +1,441 @@
+"""The affiliate list and page: registering, provisioning, suspending, migrating, archiving and
+restoring gyms, each as a bulk action that calls an operation and reports a count."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from affiliates.admin import fleet as fleet_admin
+from affiliates.admin.common import CSS, badge, report, require
+from affiliates.admin.forms import AffiliateRequestForm, DomainForm
+from affiliates.audit import audit_record
+from affiliates.errors import BackupError, OperationError, QueueUnavailable
+from affiliates.infra import backups, flyway, queue
+from affiliates.models import Affiliate, Domain, Membership, MigrationRun, ProvisioningEvent, StaffAudit
+from affiliates.operations import fleet, lifecycle, placement, provisioning
+from affiliates.operations.placement import servers_with_load
+from affiliates.people import passwords, staff
+
+STATUS_TONES = {
+    Affiliate.Status.ACTIVE: "ok",
+    Affiliate.Status.FAILED: "bad",
+    Affiliate.Status.SUSPENDED: "warn",
+    Affiliate.Status.ARCHIVED: "muted",
+}
+
+
+class DomainInline(admin.TabularInline):
+    model = Domain
+    form = DomainForm
+    extra = 0
+    fields = ["domain", "is_primary"]
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    fields = ["user", "role"]
+    raw_id_fields = ["user"]
+
+
+class ProvisioningEventInline(admin.TabularInline):
+    model = ProvisioningEvent
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ["created_at", "step", "outcome", "duration_ms", "detail", "error", "requested_by"]
+    ordering = ["created_at", "id"]
+    verbose_name_plural = "event log"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+def membership_audit(request, membership: Membership, action: str) -> None:
+    audit_record(
+        actor=request.user.get_username(),
+        channel=StaffAudit.Channel.ADMIN,
+        action=action,
+        target=membership.affiliate.slug,
+        outcome=StaffAudit.Outcome.SUCCEEDED,
+        detail=f"{membership.user} as {membership.role}",
+    )
+
+
+@admin.register(Affiliate)
+class AffiliateAdmin(admin.ModelAdmin):
+    class Media:
+        css = CSS
+
+    list_display = [
+        "slug_display",
+        "name",
+        "status_badge",
+        "version_badge",
+        "primary_domain",
+        "database_name",
+        "member_logins",
+        "updated_at",
+    ]
+    list_filter = [
+        "status",
+        fleet_admin.BehindFilter,
+        fleet_admin.LastMigrationFilter,
+        "database_server",
+        "seed_requested",
+    ]
+    search_fields = ["schema_name", "name", "domains__domain"]
+    ordering = ["schema_name"]
+    inlines = [DomainInline, MembershipInline, ProvisioningEventInline]
+    readonly_fields = [
+        "status",
+        "status_detail",
+        "database_server",
+        "database_name",
+        "database_role",
+        "secret_ref",
+        "schema_version",
+        "seed_requested",
+        "created_at",
+        "updated_at",
+        "activated_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["schema_name", "name"]}),
+        ("Status", {"fields": ["status", "status_detail", "activated_at"]}),
+        (
+            "Database",
+            {
+                "fields": [
+                    "database_server",
+                    "database_name",
+                    "database_role",
+                    "secret_ref",
+                    "schema_version",
+                    "seed_requested",
+                ]
+            },
+        ),
+        ("History", {"fields": ["created_at", "updated_at"]}),
+    ]
+    actions = [
+        "provision_or_retry",
+        "send_password_links",
+        "suspend",
+        "resume",
+        "migrate_to_latest",
+        "check_for_drift",
+        "archive",
+        "restore",
+    ]
+
+    # --- who may do what (affiliates/people/staff.py) ---
+
+    def has_provision_permission(self, request):
+        return request.user.has_perm(staff.PROVISION)
+
+    def has_suspend_permission(self, request):
+        return request.user.has_perm(staff.SUSPEND)
+
+    def has_migrate_permission(self, request):
+        return request.user.has_perm(staff.MIGRATE)
+
+    def has_archive_permission(self, request):
+        return request.user.has_perm(staff.ARCHIVE)
+
+    def has_add_permission(self, request):
+        # Adding an affiliate provisions it.
+        return super().has_add_permission(request) and self.has_provision_permission(request)
+
+    def get_urls(self):
+        return [
+            path("fleet/", self.admin_site.admin_view(self.fleet_view), name="affiliates_fleet"),
+            *super().get_urls(),
+        ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("domains").annotate(_logins=Count("memberships"))
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting the row would orphan the database and role: archive instead (backup, then drop).
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        # The slug names the database and role: fixed once registered.
+        return self.readonly_fields + (["schema_name"] if obj else [])
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = AffiliateRequestForm
+            kwargs["fields"] = None
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [(None, {"fields": ["schema_name", "name", "domain", "owner_email", "seed", "server"]})]
+        return super().get_fieldsets(request, obj)
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        require(request, staff.PROVISION)
+        # A new affiliate goes through the provisioning service: validated, registered, queued.
+        created = provisioning.affiliate_request(
+            channel=StaffAudit.Channel.ADMIN,
+            slug=form.cleaned_data["schema_name"],
+            name=form.cleaned_data["name"],
+            domain=form.cleaned_data["domain"],
+            owner_email=form.cleaned_data.get("owner_email") or None,
+            seed=form.cleaned_data.get("seed", False),
+            server_name=form.cleaned_data["server"].name if form.cleaned_data.get("server") else None,
+            requested_by=request.user.get_username(),
+            enqueue=False,
+        )
+        obj.pk = created.pk
+        obj._state.adding = False
+
+        def enqueue():  # after the admin's transaction commits, so the worker finds the row
+            try:
+                provisioning.affiliate_enqueue(affiliate_id=created.pk, requested_by=request.user.get_username())
+            except QueueUnavailable as exc:
+                self.message_user(request, f"{created.slug} registered but not queued: {exc}.", messages.WARNING)
+            else:
+                self.message_user(request, f"{created.slug} queued for provisioning.", messages.SUCCESS)
+
+        transaction.on_commit(enqueue)
+
+    def save_related(self, request, form, formsets, change):
+        if change:
+            super().save_related(request, form, formsets, change)
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is Membership:
+            for membership in formset.new_objects:
+                membership_audit(request, membership, "membership_grant")
+            for membership, _changed in formset.changed_objects:
+                membership_audit(request, membership, "membership_change")
+            for membership in formset.deleted_objects:
+                membership_audit(request, membership, "membership_revoke")
+
+    @admin.display(description="slug", ordering="schema_name")
+    def slug_display(self, obj):
+        return obj.slug
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj):
+        tone = STATUS_TONES.get(obj.status, "info")
+        return badge(obj.get_status_display(), tone, title=obj.status_detail or obj.get_status_display())
+
+    @admin.display(description="domain")
+    def primary_domain(self, obj):
+        return format_html_join(", ", "{}", ((d.domain,) for d in obj.domains.all() if d.is_primary)) or "—"
+
+    @admin.display(description="logins", ordering="_logins")
+    def member_logins(self, obj):
+        return obj._logins
+
+    @admin.display(description="schema", ordering="schema_version")
+    def version_badge(self, obj):
+        latest = fleet_admin.latest()
+        if not obj.schema_version:
+            return "—"
+        if obj.status in fleet.WITH_DATABASE and flyway.version_key(obj.schema_version) < flyway.version_key(latest):
+            behind = badge(f"behind V{latest}", "pill", title=f"latest is V{latest}", strong=False)
+            return format_html("V{} {}", obj.schema_version, behind)
+        if obj.schema_version == latest:
+            return format_html("V{} {}", obj.schema_version, badge("latest", "ok", strong=False))
+        return f"V{obj.schema_version}"
+
+    @admin.action(description="Provision / retry selected affiliates", permissions=["provision"])
+    def provision_or_retry(self, request, queryset):
+        require(request, staff.PROVISION)
+        done, failures = 0, []
+        for affiliate in queryset:
+            if affiliate.status == Affiliate.Status.ACTIVE:
+                continue
+            try:
+                provisioning.affiliate_retry(
+                    affiliate_id=affiliate.pk, requested_by=request.user.get_username(), channel="admin"
+                )
+                done += 1
+            except OperationError as exc:
+                failures.append(str(exc))
+        report(self, request, done, "queued for provisioning", failures)
+
+    def _apply(self, request, queryset, service, verb):
+        done, failures = 0, []
+        for affiliate in queryset:
+            try:
+                service(affiliate_id=affiliate.pk, requested_by=request.user.get_username(), channel="admin")
+                done += 1
+            except (OperationError, ValidationError) as exc:
+                failures.append(f"{affiliate.slug}: {exc}")
+            except Exception as exc:  # a database error: report it, keep going with the others
+                failures.append(f"{affiliate.slug}: {type(exc).__name__}: {exc}")
+        report(self, request, done, verb, failures)
+
+    @admin.action(description="Send the owners a link to set their password", permissions=["provision"])
+    def send_password_links(self, request, queryset):
+        require(request, staff.PROVISION)
+        sent, failures = 0, []
+        for affiliate in queryset.filter(status=Affiliate.Status.ACTIVE):
+            owners = list(passwords.owners(affiliate))
+            if not owners:
+                failures.append(f"{affiliate.slug}: no owner with an e-mail address")
+            for user in owners:
+                try:
+                    address = passwords.password_link_send(affiliate, user)
+                except Exception as exc:  # the mail server's answer, for staff to read
+                    failures.append(f"{affiliate.slug}: {user.email}: {type(exc).__name__}: {exc}")
+                    continue
+                sent += 1
+                audit_record(
+                    actor=request.user.get_username(),
+                    channel=StaffAudit.Channel.ADMIN,
+                    action="password_link",
+                    target=affiliate.slug,
+                    outcome=StaffAudit.Outcome.SUCCEEDED,
+                    detail=f"to {address}",
+                )
+        left_out = queryset.exclude(status=Affiliate.Status.ACTIVE).count()
+        if left_out:
+            failures.append(f"{left_out} selected affiliate(s) not active: no link sent")
+        report(self, request, sent, "sent", failures, noun="password link")
+
+    @admin.action(description="Suspend selected affiliates", permissions=["suspend"])
+    def suspend(self, request, queryset):
+        require(request, staff.SUSPEND)
+        self._apply(request, queryset, lifecycle.affiliate_suspend, "suspended")
+
+    @admin.action(description="Resume selected affiliates", permissions=["suspend"])
+    def resume(self, request, queryset):
+        require(request, staff.SUSPEND)
+        self._apply(request, queryset, lifecycle.affiliate_resume, "resumed")
+
+    def _run_start(self, request, queryset, kind):
+        require(request, staff.MIGRATE)
+        with_database = list(queryset.filter(status__in=fleet.WITH_DATABASE).order_by("pk"))
+        left_out = queryset.count() - len(with_database)
+        if not with_database:
+            self.message_user(request, "None of the selected affiliates has a database to work on.", messages.ERROR)
+            return None
+        note = f" ({left_out} without a database left out)" if left_out else ""
+        run = fleet.run_create(
+            kind, with_database, started_by=request.user.get_username(), channel=StaffAudit.Channel.ADMIN, enqueue=False
+        )
+        try:
+            fleet.run_enqueue(run.pk)
+        except QueueUnavailable as exc:
+            self.message_user(request, f"{run} recorded but not started: {exc}.", messages.WARNING)
+        else:
+            self.message_user(request, f"{run} started for {len(with_database)} affiliates{note}.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:affiliates_migrationrun_change", args=[run.pk]))
+
+    @admin.action(description="Migrate selected to latest", permissions=["migrate"])
+    def migrate_to_latest(self, request, queryset):
+        return self._run_start(request, queryset, MigrationRun.Kind.MIGRATE)
+
+    @admin.action(description="Check selected for drift", permissions=["migrate"])
+    def check_for_drift(self, request, queryset):
+        return self._run_start(request, queryset, MigrationRun.Kind.CHECK)
+
+    @admin.action(
+        description="Archive selected affiliates (pg_dump backup, then drop database and role)", permissions=["archive"]
+    )
+    def archive(self, request, queryset):
+        require(request, staff.ARCHIVE)
+        if request.POST.get("confirmed") != "yes":
+            # An intermediate page: what will be dropped, and where the backups go.
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Archive affiliates?",
+                "opts": self.model._meta,
+                "affiliates": queryset.select_related("database_server"),
+                "backup_to": backups.destination(),
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+                "action": "archive",
+            }
+            return TemplateResponse(request, "admin/affiliates/affiliate/archive_confirmation.html", context)
+        self._apply(request, queryset, lifecycle.affiliate_archive, "archived")
+        return None
+
+    @admin.action(description="Restore selected archived affiliates from their newest backup", permissions=["archive"])
+    def restore(self, request, queryset):
+        require(request, staff.ARCHIVE)
+        plan = []  # (affiliate, backup location or None, why not)
+        for affiliate in queryset.select_related("database_server").order_by("schema_name"):
+            if affiliate.status != Affiliate.Status.ARCHIVED:
+                plan.append((affiliate, None, f"it is {affiliate.get_status_display().lower()}, not archived"))
+                continue
+            try:
+                plan.append((affiliate, backups.backup_latest(affiliate.slug), ""))
+            except BackupError as exc:
+                plan.append((affiliate, None, str(exc)))
+        server_name = request.POST.get("server", "")
+        problem = ""
+        if request.POST.get("confirmed") == "yes":
+            try:
+                placement.database_server_choose(server_name=server_name or None)
+            except ValidationError as exc:
+                problem = " ".join(exc.messages)
+            else:
+                return self._restore_queue(request, plan, server_name or None)
+        # An intermediate page: which backup each affiliate comes back from, and onto which server.
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Restore affiliates?",
+            "opts": self.model._meta,
+            "plan": plan,
+            "restorable": sum(1 for _, location, _ in plan if location),
+            "servers": servers_with_load().filter(is_accepting=True).order_by("name"),
+            "server_name": server_name,
+            "problem": problem,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "action": "restore",
+        }
+        return TemplateResponse(request, "admin/affiliates/affiliate/restore_confirmation.html", context)
+
+    def _restore_queue(self, request, plan, server_name: str | None):
+        done, failures = 0, []
+        for affiliate, location, why_not in plan:
+            if not location:
+                failures.append(f"{affiliate.slug}: {why_not}")
+                continue
+            try:
+                queue.send(
+                    queue.RESTORE,
+                    affiliate.pk,
+                    backup=location,
+                    server_name=server_name,
+                    requested_by=request.user.get_username(),
+                )
+            except QueueUnavailable as exc:
+                failures.append(f"{affiliate.slug}: not queued: {exc}")
+                continue
+            Affiliate.objects.filter(pk=affiliate.pk).update(status_detail=f"restore queued from {location}")
+            done += 1
+        report(self, request, done, "queued for restore", failures)
+        return None
+
+    # --- the fleet overview ---
+
+    def fleet_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, **fleet_admin.overview_context()}
+        return TemplateResponse(request, "admin/affiliates/fleet.html", context)

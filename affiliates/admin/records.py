@@ -1,0 +1,78 @@
+"""The command center's records: memberships (audited), the provisioning event log, domains, and
+the append-only staff audit trail."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from affiliates.admin.affiliate import membership_audit
+from affiliates.admin.forms import DomainForm
+from affiliates.models import Domain, Membership, ProvisioningEvent, StaffAudit
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "affiliate", "role", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "user__email", "affiliate__schema_name", "affiliate__name"]
+    raw_id_fields = ["user"]
+    list_select_related = ["user", "affiliate"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        membership_audit(request, obj, "membership_change" if change else "membership_grant")
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        membership_audit(request, obj, "membership_revoke")
+
+    def delete_queryset(self, request, queryset):
+        revoked = list(queryset.select_related("affiliate", "user"))
+        super().delete_queryset(request, queryset)
+        for membership in revoked:
+            membership_audit(request, membership, "membership_revoke")
+
+
+@admin.register(ProvisioningEvent)
+class ProvisioningEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "affiliate", "step", "outcome", "duration_ms", "requested_by", "short_error"]
+    list_filter = ["outcome", "step"]
+    search_fields = ["affiliate__schema_name", "error", "requested_by"]
+    list_select_related = ["affiliate"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="error")
+    def short_error(self, obj):
+        return (obj.error[:120] + "…") if len(obj.error) > 120 else obj.error
+
+
+admin.site.register(Domain, form=DomainForm, list_display=["domain", "tenant", "is_primary"], search_fields=["domain"])
+
+
+@admin.register(StaffAudit)
+class StaffAuditAdmin(admin.ModelAdmin):
+    """Append-only: nobody adds, edits or deletes here (the database refuses the last two as well)."""
+
+    list_display = ["created_at", "actor", "channel", "action", "target", "outcome", "short_detail"]
+    list_filter = ["action", "channel", "outcome"]
+    search_fields = ["actor", "target", "detail"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["created_at", "actor", "channel", "action", "target", "outcome", "detail"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="detail")
+    def short_detail(self, obj):
+        return (obj.detail[:120] + "…") if len(obj.detail) > 120 else obj.detail

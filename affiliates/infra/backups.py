@@ -1,0 +1,206 @@
+"""Backups of affiliate databases: ``pg_dump`` in custom format, checked before anything trusts them.
+
+With ``FITBUDDY_BACKUP_BUCKET`` set, the dump streams straight into S3 (a multipart upload, key
+``affiliates/<slug>/<UTC time>.dump``) while its SHA-256 is computed; the object is then checked:
+its size, its SHA-256 read back, and ``pg_restore --list`` on it. A backup that fails any check is
+deleted and raises :class:`BackupError`, so archive never drops a database on a bad backup.
+Without a bucket, backups go to ``FITBUDDY_BACKUP_DIR``, written under a ``.partial`` name and
+renamed only once they read back.
+
+``backup_fetch`` brings a backup (the newest of an affiliate, or a named one) to a local file
+for ``pg_restore``, checking its SHA-256 against the one recorded with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from django.conf import settings
+
+from affiliates.errors import BackupError
+from affiliates.infra.targets import DatabaseTarget
+
+#: A backup must contain the results table's data to count as a backup of a gym.
+REQUIRED_ENTRY = "TABLE DATA {schema} participation"
+PART_SIZE = 8 * 1024 * 1024
+S3_PREFIX = "s3://"
+
+
+@dataclass(frozen=True)
+class Backup:
+    location: str  # s3://bucket/key, or a local path
+    sha256: str
+    size: int
+
+    def __str__(self) -> str:
+        return f"{self.location} (sha256 {self.sha256}, {self.size} bytes)"
+
+
+def s3_client():
+    import boto3
+
+    return boto3.client("s3", region_name=settings.AWS_REGION)
+
+
+def _dump_command(target: DatabaseTarget, *extra: str) -> list[str]:
+    return [
+        shutil.which("pg_dump") or "pg_dump",
+        "--format=custom",
+        "--no-owner",
+        # The pooler's auth lookup belongs to the server (every database gets it from template1),
+        # not to the gym's data: a restore finds it in place.
+        "--exclude-schema=pgbouncer",
+        *extra,
+        *target.client_args(),
+        target.name,
+    ]
+
+
+def _check_readable(path: Path, what: str) -> None:
+    check = subprocess.run(["pg_restore", "--list", str(path)], capture_output=True, text=True)
+    if check.returncode != 0 or REQUIRED_ENTRY.format(schema=settings.FLYWAY_SCHEMA) not in check.stdout:
+        raise BackupError(f"the backup of {what} is unreadable: {check.stderr.strip() or 'no participation data'}")
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def destination() -> str:
+    """Where backups go: the S3 bucket's prefix, or the local folder."""
+    if settings.BACKUP_BUCKET:
+        return f"{S3_PREFIX}{settings.BACKUP_BUCKET}/affiliates/"
+    return str(Path(settings.BACKUP_DIR).resolve())
+
+
+def backup_take(target: DatabaseTarget, *, label: str) -> Backup:
+    """Dump ``target`` (as its login) to S3 or the backup folder and check it reads back."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")  # two backups in one second stay two
+    if settings.BACKUP_BUCKET:
+        return _to_s3(target, key=f"affiliates/{label}/{stamp}.dump")
+    folder = Path(settings.BACKUP_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{label}-{stamp}.dump"
+    partial = path.with_suffix(".dump.partial")
+    completed = subprocess.run(
+        _dump_command(target, f"--file={partial}"),
+        env=target.client_env(),
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
+    if completed.returncode != 0:
+        partial.unlink(missing_ok=True)
+        raise BackupError(f"pg_dump of {target.name} failed: {completed.stderr.strip()}")
+    # A backup that pg_restore cannot read is no backup: check before anything is dropped.
+    _check_readable(partial, target.name)
+    partial.rename(path)
+    return Backup(str(path), _sha256_of(path), path.stat().st_size)
+
+
+class _Hashing:
+    """A read-only stream that hashes and counts what passes through it."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.digest.update(data)
+        self.size += len(data)
+        return data
+
+
+def _to_s3(target: DatabaseTarget, *, key: str) -> Backup:
+    from boto3.s3.transfer import TransferConfig
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    bucket, s3 = settings.BACKUP_BUCKET, s3_client()
+    location = f"{S3_PREFIX}{bucket}/{key}"
+    dump = subprocess.Popen(
+        _dump_command(target), env=target.client_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    stream = _Hashing(dump.stdout)
+    config = TransferConfig(multipart_threshold=PART_SIZE, multipart_chunksize=PART_SIZE, use_threads=False)
+    try:
+        s3.upload_fileobj(stream, bucket, key, Config=config)
+    except (BotoCoreError, ClientError) as exc:
+        dump.kill()
+        dump.wait()
+        raise BackupError(f"uploading the backup of {target.name} to {location} failed: {exc}") from exc
+    stderr = dump.stderr.read().decode(errors="replace")
+    if dump.wait() != 0:
+        s3.delete_object(Bucket=bucket, Key=key)
+        raise BackupError(f"pg_dump of {target.name} failed: {stderr.strip()}")
+    backup = Backup(location, stream.digest.hexdigest(), stream.size)
+    try:
+        _verify_s3(s3, bucket, key, backup, target.name)
+    except BackupError:
+        s3.delete_object(Bucket=bucket, Key=key)
+        raise
+    s3.put_object_tagging(Bucket=bucket, Key=key, Tagging={"TagSet": [{"Key": "sha256", "Value": backup.sha256}]})
+    return backup
+
+
+def _verify_s3(s3, bucket: str, key: str, backup: Backup, what: str) -> None:
+    head = s3.head_object(Bucket=bucket, Key=key)
+    if head["ContentLength"] != backup.size:
+        raise BackupError(f"the backup of {what} in S3 has {head['ContentLength']} bytes, {backup.size} were sent")
+    with tempfile.TemporaryDirectory(prefix="fitbuddy-backup-") as folder:
+        copy = Path(folder) / "check.dump"
+        s3.download_file(bucket, key, str(copy))
+        if _sha256_of(copy) != backup.sha256:
+            raise BackupError(f"the backup of {what} read back from S3 differs from what was sent")
+        _check_readable(copy, what)
+
+
+def backup_latest(label: str) -> str:
+    """The newest backup of an affiliate (its location), or BackupError."""
+    if settings.BACKUP_BUCKET:
+        pages = (
+            s3_client()
+            .get_paginator("list_objects_v2")
+            .paginate(Bucket=settings.BACKUP_BUCKET, Prefix=f"affiliates/{label}/")
+        )
+        keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
+        if keys:
+            return f"{S3_PREFIX}{settings.BACKUP_BUCKET}/{max(keys)}"
+    else:
+        paths = sorted(Path(settings.BACKUP_DIR).glob(f"{label}-*.dump"))
+        if paths:
+            return str(paths[-1])
+    raise BackupError(f"no backup of {label} found")
+
+
+def backup_fetch(location: str, folder: Path) -> Path:
+    """A local copy of a backup (S3 objects are downloaded and their recorded SHA-256 checked)."""
+    if not location.startswith(S3_PREFIX):
+        path = Path(location)
+        if not path.is_file():
+            raise BackupError(f"no backup file {location}")
+        return path
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    bucket, _, key = location.removeprefix(S3_PREFIX).partition("/")
+    s3 = s3_client()
+    copy = folder / "restore.dump"
+    try:
+        s3.download_file(bucket, key, str(copy))
+        tags = {t["Key"]: t["Value"] for t in s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]}
+    except (BotoCoreError, ClientError) as exc:
+        raise BackupError(f"cannot fetch {location}: {exc}") from exc
+    if tags.get("sha256") and tags["sha256"] != _sha256_of(copy):
+        raise BackupError(f"{location} does not match the SHA-256 recorded when it was taken")
+    return copy

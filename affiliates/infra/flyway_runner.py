@@ -1,0 +1,229 @@
+"""Flyway on many databases in one JVM: FitBuddy's fleet runner.
+
+``tools/flyway/runner/FleetRunner.java`` runs Flyway's own Java API (the same version as the
+command line) for every database it is given on standard input, on a bounded thread pool, and
+answers one JSON line per database. :func:`run_many` feeds it and turns each line into a
+:class:`RunnerResult`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shlex
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+from affiliates.infra.flyway import (
+    IGNORE_MIGRATION_PATTERNS,
+    FlywayError,
+    FlywayNotFound,
+    locations_for,
+    redact,
+    script_checksums,
+)
+from affiliates.infra.targets import DatabaseTarget
+
+logger = logging.getLogger(__name__)
+
+
+# --- many databases, one JVM ---
+
+COMMANDS = ("migrate", "check", "info")
+
+
+@dataclass(frozen=True)
+class RunnerResult:
+    """What the fleet runner reported for one database.
+
+    ``outcome`` is ``succeeded``, ``failed`` or ``not_started`` (an earlier failure stopped the
+    run); ``state`` is the drift state for ``check``; ``error`` is the typed error of a failure.
+    """
+
+    id: str
+    outcome: str
+    version: str | None = None
+    initial_version: str | None = None
+    migrations_executed: int = 0
+    state: str = ""
+    pending_scripts: tuple[str, ...] = ()
+    millis: int = 0
+    error: FlywayError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "succeeded"
+
+
+def run_many(
+    command: str,
+    targets: Mapping[str, DatabaseTarget],
+    *,
+    kind: str,
+    threads: int,
+    expect_current: Iterable[str] = (),
+    stop_on_error: bool = False,
+    on_result: Callable[[RunnerResult], None] | None = None,
+    connect_retries: int | None = None,
+) -> dict[str, RunnerResult]:
+    """Run ``migrate``, ``check`` or ``info`` on many databases in one JVM; one result per target id.
+
+    ``on_result`` is called (from a reader thread, in completion order) as each database finishes.
+    ``expect_current`` names targets the registry shows at the latest version: the runner first
+    checks their schema history against the scripts' checksums with one query and runs Flyway only
+    if anything differs. Failures of one database are results, not exceptions; only a runner that cannot start raises
+    (:class:`FlywayNotFound`). Targets the runner never answered (it crashed) fail with
+    ``RUNNER_EXIT``.
+    """
+    if command not in COMMANDS:
+        raise ValueError(f"unknown fleet command {command!r}; expected one of {', '.join(COMMANDS)}")
+    if not targets:
+        return {}
+    # Location and seed rules are the single-database ones (no seeds in fleet runs).
+    locations = locations_for(kind, seed=False, target=next(iter(targets.values())))
+    header = {
+        "command": command,
+        "locations": locations,
+        "schemas": [settings.FLYWAY_SCHEMA],
+        "threads": max(1, threads),
+        "stopOnError": stop_on_error,
+        "connectRetries": settings.FLYWAY_CONNECT_RETRIES if connect_retries is None else connect_retries,
+        "ignoreMigrationPatterns": IGNORE_MIGRATION_PATTERNS.split(","),
+        # For the runner's quick answer on databases expected current (see FleetRunner.alreadyCurrent).
+        "resolved": [{"version": v, "checksum": c} for v, c in script_checksums(kind)],
+    }
+    args = shlex.split(settings.FLYWAY_FLEET_COMMAND)
+    try:
+        process = subprocess.Popen(
+            args,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=settings.BASE_DIR,
+        )
+    except OSError as exc:
+        raise FlywayNotFound(
+            command=command,
+            database=f"{len(targets)} databases",
+            error_code="FLYWAY_NOT_FOUND",
+            flyway_message=f"cannot run {args[0]!r} ({exc.strerror}); run 'make flyway' or set FLYWAY_FLEET_COMMAND",
+        ) from exc
+
+    expected = set(expect_current)
+
+    def feed() -> None:
+        try:
+            process.stdin.write(json.dumps(header) + "\n")
+            for key, target in targets.items():
+                line = {"id": key, "url": target.jdbc_url, "user": target.user, "password": target.password}
+                if key in expected:
+                    line["expectCurrent"] = True
+                process.stdin.write(json.dumps(line) + "\n")
+            process.stdin.close()
+        except BrokenPipeError:
+            pass  # the runner died; its exit status tells
+
+    stderr: list[str] = []
+    feeder = threading.Thread(target=feed, daemon=True)
+    drainer = threading.Thread(target=lambda: stderr.append(process.stderr.read()), daemon=True)
+    feeder.start()
+    drainer.start()
+    results: dict[str, RunnerResult] = {}
+    started = time.monotonic()
+    try:
+        for line in process.stdout:
+            if not line.strip():
+                continue
+            try:
+                raw = json.loads(line)
+            except json.JSONDecodeError:
+                stderr.append(line)  # not a result (a JVM message): kept for the error report
+                continue
+            target = targets.get(raw.get("id")) if isinstance(raw, dict) else None
+            if target is None:
+                continue
+            result = _result(command, target, raw)
+            results[result.id] = result
+            if on_result:
+                on_result(result)
+    except BaseException:
+        # Interrupted (a task's soft time limit, a signal): end the JVM. Scripts under way roll
+        # back with their connections (PostgreSQL DDL is transactional); the caller sees which
+        # databases were answered through on_result.
+        process.kill()
+        process.wait()
+        raise
+    returncode = process.wait()
+    feeder.join()
+    drainer.join()
+    logger.info(
+        "flyway fleet %s on %d databases: exit %s in %.2fs",
+        command,
+        len(targets),
+        returncode,
+        time.monotonic() - started,
+    )
+    if returncode == 127 and not results:
+        raise FlywayNotFound(
+            command=command,
+            database=f"{len(targets)} databases",
+            error_code="FLYWAY_NOT_FOUND",
+            flyway_message=("".join(stderr).strip() or f"{args[0]!r} not found")[-2000:],
+        )
+    for key, target in targets.items():
+        if key not in results:
+            error = FlywayError(
+                command=command,
+                database=target.name,
+                error_code="RUNNER_EXIT",
+                flyway_message=redact(
+                    f"the fleet runner exited ({returncode}) before answering: "
+                    + ("".join(stderr).strip() or "no output")[-1000:],
+                    target,
+                ),
+            )
+            results[key] = RunnerResult(id=key, outcome="failed", error=error)
+            if on_result:
+                on_result(results[key])
+    return results
+
+
+def _result(command: str, target: DatabaseTarget, raw: dict[str, Any]) -> RunnerResult:
+    error = None
+    if raw.get("outcome") == "failed":
+        error = FlywayError(
+            command=command,
+            database=target.name,
+            error_code=raw.get("errorCode") or "FAULT",
+            flyway_message=redact(raw.get("message") or "Flyway reported failure without a message", target),
+            result=raw,
+        )
+    elif raw.get("errorCode"):  # check: drift is a result, with Flyway's validation error attached
+        error = FlywayError(
+            command=command,
+            database=target.name,
+            error_code=raw["errorCode"],
+            flyway_message=redact(raw.get("message") or "", target),
+            result=raw,
+        )
+    state = raw.get("state") or ""
+    if command == "check" and raw.get("outcome") == "failed":
+        state = "unreachable" if raw.get("errorCode") == "DB_CONNECTION" else "error"
+    return RunnerResult(
+        id=raw["id"],
+        outcome=raw.get("outcome") or "failed",
+        version=raw.get("version"),
+        initial_version=raw.get("initialVersion"),
+        migrations_executed=int(raw.get("migrationsExecuted") or 0),
+        state=state,
+        pending_scripts=tuple(raw.get("pendingScripts") or ()),
+        millis=int(raw.get("millis") or 0),
+        error=error,
+    )

@@ -1,0 +1,318 @@
+"""How an affiliate is born: requested, then given its own role, database and Flyway schema.
+
+    requested → database_created → migrated → (seeded: local and test only) → active
+         any step → failed (with the error; provisioning again retries from there)
+
+1. :func:`affiliate_request` checks everything before anything is created, registers the
+   affiliate as ``requested`` and queues its provisioning after the transaction commits.
+2. :func:`affiliate_provision` (run by the Celery task) takes the affiliate's lock and runs the
+   steps. Each step checks before it acts and names come from the slug, so running it again after
+   a crash anywhere finds what an earlier attempt made and converges to ``active``.
+
+What happens after birth (suspend, resume, archive) is in ``lifecycle.py``; the SQL each step runs
+is in ``databases.py``; where the database goes is ``placement.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from affiliates import validation
+from affiliates.audit import audit_record, audited
+from affiliates.errors import AffiliateBusy, OperationError, QueueUnavailable, describe
+from affiliates.infra import credentials, databases, locks, queue, seeds
+from affiliates.infra.targets import server_admin_target
+from affiliates.models import Affiliate, DatabaseServer, Domain, Membership, ProvisioningEvent, StaffAudit
+from affiliates.operations import affiliate_database
+from affiliates.operations.events import StepRecorder
+from affiliates.operations.placement import database_server_choose, database_server_default
+
+log = logging.getLogger(__name__)
+
+
+# --- 1. the request: validation first, nothing created on bad input ---
+
+
+@dataclass(frozen=True)
+class AffiliateRequest:
+    slug: str
+    name: str
+    domain: str
+    owner_email: str | None
+    seed: bool
+    server: DatabaseServer
+
+
+def affiliate_request_check(
+    *,
+    slug: str,
+    name: str,
+    domain: str,
+    owner_email: str | None = None,
+    seed: bool = False,
+    server_name: str | None = None,
+) -> AffiliateRequest:
+    """Every check onboarding makes before creating anything; ValidationError lists each problem by field."""
+    errors: dict[str, list[str]] = {}
+
+    def check(field: str, fn: Callable[[], object]) -> object | None:
+        try:
+            return fn()
+        except ValidationError as exc:
+            errors.setdefault(field, []).extend(exc.messages)
+            return None
+
+    slug_ok = check("slug", lambda: validation.validate_slug(slug))
+    clean_name = check("name", lambda: validation.validate_name(name))
+    host = check("domain", lambda: validation.validate_domain(domain))
+    if owner_email:
+        owner_email = owner_email.strip().lower()
+        check("owner_email", lambda: validate_email(owner_email))
+    if slug_ok and Affiliate.objects.filter(schema_name__iexact=slug).exists():
+        errors.setdefault("slug", []).append(f"The slug {slug!r} is already taken.")
+    if host and Domain.objects.filter(domain=host).exists():
+        errors.setdefault("domain", []).append(f"The domain {host!r} is already taken.")
+    # Checks create nothing, not even the server row (an unsaved "local" stands in until registered).
+    server = check("server", lambda: database_server_choose(server_name=server_name))
+    if server is None:
+        raise ValidationError(errors)
+    if seed:
+        check("seed", lambda: _seed_check(server))
+    if slug_ok and "slug" not in errors:
+        database_name, role = validation.database_name_for(slug), validation.role_name_for(slug)
+        with databases.admin_connect(server_admin_target(server)) as conn:
+            if databases.database_exists(conn, database_name):
+                errors.setdefault("slug", []).append(
+                    f"A database named {database_name!r} already exists on {server.name} and belongs to no "
+                    f"affiliate; choose another slug."
+                )
+            elif databases.role_exists(conn, role):
+                errors.setdefault("slug", []).append(
+                    f"A role named {role!r} already exists on {server.name}; choose another slug."
+                )
+    if errors:
+        raise ValidationError(errors)
+    return AffiliateRequest(slug, clean_name, host, owner_email or None, seed, server)
+
+
+def _seed_check(server: DatabaseServer) -> None:
+    try:
+        seeds.assert_seeding_allowed(server.host)
+    except seeds.SeedGuardError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+def affiliate_request(
+    *,
+    slug: str,
+    name: str,
+    domain: str,
+    owner_email: str | None = None,
+    seed: bool = False,
+    server_name: str | None = None,
+    requested_by: str = "",
+    channel: str = "command",
+    enqueue: bool = True,
+) -> Affiliate:
+    """Validate, place, register the affiliate as ``requested`` and enqueue its provisioning after commit."""
+    with audited("provision", actor=requested_by, channel=channel, target=slug, detail=f"domain {domain}"):
+        affiliate = _affiliate_register(
+            affiliate_request_check(
+                slug=slug, name=name, domain=domain, owner_email=owner_email, seed=seed, server_name=server_name
+            ),
+            requested_by=requested_by,
+            enqueue=enqueue,
+        )
+    if owner_email:
+        audit_record(
+            actor=requested_by,
+            channel=channel,
+            action="membership_grant",
+            target=affiliate.slug,
+            outcome=StaffAudit.Outcome.SUCCEEDED,
+            detail=f"{owner_email.strip().lower()} as owner",
+        )
+    return affiliate
+
+
+def _affiliate_register(req: AffiliateRequest, *, requested_by: str, enqueue: bool) -> Affiliate:
+    server = req.server
+    try:
+        with transaction.atomic():
+            if server.pk is None:
+                server = database_server_default()
+            affiliate = Affiliate.objects.create(
+                schema_name=req.slug,
+                name=req.name,
+                status=Affiliate.Status.REQUESTED,
+                database_server=server,
+                database_name=validation.database_name_for(req.slug),
+                database_role=validation.role_name_for(req.slug),
+                # Derived locally; with Secrets Manager, the create_role step makes the secret and sets it.
+                secret_ref=credentials.DERIVED_SECRET_REF if settings.AFFILIATE_CREDENTIALS == "derived" else "",
+                seed_requested=req.seed,
+            )
+            Domain.objects.create(domain=req.domain, tenant=affiliate, is_primary=True)
+            if req.owner_email:
+                user, created = get_user_model().objects.get_or_create(
+                    username=req.owner_email, defaults={"email": req.owner_email, "is_active": True}
+                )
+                if created:
+                    # The owner sets a password through the password-reset flow or staff; none is invented here.
+                    user.set_unusable_password()
+                    user.save(update_fields=["password"])
+                Membership.objects.create(affiliate=affiliate, user=user, role=Membership.Role.OWNER)
+            ProvisioningEvent.objects.create(
+                affiliate=affiliate,
+                step="requested",
+                outcome=ProvisioningEvent.Outcome.SUCCEEDED,
+                duration_ms=0,
+                requested_by=requested_by,
+            )
+            if enqueue:
+                transaction.on_commit(lambda: _enqueue_or_leave(affiliate.pk, requested_by))
+    except (IntegrityError, ValidationError) as exc:
+        # Someone registered the same slug or domain between our checks and our insert (the unique
+        # constraints, or TenantMixin's case-insensitive check, caught it).
+        raise ValidationError(f"The slug {req.slug!r} or the domain {req.domain!r} is already taken.") from exc
+    return affiliate
+
+
+def affiliate_enqueue(*, affiliate_id: int, requested_by: str = "") -> str:
+    """Queue provisioning (or a retry) for an affiliate; returns the Celery task id.
+
+    QueueUnavailable when Redis cannot be reached: the affiliate stays registered, the failure is
+    in its event log, and the reconciler queues it once the queue is back.
+    """
+    started = time.monotonic()
+    try:
+        return queue.send(queue.PROVISION, affiliate_id, requested_by)
+    except QueueUnavailable as exc:
+        ProvisioningEvent.objects.create(
+            affiliate_id=affiliate_id,
+            step="enqueue",
+            outcome=ProvisioningEvent.Outcome.FAILED,
+            duration_ms=int((time.monotonic() - started) * 1000),
+            error=str(exc),
+            requested_by=requested_by,
+        )
+        Affiliate.objects.filter(pk=affiliate_id).update(
+            status_detail=f"not queued yet: {exc}", updated_at=timezone.now()
+        )
+        slug = Affiliate.objects.filter(pk=affiliate_id).values_list("schema_name", flat=True).first()
+        raise QueueUnavailable(
+            f"{exc}; {slug} is registered and the reconciler queues it once the queue is back"
+        ) from exc
+
+
+def _enqueue_or_leave(affiliate_id: int, requested_by: str) -> None:
+    """After commit: queue, or leave it to the reconciler (the failure is in the event log)."""
+    try:
+        affiliate_enqueue(affiliate_id=affiliate_id, requested_by=requested_by)
+    except QueueUnavailable:
+        pass
+
+
+def affiliate_retry(*, affiliate_id: int, requested_by: str = "", channel: str = "command") -> str:
+    """Queue provisioning again for an affiliate that is not suspended or archived."""
+    affiliate = Affiliate.objects.get(pk=affiliate_id)
+    with audited("retry", actor=requested_by, channel=channel, target=affiliate.slug):
+        if affiliate.status in (Affiliate.Status.ARCHIVED, Affiliate.Status.SUSPENDED):
+            raise OperationError(f"{affiliate.slug} is {affiliate.status}; it cannot be provisioned again")
+        return affiliate_enqueue(affiliate_id=affiliate_id, requested_by=requested_by)
+
+
+# --- 2. the steps ---
+
+
+def affiliate_provision(
+    *, affiliate_id: int, requested_by: str = "", progress: Callable[[ProvisioningEvent], None] | None = None
+) -> Affiliate:
+    """Bring an affiliate to ``active``, step by step; safe to run again after any failure."""
+    with locks.affiliate_lock(affiliate_id) as acquired:
+        if not acquired:
+            raise AffiliateBusy(f"affiliate {affiliate_id} is being provisioned by another worker")
+        affiliate = Affiliate.objects.select_related("database_server").get(pk=affiliate_id)
+        if affiliate.status == Affiliate.Status.ACTIVE:
+            return affiliate
+        if affiliate.status in (Affiliate.Status.SUSPENDED, Affiliate.Status.ARCHIVED):
+            raise OperationError(f"{affiliate.slug} is {affiliate.status}; it cannot be provisioned")
+        steps = StepRecorder(affiliate, requested_by, progress)
+        admin = server_admin_target(affiliate.database_server)
+        try:
+            steps.step("create_role", lambda: affiliate_database.affiliate_role_ensure(admin, affiliate))
+            steps.step(
+                "create_database",
+                lambda: affiliate_database.affiliate_database_ensure(admin, affiliate),
+                status_after=_later(affiliate.status, Affiliate.Status.DATABASE_CREATED),
+            )
+            steps.step("migrate", lambda: affiliate_database.affiliate_schema_ensure(admin, affiliate))
+            steps.step(
+                "grant_privileges",
+                lambda: affiliate_database.affiliate_privileges_ensure(admin, affiliate),
+                status_after=_later(affiliate.status, Affiliate.Status.MIGRATED),
+            )
+            if affiliate.seed_requested:
+                steps.step(
+                    "seed",
+                    lambda: affiliate_database.affiliate_seed(admin, affiliate),
+                    status_after=_later(affiliate.status, Affiliate.Status.SEEDED),
+                )
+            steps.step("activate", lambda: True)
+            steps.set_status(Affiliate.Status.ACTIVE, activated_at=timezone.now())
+        except Exception as exc:
+            steps.set_status(Affiliate.Status.FAILED, detail=describe(exc))
+            raise
+        _owners_invite(affiliate, requested_by)
+        return affiliate
+
+
+def _owners_invite(affiliate: Affiliate, requested_by: str) -> None:
+    """Mail each owner created without a password a link to set one (once: at activation). A mail
+    that cannot be sent is recorded, and staff can send the link again from the command center."""
+    from affiliates.people import passwords
+
+    for user in passwords.owners(affiliate):
+        if user.has_usable_password():
+            continue
+        started = time.monotonic()
+        try:
+            address = passwords.password_link_send(affiliate, user, invitation=True)
+        except Exception as exc:  # the gym is active either way: say what happened to the invitation
+            outcome, detail, error = ProvisioningEvent.Outcome.FAILED, "", describe(exc)
+        else:
+            outcome, detail, error = ProvisioningEvent.Outcome.SUCCEEDED, f"password link sent to {address}", ""
+        ProvisioningEvent.objects.create(
+            affiliate=affiliate,
+            step="invite_owner",
+            outcome=outcome,
+            duration_ms=int((time.monotonic() - started) * 1000),
+            detail=detail,
+            error=error,
+            requested_by=requested_by,
+        )
+
+
+_ORDER = [
+    Affiliate.Status.REQUESTED,
+    Affiliate.Status.FAILED,
+    Affiliate.Status.DATABASE_CREATED,
+    Affiliate.Status.MIGRATED,
+    Affiliate.Status.SEEDED,
+    Affiliate.Status.ACTIVE,
+]
+
+
+def _later(current: str, proposed: str) -> str:
+    """Status moves forward only (a retry from ``failed`` moves on as its steps succeed)."""
+    return proposed if _ORDER.index(proposed) > _ORDER.index(current) or current == Affiliate.Status.FAILED else current

@@ -1,0 +1,142 @@
+"""Database aliases for affiliates, added at runtime, with the number of open connections bounded.
+
+Each affiliate gets the alias ``affiliate_<id>``, built on first use from a deep copy of
+``default``'s (fully defaulted) settings with the affiliate's own database, server, role and
+password (``affiliate_target``). Django's connections are per thread; each thread keeps at most
+``AFFILIATE_CONNECTIONS_PER_THREAD`` affiliate connections open and closes the least recently
+used beyond that, so a process serving any number of affiliates holds a bounded number of
+PostgreSQL connections. Through a pooler (``DATABASE_POOLER``, a server's ``pooler``) the cap is
+``AFFILIATE_POOLED_CONNECTIONS_PER_THREAD``: those connections are the pooler's clients, and
+the pooler bounds what reaches PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import OrderedDict
+
+from asgiref.local import Local
+from django.conf import settings
+from django.db import connections
+
+from affiliates.infra import credentials
+from affiliates.infra.targets import affiliate_target, pooler_for, tls_for
+from affiliates.models import Affiliate
+from affiliates.routing.backend.base import SECRET_REF
+
+_lock = threading.Lock()
+_recent = Local()  # per thread, like Django's connections: alias -> None, most recent last
+#: Marks an alias whose connections go through a pooler (they have a cap of their own).
+POOLED = "FITBUDDY_POOLED"
+
+
+def alias_name(affiliate: Affiliate) -> str:
+    return f"affiliate_{affiliate.pk}"
+
+
+def _settings_for(affiliate: Affiliate) -> dict:
+    config = copy.deepcopy(connections["default"].settings_dict)
+    target = affiliate_target(affiliate)
+    config.update(
+        ENGINE="affiliates.routing.backend",  # Django's PostgreSQL backend, retrying a rotated password once
+        NAME=target.name,
+        HOST=target.host,
+        PORT=target.port,
+        USER=target.user,
+        PASSWORD=target.password,
+        CONN_MAX_AGE=settings.AFFILIATE_CONN_MAX_AGE,
+        ATOMIC_REQUESTS=False,
+    )
+    config[SECRET_REF] = affiliate.secret_ref or credentials.DERIVED_SECRET_REF
+    config["OPTIONS"] = {
+        **config.get("OPTIONS", {}),
+        "options": f"-c search_path={settings.FLYWAY_SCHEMA}",
+        **target.tls_params(),
+    }
+    pooler = pooler_for(affiliate.database_server) if affiliate.database_server else None
+    if pooler:
+        # Through a transaction pooler (PgBouncer, RDS Proxy): consecutive transactions may run on
+        # different server connections. So no server-side cursors (Django's rule for poolers), no
+        # prepared statements (psycopg's), and no session settings in the startup packet: the
+        # role's search_path is set in its database by provisioning.
+        config.update(HOST=pooler[0], PORT=pooler[1], DISABLE_SERVER_SIDE_CURSORS=True)
+        config[POOLED] = True
+        config["OPTIONS"] = {
+            **{k: v for k, v in config["OPTIONS"].items() if k != "options" and k not in target.tls_params()},
+            "prepare_threshold": None,
+            **tls_for(pooler[0]),
+        }
+    config["TEST"] = {**config.get("TEST", {}), "MIRROR": None, "NAME": affiliate.database_name}
+    return config
+
+
+def alias_for(affiliate: Affiliate) -> str:
+    """The alias of an affiliate's database, registered on first use."""
+    alias = alias_name(affiliate)
+    if alias not in connections.settings:
+        with _lock:
+            if alias not in connections.settings:
+                connections.settings[alias] = _settings_for(affiliate)
+    _touch(alias)
+    return alias
+
+
+def _touch(alias: str) -> None:
+    # Connections straight to PostgreSQL and connections to a pooler are capped separately.
+    pooled = bool(connections.settings[alias].get(POOLED))
+    kind = "pooled" if pooled else "aliases"
+    recent: OrderedDict[str, None] | None = getattr(_recent, kind, None)
+    if recent is None:
+        recent = OrderedDict()
+        setattr(_recent, kind, recent)
+    recent[alias] = None
+    recent.move_to_end(alias)
+    cap = settings.AFFILIATE_POOLED_CONNECTIONS_PER_THREAD if pooled else settings.AFFILIATE_CONNECTIONS_PER_THREAD
+    while len(recent) > cap:
+        oldest, _ = recent.popitem(last=False)
+        connection = connections[oldest]
+        if not connection.in_atomic_block:
+            connection.close()
+        else:  # in use by an open transaction: keep it, try again next time
+            recent[oldest] = None
+            recent.move_to_end(oldest, last=False)
+            break
+
+
+def forget(affiliate: Affiliate) -> None:
+    """Close and drop an affiliate's alias (after suspend/archive, or when its settings change)."""
+    alias = alias_name(affiliate)
+    with _lock:
+        if alias in connections.settings:
+            connections[alias].close()
+            del connections.settings[alias]
+    for kind in ("aliases", "pooled"):
+        recent = getattr(_recent, kind, None)
+        if recent:
+            recent.pop(alias, None)
+
+
+def open_affiliate_connections() -> int:
+    """Affiliate connections open in this thread."""
+    return sum(
+        1
+        for alias in connections.settings
+        if alias.startswith("affiliate_") and connections[alias].connection is not None
+    )
+
+
+def forget_all() -> None:
+    """Close and drop every affiliate alias of this process (tests; a configuration reload)."""
+    with _lock:
+        for alias in [a for a in connections.settings if a.startswith("affiliate_")]:
+            connections[alias].close()
+            del connections.settings[alias]
+            try:
+                delattr(connections._connections, alias)
+            except AttributeError:
+                pass
+    for kind in ("aliases", "pooled"):
+        recent = getattr(_recent, kind, None)
+        if recent:
+            recent.clear()

@@ -1,0 +1,45 @@
+"""Resolves the request's host: the command center, a gym (made current for the request), or nothing."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.shortcuts import render
+from django_tenants.middleware.main import TenantMainMiddleware
+
+from affiliates.models import Affiliate
+from affiliates.routing.context import affiliate_context
+
+GYM_URLCONF = "fitbuddy.urls_gym"
+MANAGEMENT_URLCONF = "fitbuddy.urls"
+
+
+class AffiliateMiddleware(TenantMainMiddleware):
+    """django-tenants' host parsing, with FitBuddy's database-per-affiliate routing.
+
+    The command center's hosts (MANAGEMENT_HOSTS) get the admin URLs and no affiliate; any other
+    host must belong to an affiliate, else 404. An affiliate that is not active (being
+    provisioned, failed, suspended, archived) gets a 503 page saying so.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            hostname = self.hostname_from_request(request)
+        except DisallowedHost:
+            return render(request, "affiliates/unknown_host.html", {"hostname": ""}, status=404)
+        request.affiliate = None
+        if hostname in settings.MANAGEMENT_HOSTS:
+            request.urlconf = MANAGEMENT_URLCONF
+            return self.get_response(request)
+        affiliate = Affiliate.objects.for_host(hostname)
+        if affiliate is None:
+            return render(request, "affiliates/unknown_host.html", {"hostname": hostname}, status=404)
+        if affiliate.status != Affiliate.Status.ACTIVE:
+            return render(request, "affiliates/unavailable.html", {"affiliate": affiliate}, status=503)
+        request.affiliate = affiliate
+        request.urlconf = GYM_URLCONF
+        with affiliate_context(affiliate):
+            return self.get_response(request)
