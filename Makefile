@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 DOCKER_ENGINE := $(shell docker info >/dev/null 2>&1 && echo yes)
 
-.PHONY: up system-packages venv flyway services start_local_database run test bench lint stop aws_local
+.PHONY: up system-packages venv flyway services start_local_database run test test-fast bench bench-quick lint stop aws_local
 
 ## One command: tools, services, both databases, the demo affiliate, web and worker.
 up: system-packages start_local_database run
@@ -39,17 +39,33 @@ endif
 run: venv
 	tools/run.sh
 
-## The whole test suite (starts PostgreSQL and Redis if they are not running).
+## The whole test suite (starts PostgreSQL and Redis if they are not running), in TEST_PROCESSES
+## processes at once (pytest-xdist; each with its own test database, Redis database and names).
+TEST_PROCESSES ?= 2
 test: venv flyway services
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_PROCESSES) --dist loadgroup $(PYTEST_ARGS)
+
+## The lane for the loop while coding: no Celery worker, no JVM, no browser, no extra PostgreSQL server
+## (tests/lanes/). The test databases are kept between runs (--reuse-db); Flyway runs only when a
+## script changed.
+FAST_LANE := not (worker or browser or flyway or cluster)
+test-fast: venv services
+	$(PY) -m pytest -n $(TEST_PROCESSES) --dist loadgroup --reuse-db -m "$(FAST_LANE)" $(PYTEST_ARGS)
 
 bench: venv flyway services
 	$(PY) bench/run.py
 
-## What CI and the pre-commit hook check: ruff's lint rules and its formatting.
+## Every benchmark at tiny sizes: the same code paths and checks, in a few minutes (CI runs it).
+bench-quick: venv flyway services
+	$(PY) bench/run.py --quick
+
+## What CI and the pre-commit hook check: ruff's lint rules and its formatting, the direction of
+## imports (import-linter's contracts in pyproject.toml) and the types (mypy with Django's stubs).
 lint: venv
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports --no-cache
+	.venv/bin/mypy
 
 ## moto's server (RDS, Secrets Manager, S3) and a second PostgreSQL server, for trying the AWS
 ## parts by hand (README, "Trying the AWS parts locally"); `tools/aws_local.sh stop` ends them.

@@ -9,11 +9,10 @@ import os
 os.environ.setdefault("FITBUDDY_ENV", "test")
 # The live server answers each request on a new thread: persistent connections would outlive them.
 os.environ.setdefault("DATABASE_CONN_MAX_AGE", "0")
-# pytest-xdist runs the suite in several processes at once (gw0, gw1, …): each gets its own Redis
-# database and provisioning template (pytest-django gives each its own test database).
-_worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
-os.environ.setdefault("REDIS_URL", f"redis://localhost:6379/{15 - _worker}")
-os.environ.setdefault("PROVISIONING_TEMPLATE_DATABASE", f"test_fitbuddy_provisioning_template_{_worker}")
+# pytest-xdist's processes (gw0, gw1, …) each take their own Redis database and provisioning template
+# (tests/conftest.py, pytest_configure); these are the first process's.
+os.environ.setdefault("REDIS_URL", "redis://localhost:6379/15")
+os.environ.setdefault("PROVISIONING_TEMPLATE_DATABASE", "test_fitbuddy_provisioning_template_0")
 
 from fitbuddy.settings import *  # noqa: E402, F403
 

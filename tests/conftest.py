@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import shutil
 import signal
@@ -20,6 +21,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
+import zlib
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
@@ -40,8 +42,10 @@ from affiliates.routing.context import affiliate_context
 from fitbuddy.celery import app as celery_app
 from gym.members.models import Member
 from gym.workouts.models import ScalingLevel, ScoreType
+from tests import lanes
 from tests.factories import (
     TEST_PREFIX,
+    WORKER_LETTER,
     ExerciseFactory,
     MemberFactory,
     WorkoutExerciseFactory,
@@ -76,6 +80,24 @@ def _affiliate_aliases(request, django_db_blocker):
     forget_all()
 
 
+@pytest.fixture(autouse=True)
+def _markers_tell_the_truth(request, monkeypatch):
+    """A test starts a worker, Chromium, Flyway's JVM or a server of its own only if its markers say so."""
+    lanes.current = request.node
+    if request.node.get_closest_marker("flyway") is None:
+        monkeypatch.setattr(settings, "FLYWAY_COMMAND", lanes.REFUSE_FLYWAY)
+        monkeypatch.setattr(settings, "FLYWAY_FLEET_COMMAND", lanes.REFUSE_FLYWAY_FLEET)
+    if request.node.get_closest_marker("browser") is None:
+        from playwright.sync_api import BrowserType
+
+        def refuse(*args, **kwargs):
+            lanes.require("browser")
+
+        monkeypatch.setattr(BrowserType, "launch", refuse)
+    yield
+    lanes.current = None
+
+
 def wait_for(condition, *, timeout: float = 60, what: str = "condition"):
     """Poll ``condition`` until it returns something truthy (work in another process), or fail."""
     deadline = time.monotonic() + timeout
@@ -90,15 +112,51 @@ def management_target() -> DatabaseTarget:
     return DatabaseTarget.from_django(connections["default"].settings_dict)
 
 
+def pytest_configure(config):
+    """In a pytest-xdist process (gw1, gw2, …): a Redis database and a provisioning template of its own.
+
+    Settings were read before xdist named the process, so they are set here, in this process and in
+    the environment every process a test starts inherits. (pytest-django already gives each process
+    its own test database; ``tests.factories.WORKER_LETTER`` its own affiliate names.)
+    """
+    worker = int(getattr(config, "workerinput", {}).get("workerid", "gw0").removeprefix("gw") or 0)
+    if not worker:
+        return
+    redis_url = f"redis://localhost:6379/{15 - worker}"
+    template = f"test_fitbuddy_provisioning_template_{worker}"
+    os.environ.update(REDIS_URL=redis_url, PROVISIONING_TEMPLATE_DATABASE=template)
+    settings.REDIS_URL = settings.CELERY_BROKER_URL = settings.CELERY_RESULT_BACKEND = redis_url
+    settings.CACHES = {**settings.CACHES, "default": {**settings.CACHES["default"], "LOCATION": redis_url}}
+    settings.PROVISIONING_TEMPLATE_DATABASE = template
+    celery_app.conf.update(broker_url=redis_url, result_backend=redis_url)
+
+
 def pytest_report_header(config):
     return f"FITBUDDY_ENV={settings.FITBUDDY_ENV}, FLYWAY_COMMAND={settings.FLYWAY_COMMAND}"
 
 
+def schema_current(target: DatabaseTarget, kind: str) -> bool:
+    """Whether a database's Flyway history holds exactly the scripts on disk, version and checksum alike
+    (then Flyway would find nothing to do, and its JVM need not start)."""
+    try:
+        with psycopg.connect(**target.conninfo(), connect_timeout=5) as conn:
+            if conn.execute("SELECT to_regclass('master.flyway_schema_history')").fetchone()[0] is None:
+                return False
+            applied = conn.execute(
+                "SELECT version, checksum FROM master.flyway_schema_history WHERE success AND version IS NOT NULL"
+            ).fetchall()
+    except psycopg.OperationalError:
+        return False
+    return sorted(applied, key=lambda row: flyway.version_key(row[0])) == flyway.script_checksums(kind)
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """pytest-django's test database, then Flyway's sql/affiliate_management on top."""
+    """pytest-django's test database, then Flyway's sql/affiliate_management on top (kept by --reuse-db:
+    then Flyway runs only when a script changed)."""
     with django_db_blocker.unblock():
-        flyway.migrate(management_target(), kind="affiliate_management")
+        if not schema_current(management_target(), "affiliate_management"):
+            flyway.migrate(management_target(), kind="affiliate_management")
     yield
     # The session-scoped live server's threads may still hold a connection: end them so that
     # pytest-django can drop the test database.
@@ -123,15 +181,43 @@ def _unique_name(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
 
 
+def _templates_for(conn: psycopg.Connection, prefix: str) -> list[str]:
+    rows = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", [prefix.replace("_", r"\_") + "%"])
+    return [row[0] for row in rows]
+
+
 @pytest.fixture(scope="session")
 def application_template(admin_connection):
-    """An application database migrated once per session by the real Flyway."""
-    name = _unique_name("test_fitbuddy_template")
-    databases.database_create(admin_connection, name)
+    """An application database migrated by the real Flyway, named after the scripts it holds.
+
+    It outlives the session: the next run (of this test process, ``WORKER_LETTER``) clones it
+    without starting Flyway, until a script changes its name; templates of older scripts are dropped.
+    """
+    scripts = json.dumps(flyway.script_checksums("application")).encode()
+    prefix = f"test_fitbuddy_template_{WORKER_LETTER}_"
+    name = f"{prefix}{zlib.crc32(scripts):08x}"
     target = DatabaseTarget.from_django(connections["default"].settings_dict, name=name)
-    flyway.migrate(target, kind="application")
-    yield target
-    databases.database_drop(admin_connection, name)
+    for stale in _templates_for(admin_connection, prefix):
+        if stale != name:
+            databases.database_drop(admin_connection, stale)
+    if not schema_current(target, "application"):
+        databases.database_drop(admin_connection, name)
+        databases.database_create(admin_connection, name)
+        flyway.migrate(target, kind="application")
+    return target
+
+
+@pytest.fixture(scope="session")
+def provisioning_template(admin_connection, application_template):
+    """The template provisioning clones (PROVISIONING_TEMPLATE_DATABASE), current before any test
+    provisions, so that provisioning in a test never starts Flyway."""
+    name = settings.PROVISIONING_TEMPLATE_DATABASE
+    target = DatabaseTarget.from_django(connections["default"].settings_dict, name=name)
+    if not schema_current(target, "application"):
+        databases.database_drop(admin_connection, name)
+        databases.database_create(admin_connection, name, template=application_template.name)
+        databases.database_lock_down(admin_connection, name)
+    return target
 
 
 @pytest.fixture
@@ -163,7 +249,7 @@ def server_state(conn: psycopg.Connection) -> tuple[set[str], set[str]]:
 
 
 @pytest.fixture
-def clean_registry(admin_connection):
+def clean_registry(admin_connection, provisioning_template):
     """Transactional tests commit registry rows: remove them, and every test database and role, afterwards."""
     yield
     dbs, roles = server_state(admin_connection)
@@ -194,12 +280,16 @@ class Worker:
             "PROVISIONING_TEMPLATE_DATABASE": settings.PROVISIONING_TEMPLATE_DATABASE,
             "PROVISIONING_STRATEGY": settings.PROVISIONING_STRATEGY,
             "FITBUDDY_SQL_DIR": str(settings.SQL_DIR),
+            # What this test may start: a test not marked `flyway` gets the refusing stand-ins.
+            "FLYWAY_COMMAND": settings.FLYWAY_COMMAND,
+            "FLYWAY_FLEET_COMMAND": settings.FLYWAY_FLEET_COMMAND,
             **(extra_env or {}),
         }
         self.process: subprocess.Popen | None = None
         self.log = Path(settings.BASE_DIR) / ".local" / f"test-worker-{uuid.uuid4().hex[:6]}.log"
 
     def start(self, timeout: float = 60) -> Worker:
+        lanes.require("worker")
         self.log.parent.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [
@@ -364,6 +454,7 @@ def _free_port() -> int:
 @contextmanager
 def _cluster(*, tls: bool = False, hba_first: str = ""):
     """A throwaway PostgreSQL server with the suite's admin login; yields (port, folder, pg_ctl command)."""
+    lanes.require("cluster")
     bindir, port = _bindir(), _free_port()
     folder = Path(tempfile.mkdtemp(prefix="fitbuddy-pg2-"))  # under /tmp, reachable by any user
     data = folder / "data"
@@ -554,6 +645,7 @@ def manage(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.
 @contextmanager
 def celery_beat(**extra_env: str):
     """A real `celery beat` process (its schedule file in a temporary folder)."""
+    lanes.require("worker")
     with tempfile.TemporaryDirectory() as folder:
         log = Path(folder) / "beat.log"
         process = subprocess.Popen(

@@ -122,7 +122,9 @@ def post_forms(html: str) -> list[dict]:
 SESSIONS = ("django_session",)
 
 
-def _checksums(conn, schema: str, skip: tuple[str, ...] = ()) -> tuple:
+def _signatures(conn, schema: str, skip: tuple[str, ...] = ()) -> tuple:
+    """Each table's row count and newest row version (``xmin``): any committed insert, update or delete
+    changes one of them, an update that writes the same values included."""
     tables = [
         r[0]
         for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s ORDER BY 1", [schema])
@@ -131,16 +133,16 @@ def _checksums(conn, schema: str, skip: tuple[str, ...] = ()) -> tuple:
     if not tables:
         return ()
     parts = [
-        psycopg.sql.SQL("(SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {}.{} t)").format(
-            psycopg.sql.Identifier(schema), psycopg.sql.Identifier(table)
+        psycopg.sql.SQL("SELECT {}::text, count(*), max(xmin::text::bigint) FROM {}.{}").format(
+            psycopg.sql.Literal(table), psycopg.sql.Identifier(schema), psycopg.sql.Identifier(table)
         )
         for table in tables
     ]
-    return tuple(conn.execute(psycopg.sql.SQL("SELECT ") + psycopg.sql.SQL(", ").join(parts)).fetchone())
+    return tuple(sorted(conn.execute(psycopg.sql.SQL(" UNION ALL ").join(parts)).fetchall()))
 
 
 class Rows:
-    """Checksums of every row of the gym's database and of the management database's own tables."""
+    """Signatures of every table of the gym's database and of the management database's own tables."""
 
     def __init__(self, affiliate: Affiliate):
         target = on_database(server_admin_target(affiliate.database_server), affiliate.database_name)
@@ -148,9 +150,9 @@ class Rows:
 
     def snapshot(self) -> tuple:
         with connection.cursor() as cursor:
-            own = _checksums(cursor.connection, "master")
-            management = own + _checksums(cursor.connection, "public", skip=SESSIONS)
-        return _checksums(self.gym, "master") + management
+            own = _signatures(cursor.connection, "master")
+            management = own + _signatures(cursor.connection, "public", skip=SESSIONS)
+        return _signatures(self.gym, "master") + management
 
     def close(self):
         self.gym.close()
