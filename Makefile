@@ -46,9 +46,9 @@ test: venv flyway services
 	$(PY) -m pytest -n $(TEST_PROCESSES) --dist loadgroup $(PYTEST_ARGS)
 
 ## The lane for the loop while coding: no Celery worker, no JVM, no browser, no extra PostgreSQL server
-## (tests/lanes/). The test databases are kept between runs (--reuse-db); Flyway runs only when a
+## (tests/lanes/), nor the page walks marked slow. The test databases are kept between runs (--reuse-db); Flyway runs only when a
 ## script changed.
-FAST_LANE := not (worker or browser or flyway or cluster)
+FAST_LANE := not (worker or browser or flyway or cluster or slow)
 test-fast: venv services
 	$(PY) -m pytest -n $(TEST_PROCESSES) --dist loadgroup --reuse-db -m "$(FAST_LANE)" $(PYTEST_ARGS)
 

@@ -6,7 +6,7 @@ class AffiliatesConfig(AppConfig):
     verbose_name = "Affiliates"
     default_auto_field = "django.db.models.BigAutoField"
 
-    def ready(self):
+    def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
         from affiliates import checks  # noqa: F401  (registers the system checks)

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import shlex
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from django.apps import AppConfig
 from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.http.request import validate_host
 
 from affiliates.operations.affiliate_database import SchemaSource
 
 
 @register(Tags.compatibility)
-def check_provisioning_strategy(app_configs, **kwargs):
+def check_provisioning_strategy(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     if settings.PROVISIONING_STRATEGY not in SchemaSource.ALL:
         return [
             Error(
@@ -27,10 +30,10 @@ def check_provisioning_strategy(app_configs, **kwargs):
 
 
 @register(Tags.compatibility)
-def check_task_limits(app_configs, **kwargs):
+def check_task_limits(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     """Redis hands an unacknowledged task to another worker after its visibility timeout: it must
     outlast the longest a task may run, or a provisioning still under way runs twice."""
-    errors = []
+    errors: list[CheckMessage] = []
     hard, soft = settings.CELERY_TASK_TIME_LIMIT, settings.CELERY_TASK_SOFT_TIME_LIMIT
     visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
     if not settings.CELERY_TASK_ACKS_LATE:
@@ -61,8 +64,8 @@ def check_task_limits(app_configs, **kwargs):
 
 
 @register(Tags.compatibility)
-def check_connection_limits(app_configs, **kwargs):
-    errors = []
+def check_connection_limits(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
     if settings.AFFILIATE_CREDENTIALS not in ("derived", "secretsmanager"):
         errors.append(
             Error(
@@ -91,8 +94,8 @@ def _fleet_runner_built(launcher: str) -> bool:
 
 
 @register(Tags.compatibility)
-def check_flyway(app_configs, **kwargs):
-    errors = []
+def check_flyway(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
     command = shlex.split(settings.FLYWAY_COMMAND or "")
     if not command or shutil.which(command[0]) is None:
         errors.append(
@@ -126,7 +129,7 @@ def check_flyway(app_configs, **kwargs):
 
 
 @register(Tags.compatibility)
-def check_management_hosts(app_configs, **kwargs):
+def check_management_hosts(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     """A command-center host Django refuses answers 400 to everyone, with no hint why."""
     if not settings.MANAGEMENT_HOSTS:
         return [Error("MANAGEMENT_HOSTS is empty: the command center is unreachable.", id="affiliates.E007")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from typing import ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -60,7 +61,7 @@ class DatabaseServer(models.Model):
         return f"{self.name} ({self.host}:{self.port})"
 
 
-class AffiliateManager(models.Manager):
+class AffiliateManager(models.Manager["Affiliate"]):
     """Affiliates, with the host lookup every request makes (cached per process, like Django's SITE_CACHE)."""
 
     _host_cache: dict[str, tuple[float, Affiliate | None]] = {}
@@ -89,7 +90,7 @@ class AffiliateManager(models.Manager):
 
 
 @management_model
-class Affiliate(TenantMixin):
+class Affiliate(TenantMixin):  # type: ignore[misc]  # django-tenants has no type hints
     """A gym FitBuddy serves, with its own application database."""
 
     class Status(models.TextChoices):
@@ -107,6 +108,9 @@ class Affiliate(TenantMixin):
     auto_drop_schema = False
 
     objects = AffiliateManager()
+    # What Django's Model declares, unseen by the type checker behind django-tenants' untyped base:
+    # relations to Affiliate (a server's ``affiliates``) take their manager from it.
+    _default_manager: ClassVar[AffiliateManager]
 
     # TenantMixin's schema_name is FitBuddy's affiliate slug: stored in column `slug`.
     schema_name = models.CharField("slug", max_length=63, unique=True, db_column="slug")
@@ -146,7 +150,7 @@ class Affiliate(TenantMixin):
 
 
 @management_model
-class Domain(DomainMixin):
+class Domain(DomainMixin):  # type: ignore[misc]  # django-tenants has no type hints
     """A host name that routes to an affiliate (e.g. ``ironworks.localhost``)."""
 
     tenant = models.ForeignKey(

@@ -7,11 +7,15 @@ task that is still running to a second worker.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, Literal, TypedDict
+
 import psycopg
-from celery import shared_task
+from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import OperationalError as DjangoOperationalError
 
+from affiliates.errors import AffiliateBusy
 from affiliates.infra import flyway, queue
 from affiliates.models import Affiliate
 from affiliates.operations import fleet, lifecycle, provisioning, reconcile
@@ -21,8 +25,39 @@ class TransientError(Exception):
     """A failure worth retrying with backoff (database unreachable, restarted, …)."""
 
 
+class RetryOptions(TypedDict):
+    """The options of ``shared_task`` that make a task retry transient failures."""
+
+    bind: Literal[True]
+    autoretry_for: tuple[type[Exception], ...]
+    retry_backoff: int
+    retry_backoff_max: int
+    retry_jitter: bool
+    max_retries: int
+
+
+class AffiliateTaskResult(TypedDict):
+    """What an affiliate's task answers: the affiliate and its status (or ``gone``, ``busy``)."""
+
+    affiliate_id: int
+    status: str
+
+
+class RunTaskResult(TypedDict):
+    """What a migration run's task answers: the run and how the batch ended."""
+
+    run_id: int
+    status: str
+
+
+class ReconcileResult(TypedDict):
+    """What the reconciler's task answers: what it queued again, described."""
+
+    queued: list[str]
+
+
 #: Both tasks retry transient failures with backoff (about a minute and a half in all).
-RETRY_TRANSIENT = {
+RETRY_TRANSIENT: RetryOptions = {
     "bind": True,
     "autoretry_for": (TransientError,),
     "retry_backoff": 1,
@@ -32,7 +67,7 @@ RETRY_TRANSIENT = {
 }
 
 
-def _affiliate_task(affiliate_id: int, action) -> dict:
+def _affiliate_task(affiliate_id: int, action: Callable[[], Affiliate]) -> AffiliateTaskResult:
     """Run one affiliate operation for a task: a removed affiliate or one another worker holds ends
     the task quietly; a dropped connection (PostgreSQL, or Flyway's) is retried with backoff."""
     try:
@@ -40,7 +75,7 @@ def _affiliate_task(affiliate_id: int, action) -> dict:
     except Affiliate.DoesNotExist:
         # Removed from the registry after it was queued (a cleared registry, a test): nothing to do.
         return {"affiliate_id": affiliate_id, "status": "gone"}
-    except provisioning.AffiliateBusy:
+    except AffiliateBusy:
         # Another worker holds this affiliate's lock and will finish the job.
         return {"affiliate_id": affiliate_id, "status": "busy"}
     except (psycopg.OperationalError, DjangoOperationalError) as exc:
@@ -53,7 +88,7 @@ def _affiliate_task(affiliate_id: int, action) -> dict:
 
 
 @shared_task(name=queue.PROVISION, **RETRY_TRANSIENT)
-def affiliate_provision_task(self, affiliate_id: int, requested_by: str = "") -> dict:
+def affiliate_provision_task(self: Task[Any, Any], affiliate_id: int, requested_by: str = "") -> AffiliateTaskResult:
     """Provision one affiliate to ``active``; safe to run twice, and after a crash at any step."""
     return _affiliate_task(
         affiliate_id, lambda: provisioning.affiliate_provision(affiliate_id=affiliate_id, requested_by=requested_by)
@@ -62,8 +97,8 @@ def affiliate_provision_task(self, affiliate_id: int, requested_by: str = "") ->
 
 @shared_task(name=queue.RESTORE, **RETRY_TRANSIENT)
 def affiliate_restore_task(
-    self, affiliate_id: int, backup: str, server_name: str | None = None, requested_by: str = ""
-) -> dict:
+    self: Task[Any, Any], affiliate_id: int, backup: str, server_name: str | None = None, requested_by: str = ""
+) -> AffiliateTaskResult:
     """Restore an archived affiliate from ``backup`` (the command center's restore action).
 
     A failed attempt drops what it made and leaves the affiliate archived, so a retry after a
@@ -88,7 +123,7 @@ def affiliate_restore_task(
 
 
 @shared_task(name=queue.MIGRATION_RUN, **RETRY_TRANSIENT)
-def migration_run_task(self, run_id: int) -> dict:
+def migration_run_task(self: Task[Any, Any], run_id: int) -> RunTaskResult:
     """Advance a fleet migration run by one batch (one Flyway JVM), then queue the next batch.
 
     Safe to deliver twice: the run's lock lets one worker advance it, and rows already done are
@@ -107,7 +142,7 @@ def migration_run_task(self, run_id: int) -> dict:
 
 
 @shared_task(name=queue.RECONCILE)
-def reconcile_task() -> dict:
+def reconcile_task() -> ReconcileResult:
     """Queue again affiliates and migration runs left unfinished (run by Celery beat)."""
     queued = reconcile.reconcile()
     return {"queued": [item.describe() for item in queued]}

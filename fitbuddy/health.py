@@ -14,12 +14,19 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import TYPE_CHECKING
 
 import psycopg
 from django.conf import settings
 from django.db import connections
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from redis import Redis
+
+if TYPE_CHECKING:
+    from affiliates.models import DatabaseServer
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +42,7 @@ def _redis() -> None:
     Redis.from_url(settings.REDIS_URL, socket_connect_timeout=TIMEOUT, socket_timeout=TIMEOUT).ping()
 
 
-def _server(server) -> None:
+def _server(server: DatabaseServer) -> None:
     from affiliates.infra.targets import server_admin_target
 
     with psycopg.connect(**server_admin_target(server).conninfo(), connect_timeout=TIMEOUT) as conn:
@@ -52,11 +59,11 @@ def readiness() -> dict[str, bool]:
         results[name] = _passes(name, check)
     if results["management_database"]:
         for server in DatabaseServer.objects.filter(is_accepting=True).order_by("name"):
-            results[f"database_server:{server.name}"] = _passes(server.name, lambda s=server: _server(s))
+            results[f"database_server:{server.name}"] = _passes(server.name, partial(_server, server))
     return results
 
 
-def _passes(name: str, check) -> bool:
+def _passes(name: str, check: Callable[[], object]) -> bool:
     try:
         check()
     except Exception as exc:  # any failure makes the instance not ready; the reason is logged
@@ -66,23 +73,23 @@ def _passes(name: str, check) -> bool:
 
 
 class HealthMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         path = request.path_info.rstrip("/")
         if path == "/healthz":
             return _json({"status": "alive"}, 200)
         if path == "/readyz":
             results = readiness()
             ready = all(results.values())
-            body = {"status": "ready" if ready else "not ready"}
+            body: dict[str, object] = {"status": "ready" if ready else "not ready"}
             body["checks"] = {name: "ok" if passed else "failed" for name, passed in results.items()}
             return _json(body, 200 if ready else 503)
         return self.get_response(request)
 
 
-def _json(body: dict, status: int) -> HttpResponse:
+def _json(body: Mapping[str, object], status: int) -> HttpResponse:
     response = HttpResponse(json.dumps(body), status=status, content_type="application/json")
     response["Cache-Control"] = "no-store"
     return response

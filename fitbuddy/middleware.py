@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
-from django.http import HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponseBadRequest
+from django.http.response import HttpResponseBase
 
 
-def client_ip(request) -> str | None:
+def client_ip(request: HttpRequest) -> str | None:
     """The visitor's address: behind the production load balancer, the one it appended last to
     X-Forwarded-For (anything before it came from the client and proves nothing); else the peer."""
     if settings.IS_PRODUCTION:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded: list[str] = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
         if forwarded and forwarded[-1]:
             return forwarded[-1]
-    return request.META.get("REMOTE_ADDR")
+    peer: str | None = request.META.get("REMOTE_ADDR")
+    return peer
 
 
 class RejectNulInQueryMiddleware:
@@ -21,10 +25,10 @@ class RejectNulInQueryMiddleware:
     text: answer 400 with a plain reason instead of letting a filter or a search reach the database.
     (Form fields refuse NUL themselves, with a message next to the field.)"""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if any("\x00" in value for values in request.GET.lists() for value in values[1]) or any(
             "\x00" in key for key in request.GET
         ):

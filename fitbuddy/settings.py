@@ -24,7 +24,7 @@ if FITBUDDY_ENV not in {"local", "test", "production"}:
 IS_PRODUCTION = FITBUDDY_ENV == "production"
 
 
-def _dev_default(value):
+def _dev_default(value: object) -> object:
     """A default that exists only outside production: production must set it explicitly."""
     return environ.Env.NOTSET if IS_PRODUCTION else value
 

@@ -1,12 +1,24 @@
 """URLs of an affiliate's host (e.g. ironworks.localhost): the gym pages. No admin here."""
 
+from typing import cast
+
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordResetForm
+from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
+from affiliates.models import Affiliate
 from affiliates.people.passwords import GymPasswordResetForm
 from gym.leaderboards import views as leaderboard_views
 from gym.members import urls as members_urls
 from gym.workouts import views as workout_views
+
+
+def _request_affiliate(request: HttpRequest) -> Affiliate | None:
+    """The gym AffiliateMiddleware put on the request (None on the command center's hosts)."""
+    # HttpRequest does not declare the attribute the middleware sets.
+    affiliate: Affiliate | None = getattr(request, "affiliate")  # noqa: B009
+    return affiliate
 
 
 class GymPasswordResetView(auth_views.PasswordResetView):
@@ -15,12 +27,13 @@ class GymPasswordResetView(auth_views.PasswordResetView):
     subject_template_name = "gym/password_reset_subject.txt"
     form_class = GymPasswordResetForm
 
-    def get_form(self, form_class=None):
-        form = super().get_form(form_class)
-        form.affiliate = self.request.affiliate  # only this gym's logins get a link
+    def get_form(self, form_class: type[PasswordResetForm] | None = None) -> PasswordResetForm:
+        # The stubs type the form as PasswordResetView's; form_class makes it a GymPasswordResetForm.
+        form = cast(GymPasswordResetForm, super().get_form(form_class))
+        form.affiliate = _request_affiliate(self.request)  # only this gym's logins get a link
         return form
 
-    def form_valid(self, form):
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
         self.extra_email_context = {"request": self.request}
         return super().form_valid(form)
 

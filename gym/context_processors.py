@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.http import HttpRequest
 from django.urls import reverse
 
 from affiliates.people.access import COACH, role_in
@@ -22,7 +23,7 @@ _NAV = (
 )
 
 
-def gym_navigation(request) -> dict:
+def gym_navigation(request: HttpRequest) -> dict[str, object]:
     affiliate = getattr(request, "affiliate", None)
     user = getattr(request, "user", None)
     if affiliate is None or user is None or not user.is_authenticated:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import re
 import unicodedata
+from collections.abc import Mapping
 
 from django.http import Http404
 
@@ -13,14 +14,14 @@ _ID = re.compile(r"^[0-9]{1,18}$")
 _FIRST_DAY, _LAST_DAY = datetime.date(1900, 1, 1), datetime.date(2999, 12, 31)
 
 
-def text_param(params, name: str, *, max_length: int = 100) -> str:
+def text_param(params: Mapping[str, str], name: str, *, max_length: int = 100) -> str:
     """A search text: control characters (NUL included, which PostgreSQL refuses) dropped, trimmed, bounded."""
     value = params.get(name, "")
     value = "".join(ch for ch in value if unicodedata.category(ch) != "Cc")
     return value.strip()[:max_length]
 
 
-def id_param(params, name: str) -> int | None:
+def id_param(params: Mapping[str, str], name: str) -> int | None:
     """A row id from the query string; None when absent, 404 when it cannot be one."""
     value = params.get(name)
     if value is None or value == "":
@@ -30,7 +31,7 @@ def id_param(params, name: str) -> int | None:
     return int(value)
 
 
-def date_param(params, name: str) -> datetime.date | None:
+def date_param(params: Mapping[str, str], name: str) -> datetime.date | None:
     """A date (YYYY-MM-DD) from the query string; None when absent, 404 when it cannot be one."""
     value = params.get(name)
     if value is None or value == "":

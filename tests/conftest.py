@@ -23,6 +23,7 @@ import urllib.request
 import uuid
 import zlib
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -34,7 +35,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import Client
 from psycopg import sql
 
-from affiliates.infra import databases, flyway
+from affiliates.infra import credentials, databases, flyway
 from affiliates.infra.targets import DatabaseTarget
 from affiliates.models import Affiliate, DatabaseServer, Membership
 from affiliates.people import sessions
@@ -401,11 +402,94 @@ def can_connect(target) -> bool:
         return False
 
 
+#: The tables of a gym pair's registry rows, in the order they are put back (referenced rows first).
+PAIR_TABLES = ("database_server", "affiliate", "affiliate_domain")
+
+
+@dataclass
+class GymPair:
+    """Two affiliates provisioned once per test process, each with a copy of its database as provisioning
+    left it: every test that asks for ``gyms`` gets them back exactly so, in a fraction of the time a
+    provisioning takes (the registry rows put back, each database cloned again from its copy)."""
+
+    ids: tuple[int, int]
+    rows: dict[str, list[dict]]
+    databases: dict[str, str]  # database -> its pristine copy
+    roles: list[str]
+
+
+def _pair_restore(pair: GymPair, admin: psycopg.Connection) -> None:
+    with connections["default"].cursor() as cursor:
+        for table in PAIR_TABLES:
+            for row in pair.rows[table]:
+                columns = sql.SQL(", ").join(map(sql.Identifier, row))
+                values = sql.SQL(", ").join(map(sql.Literal, row.values()))
+                cursor.execute(
+                    sql.SQL("INSERT INTO master.{} ({}) OVERRIDING SYSTEM VALUE VALUES ({})")
+                    .format(sql.Identifier(table), columns, values)
+                    .as_string(cursor.connection)
+                )
+    from affiliates.routing.connections import forget_all
+
+    forget_all()
+    for database, pristine in pair.databases.items():
+        databases.database_drop(admin, database)
+        databases.database_create(admin, database, template=pristine)
+    for role, database in zip(pair.roles, pair.databases, strict=True):
+        databases.database_lock_down(admin, database, role=role)
+        # A test may have suspended the gym (NOLOGIN) or rotated its password: as provisioning left it.
+        password = credentials.role_password(role)
+        databases.role_login_set(admin, role, login=True)
+        databases.role_password_set(admin, role, password_verifier=credentials.scram_verifier(password))
+
+
+@pytest.fixture(scope="session")
+def _gym_pair(admin_connection, provisioning_template, django_db_blocker):
+    with django_db_blocker.unblock():
+        pair_ids = []
+        for name in ("Gym A", "Gym B"):
+            slug = f"p{WORKER_LETTER}{name[-1].lower()}{uuid.uuid4().hex[:6]}"
+            pair_ids.append(affiliate_provisioned(slug=slug, name=name).pk)
+        affiliates = list(Affiliate.objects.filter(pk__in=pair_ids).order_by("pk"))
+        rows = {}
+        with connections["default"].cursor() as cursor:
+            for table, where, ids in (
+                ("database_server", "id", [a.database_server_id for a in affiliates][:1]),
+                ("affiliate", "id", pair_ids),
+                ("affiliate_domain", "tenant_id", pair_ids),
+            ):
+                cursor.execute(f"SELECT * FROM master.{table} WHERE {where} = ANY(%s) ORDER BY id", [ids])
+                names = [c.name for c in cursor.description]
+                rows[table] = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+            cursor.execute("TRUNCATE master.affiliate, master.database_server, master.migration_run CASCADE")
+        from affiliates.routing.connections import forget_all
+
+        forget_all()
+        copies = {}
+        for affiliate in affiliates:
+            copies[affiliate.database_name] = f"{affiliate.database_name}_pristine"
+            databases.database_drop(admin_connection, copies[affiliate.database_name])
+            databases.database_create(
+                admin_connection, copies[affiliate.database_name], template=affiliate.database_name
+            )
+            databases.database_lock_down(admin_connection, copies[affiliate.database_name])
+        pair = GymPair(tuple(pair_ids), rows, copies, [a.database_role for a in affiliates])
+    yield pair
+    with django_db_blocker.unblock():
+        connections.close_all()
+        for database, pristine in pair.databases.items():
+            databases.database_drop(admin_connection, database)
+            databases.database_drop(admin_connection, pristine)
+        for role in pair.roles:
+            admin_connection.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+
+
 @pytest.fixture
-def gyms(clean_registry):
+def gyms(clean_registry, _gym_pair, admin_connection):
     """Gym A (owner, admin, coach; Ann and Al; Fran and a squat 1RM) and gym B (owner; Bob), plus staff."""
     Affiliate.objects.clear_host_cache()
-    a, b = affiliate_provisioned(name="Gym A"), affiliate_provisioned(name="Gym B")
+    _pair_restore(_gym_pair, admin_connection)
+    a, b = (Affiliate.objects.select_related("database_server").get(pk=pk) for pk in _gym_pair.ids)
     ns = SimpleNamespace(a=a, b=b)
     ns.owner_a = login("owner_a", a, Membership.Role.OWNER)
     ns.admin_a = login("admin_a", a, Membership.Role.ADMIN)

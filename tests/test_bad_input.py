@@ -22,7 +22,7 @@ from tests.conftest import client_for
 from tests.factories import ParticipationFactory, WorkoutFactory
 from tests.gym.test_views import PUBLIC_ROUTES, URLCONF, gym_routes, urls
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 BAD = [
     "\x00",

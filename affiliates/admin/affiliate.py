@@ -3,15 +3,20 @@ restoring gyms, each as a bulk action that calls an operation and reports a coun
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Protocol
+
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count
-from django.http import HttpResponseRedirect
+from django.db.models import Count, QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from affiliates.admin import fleet as fleet_admin
 from affiliates.admin.common import CSS, badge, report, require
@@ -24,7 +29,22 @@ from affiliates.operations import fleet, lifecycle, placement, provisioning
 from affiliates.operations.placement import servers_with_load
 from affiliates.people import passwords, staff
 
-STATUS_TONES = {
+if TYPE_CHECKING:
+    from django.contrib.admin.options import InlineModelAdmin, _FieldsetSpec
+
+    # The stubs' admin classes take their models; Django's cannot be subscripted at run time.
+    _DomainInline = admin.TabularInline[Domain, Affiliate]
+    _MembershipInline = admin.TabularInline[Membership, Affiliate]
+    _EventInline = admin.TabularInline[ProvisioningEvent, Affiliate]
+    _ModelAdmin = admin.ModelAdmin[Affiliate]
+else:
+    _DomainInline = _MembershipInline = _EventInline = admin.TabularInline
+    _ModelAdmin = admin.ModelAdmin
+
+#: Per affiliate selected for a restore: the backup it comes back from (None: it cannot) and why not.
+RestorePlan = list[tuple[Affiliate, str | None, str]]
+
+STATUS_TONES: dict[str, str] = {
     Affiliate.Status.ACTIVE: "ok",
     Affiliate.Status.FAILED: "bad",
     Affiliate.Status.SUSPENDED: "warn",
@@ -32,36 +52,42 @@ STATUS_TONES = {
 }
 
 
-class DomainInline(admin.TabularInline):
+class DomainInline(_DomainInline):
     model = Domain
     form = DomainForm
     extra = 0
     fields = ["domain", "is_primary"]
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(_MembershipInline):
     model = Membership
     extra = 0
     fields = ["user", "role"]
     raw_id_fields = ["user"]
 
 
-class ProvisioningEventInline(admin.TabularInline):
+class ProvisioningEventInline(_EventInline):
     model = ProvisioningEvent
     extra = 0
     can_delete = False
-    fields = readonly_fields = ["created_at", "step", "outcome", "duration_ms", "detail", "error", "requested_by"]
+    fields = readonly_fields = ("created_at", "step", "outcome", "duration_ms", "detail", "error", "requested_by")
     ordering = ["created_at", "id"]
     verbose_name_plural = "event log"
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Affiliate | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Affiliate | None = None) -> bool:
         return False
 
 
-def membership_audit(request, membership: Membership, action: str) -> None:
+class _Service(Protocol):
+    """A ``lifecycle`` operation on one affiliate, as the bulk actions call it."""
+
+    def __call__(self, *, affiliate_id: int, requested_by: str, channel: str) -> Affiliate: ...
+
+
+def membership_audit(request: HttpRequest, membership: Membership, action: str) -> None:
     audit_record(
         actor=request.user.get_username(),
         channel=StaffAudit.Channel.ADMIN,
@@ -73,7 +99,7 @@ def membership_audit(request, membership: Membership, action: str) -> None:
 
 
 @admin.register(Affiliate)
-class AffiliateAdmin(admin.ModelAdmin):
+class AffiliateAdmin(_ModelAdmin):
     class Media:
         css = CSS
 
@@ -141,54 +167,60 @@ class AffiliateAdmin(admin.ModelAdmin):
 
     # --- who may do what (affiliates/people/staff.py) ---
 
-    def has_provision_permission(self, request):
+    def has_provision_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(staff.PROVISION)
 
-    def has_suspend_permission(self, request):
+    def has_suspend_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(staff.SUSPEND)
 
-    def has_migrate_permission(self, request):
+    def has_migrate_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(staff.MIGRATE)
 
-    def has_archive_permission(self, request):
+    def has_archive_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(staff.ARCHIVE)
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         # Adding an affiliate provisions it.
         return super().has_add_permission(request) and self.has_provision_permission(request)
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         return [
             path("fleet/", self.admin_site.admin_view(self.fleet_view), name="affiliates_fleet"),
             *super().get_urls(),
         ]
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("domains").annotate(_logins=Count("memberships"))
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Affiliate]:
+        # Annotating gives Any (Affiliate's base, django-tenants' TenantMixin, has no types): say what it is.
+        affiliates: QuerySet[Affiliate] = (
+            super().get_queryset(request).prefetch_related("domains").annotate(_logins=Count("memberships"))
+        )
+        return affiliates
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Affiliate | None = None) -> bool:
         # Deleting the row would orphan the database and role: archive instead (backup, then drop).
         return False
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Affiliate | None = None) -> list[str]:
         # The slug names the database and role: fixed once registered.
         return self.readonly_fields + (["schema_name"] if obj else [])
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
+    def get_form(
+        self, request: HttpRequest, obj: Affiliate | None = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm[Affiliate]]:
         if obj is None:
             kwargs["form"] = AffiliateRequestForm
             kwargs["fields"] = None
         return super().get_form(request, obj, change=change, **kwargs)
 
-    def get_fieldsets(self, request, obj=None):
+    def get_fieldsets(self, request: HttpRequest, obj: Affiliate | None = None) -> _FieldsetSpec:
         if obj is None:
             return [(None, {"fields": ["schema_name", "name", "domain", "owner_email", "seed", "server"]})]
         return super().get_fieldsets(request, obj)
 
-    def get_inlines(self, request, obj):
+    def get_inlines(self, request: HttpRequest, obj: Affiliate | None) -> list[type[InlineModelAdmin[Any, Any]]]:
         return self.inlines if obj else []
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: Affiliate, form: forms.ModelForm[Affiliate], change: bool) -> None:
         if change:
             super().save_model(request, obj, form, change)
             return
@@ -208,7 +240,7 @@ class AffiliateAdmin(admin.ModelAdmin):
         obj.pk = created.pk
         obj._state.adding = False
 
-        def enqueue():  # after the admin's transaction commits, so the worker finds the row
+        def enqueue() -> None:  # after the admin's transaction commits, so the worker finds the row
             try:
                 provisioning.affiliate_enqueue(affiliate_id=created.pk, requested_by=request.user.get_username())
             except QueueUnavailable as exc:
@@ -218,11 +250,23 @@ class AffiliateAdmin(admin.ModelAdmin):
 
         transaction.on_commit(enqueue)
 
-    def save_related(self, request, form, formsets, change):
+    def save_related(
+        self,
+        request: HttpRequest,
+        form: forms.ModelForm[Affiliate],
+        formsets: list[BaseInlineFormSet[Any, Affiliate, Any]],
+        change: bool,
+    ) -> None:
         if change:
             super().save_related(request, form, formsets, change)
 
-    def save_formset(self, request, form, formset, change):
+    def save_formset(
+        self,
+        request: HttpRequest,
+        form: forms.ModelForm[Affiliate],
+        formset: BaseInlineFormSet[Any, Affiliate, Any],
+        change: bool,
+    ) -> None:
         super().save_formset(request, form, formset, change)
         if formset.model is Membership:
             for membership in formset.new_objects:
@@ -233,24 +277,25 @@ class AffiliateAdmin(admin.ModelAdmin):
                 membership_audit(request, membership, "membership_revoke")
 
     @admin.display(description="slug", ordering="schema_name")
-    def slug_display(self, obj):
+    def slug_display(self, obj: Affiliate) -> str:
         return obj.slug
 
     @admin.display(description="status", ordering="status")
-    def status_badge(self, obj):
+    def status_badge(self, obj: Affiliate) -> SafeString:
         tone = STATUS_TONES.get(obj.status, "info")
         return badge(obj.get_status_display(), tone, title=obj.status_detail or obj.get_status_display())
 
     @admin.display(description="domain")
-    def primary_domain(self, obj):
+    def primary_domain(self, obj: Affiliate) -> str:
         return format_html_join(", ", "{}", ((d.domain,) for d in obj.domains.all() if d.is_primary)) or "—"
 
     @admin.display(description="logins", ordering="_logins")
-    def member_logins(self, obj):
-        return obj._logins
+    def member_logins(self, obj: Affiliate) -> int:
+        logins: int = obj._logins  # annotated by get_queryset
+        return logins
 
     @admin.display(description="schema", ordering="schema_version")
-    def version_badge(self, obj):
+    def version_badge(self, obj: Affiliate) -> str:
         latest = fleet_admin.latest()
         if not obj.schema_version:
             return "—"
@@ -262,9 +307,10 @@ class AffiliateAdmin(admin.ModelAdmin):
         return f"V{obj.schema_version}"
 
     @admin.action(description="Provision / retry selected affiliates", permissions=["provision"])
-    def provision_or_retry(self, request, queryset):
+    def provision_or_retry(self, request: HttpRequest, queryset: QuerySet[Affiliate]) -> None:
         require(request, staff.PROVISION)
-        done, failures = 0, []
+        done = 0
+        failures: list[str] = []
         for affiliate in queryset:
             if affiliate.status == Affiliate.Status.ACTIVE:
                 continue
@@ -277,8 +323,9 @@ class AffiliateAdmin(admin.ModelAdmin):
                 failures.append(str(exc))
         report(self, request, done, "queued for provisioning", failures)
 
-    def _apply(self, request, queryset, service, verb):
-        done, failures = 0, []
+    def _apply(self, request: HttpRequest, queryset: QuerySet[Affiliate], service: _Service, verb: str) -> None:
+        done = 0
+        failures: list[str] = []
         for affiliate in queryset:
             try:
                 service(affiliate_id=affiliate.pk, requested_by=request.user.get_username(), channel="admin")
@@ -290,9 +337,10 @@ class AffiliateAdmin(admin.ModelAdmin):
         report(self, request, done, verb, failures)
 
     @admin.action(description="Send the owners a link to set their password", permissions=["provision"])
-    def send_password_links(self, request, queryset):
+    def send_password_links(self, request: HttpRequest, queryset: QuerySet[Affiliate]) -> None:
         require(request, staff.PROVISION)
-        sent, failures = 0, []
+        sent = 0
+        failures: list[str] = []
         for affiliate in queryset.filter(status=Affiliate.Status.ACTIVE):
             owners = list(passwords.owners(affiliate))
             if not owners:
@@ -318,16 +366,16 @@ class AffiliateAdmin(admin.ModelAdmin):
         report(self, request, sent, "sent", failures, noun="password link")
 
     @admin.action(description="Suspend selected affiliates", permissions=["suspend"])
-    def suspend(self, request, queryset):
+    def suspend(self, request: HttpRequest, queryset: QuerySet[Affiliate]) -> None:
         require(request, staff.SUSPEND)
         self._apply(request, queryset, lifecycle.affiliate_suspend, "suspended")
 
     @admin.action(description="Resume selected affiliates", permissions=["suspend"])
-    def resume(self, request, queryset):
+    def resume(self, request: HttpRequest, queryset: QuerySet[Affiliate]) -> None:
         require(request, staff.SUSPEND)
         self._apply(request, queryset, lifecycle.affiliate_resume, "resumed")
 
-    def _run_start(self, request, queryset, kind):
+    def _run_start(self, request: HttpRequest, queryset: QuerySet[Affiliate], kind: str) -> HttpResponseRedirect | None:
         require(request, staff.MIGRATE)
         with_database = list(queryset.filter(status__in=fleet.WITH_DATABASE).order_by("pk"))
         left_out = queryset.count() - len(with_database)
@@ -347,17 +395,17 @@ class AffiliateAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:affiliates_migrationrun_change", args=[run.pk]))
 
     @admin.action(description="Migrate selected to latest", permissions=["migrate"])
-    def migrate_to_latest(self, request, queryset):
+    def migrate_to_latest(self, request: HttpRequest, queryset: QuerySet[Affiliate]) -> HttpResponseRedirect | None:
         return self._run_start(request, queryset, MigrationRun.Kind.MIGRATE)
 
     @admin.action(description="Check selected for drift", permissions=["migrate"])
-    def check_for_drift(self, request, queryset):
+    def check_for_drift(self, request: HttpRequest, queryset: QuerySet[Affiliate]) -> HttpResponseRedirect | None:
         return self._run_start(request, queryset, MigrationRun.Kind.CHECK)
 
     @admin.action(
         description="Archive selected affiliates (pg_dump backup, then drop database and role)", permissions=["archive"]
     )
-    def archive(self, request, queryset):
+    def archive(self, request: HttpRequest, queryset: QuerySet[Affiliate]) -> TemplateResponse | None:
         require(request, staff.ARCHIVE)
         if request.POST.get("confirmed") != "yes":
             # An intermediate page: what will be dropped, and where the backups go.
@@ -375,9 +423,9 @@ class AffiliateAdmin(admin.ModelAdmin):
         return None
 
     @admin.action(description="Restore selected archived affiliates from their newest backup", permissions=["archive"])
-    def restore(self, request, queryset):
+    def restore(self, request: HttpRequest, queryset: QuerySet[Affiliate]) -> TemplateResponse | None:
         require(request, staff.ARCHIVE)
-        plan = []  # (affiliate, backup location or None, why not)
+        plan: RestorePlan = []
         for affiliate in queryset.select_related("database_server").order_by("schema_name"):
             if affiliate.status != Affiliate.Status.ARCHIVED:
                 plan.append((affiliate, None, f"it is {affiliate.get_status_display().lower()}, not archived"))
@@ -394,7 +442,8 @@ class AffiliateAdmin(admin.ModelAdmin):
             except ValidationError as exc:
                 problem = " ".join(exc.messages)
             else:
-                return self._restore_queue(request, plan, server_name or None)
+                self._restore_queue(request, plan, server_name or None)
+                return None
         # An intermediate page: which backup each affiliate comes back from, and onto which server.
         context = {
             **self.admin_site.each_context(request),
@@ -410,8 +459,9 @@ class AffiliateAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/affiliates/affiliate/restore_confirmation.html", context)
 
-    def _restore_queue(self, request, plan, server_name: str | None):
-        done, failures = 0, []
+    def _restore_queue(self, request: HttpRequest, plan: RestorePlan, server_name: str | None) -> None:
+        done = 0
+        failures: list[str] = []
         for affiliate, location, why_not in plan:
             if not location:
                 failures.append(f"{affiliate.slug}: {why_not}")
@@ -434,7 +484,7 @@ class AffiliateAdmin(admin.ModelAdmin):
 
     # --- the fleet overview ---
 
-    def fleet_view(self, request):
+    def fleet_view(self, request: HttpRequest) -> TemplateResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, **fleet_admin.overview_context()}

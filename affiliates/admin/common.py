@@ -3,6 +3,8 @@ one-line report of a bulk action, and the coloured badge (its colours live in co
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
@@ -30,7 +32,7 @@ def require(request: HttpRequest, permission: str) -> None:
 
 
 def report(
-    modeladmin: admin.ModelAdmin,
+    modeladmin: admin.ModelAdmin[Any],
     request: HttpRequest,
     done: int,
     verb: str,

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.safestring import SafeString
 
 from affiliates.admin.common import CSS, badge, report, require
 from affiliates.models import DatabaseServer, StaffAudit
 from affiliates.operations import servers
 from affiliates.operations.placement import servers_with_load
 
+if TYPE_CHECKING:
+    from affiliates.operations.placement import LoadedServer
+
+    # The stubs' admin classes take the model; Django's cannot be subscripted at run time.
+    _ModelAdmin = admin.ModelAdmin[DatabaseServer]
+else:
+    _ModelAdmin = admin.ModelAdmin
+
 
 @admin.register(DatabaseServer)
-class DatabaseServerAdmin(admin.ModelAdmin):
+class DatabaseServerAdmin(_ModelAdmin):
     """Editing a server (its host, its admin login reference) needs Administrators' change permission:
     FitBuddy sends credentials to that host."""
 
@@ -22,20 +35,20 @@ class DatabaseServerAdmin(admin.ModelAdmin):
     class Media:
         css = CSS
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[LoadedServer]:
         return servers_with_load()
 
     @admin.display(description="affiliates", ordering="load")
-    def capacity(self, obj):
+    def capacity(self, obj: LoadedServer) -> str:
         return f"{obj.load} / {obj.max_affiliates or '∞'}"
 
     @admin.display(description="state", ordering="is_accepting")
-    def accepting(self, obj):
+    def accepting(self, obj: DatabaseServer) -> SafeString:
         if obj.is_accepting:
             return badge("accepting", "ok", strong=False)
         return badge("draining", "warn")
 
-    def _accepting(self, request, queryset, accepting: bool):
+    def _accepting(self, request: HttpRequest, queryset: QuerySet[DatabaseServer], accepting: bool) -> None:
         require(request, "affiliates.change_databaseserver")
         done = servers.servers_accepting_set(
             names=list(queryset.values_list("name", flat=True)),
@@ -46,9 +59,9 @@ class DatabaseServerAdmin(admin.ModelAdmin):
         report(self, request, done, "accepting new affiliates" if accepting else "draining", [], noun="server")
 
     @admin.action(description="Drain selected servers (no new affiliates)", permissions=["change"])
-    def drain(self, request, queryset):
+    def drain(self, request: HttpRequest, queryset: QuerySet[DatabaseServer]) -> None:
         self._accepting(request, queryset, False)
 
     @admin.action(description="Let selected servers take new affiliates", permissions=["change"])
-    def accept(self, request, queryset):
+    def accept(self, request: HttpRequest, queryset: QuerySet[DatabaseServer]) -> None:
         self._accepting(request, queryset, True)

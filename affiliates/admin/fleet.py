@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.http import HttpRequest
 
 from affiliates.infra import flyway
 from affiliates.models import Affiliate, DatabaseServer, MigrationRun, MigrationRunAffiliate
@@ -24,7 +25,7 @@ def behind_versions() -> list[str]:
     return [v for v in versions.order_by().distinct() if flyway.version_key(v) < newest]
 
 
-def last_migration_outcome():
+def last_migration_outcome() -> Subquery:
     """Each affiliate's latest finished migrate row (an index read per affiliate, registry only)."""
     return Subquery(
         MigrationRunAffiliate.objects.filter(
@@ -41,10 +42,10 @@ class BehindFilter(admin.SimpleListFilter):
     title = "schema version"
     parameter_name = "version"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]) -> list[tuple[str, str]]:
         return [("behind", "Behind latest"), ("latest", "At latest")]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Affiliate]) -> QuerySet[Affiliate]:
         if self.value() == "behind":
             return queryset.filter(status__in=fleet.WITH_DATABASE, schema_version__in=behind_versions())
         if self.value() == "latest":
@@ -56,12 +57,14 @@ class LastMigrationFilter(admin.SimpleListFilter):
     title = "last migration"
     parameter_name = "last_migration"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]) -> list[tuple[str, str]]:
         return [("failed", "Last migration failed"), ("succeeded", "Last migration succeeded")]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Affiliate]) -> QuerySet[Affiliate]:
         if self.value() in ("failed", "succeeded"):
-            return queryset.annotate(_last_migration=last_migration_outcome()).filter(_last_migration=self.value())
+            # Annotating gives Any (Affiliate's base, django-tenants' TenantMixin, has no types): say what it is.
+            last: QuerySet[Affiliate] = queryset.annotate(_last_migration=last_migration_outcome())
+            return last.filter(_last_migration=self.value())
         return queryset
 
 

@@ -1,9 +1,20 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
 from django import forms
 from django.core.exceptions import ValidationError
 
 from affiliates import validation
 from affiliates.models import Affiliate, DatabaseServer, Domain
 from affiliates.operations import provisioning
+
+if TYPE_CHECKING:
+    # The stubs' ModelForm takes its model; Django's cannot be subscripted at run time.
+    _AffiliateForm = forms.ModelForm[Affiliate]
+    _DomainForm = forms.ModelForm[Domain]
+else:
+    _AffiliateForm = _DomainForm = forms.ModelForm
 
 FIELD_FOR = {
     "slug": "schema_name",
@@ -15,7 +26,7 @@ FIELD_FOR = {
 }
 
 
-class AffiliateRequestForm(forms.ModelForm):
+class AffiliateRequestForm(_AffiliateForm):
     """Staff's onboarding form: the same checks as provision_affiliate, before anything is created."""
 
     schema_name = forms.CharField(
@@ -38,8 +49,9 @@ class AffiliateRequestForm(forms.ModelForm):
         model = Affiliate
         fields = ["schema_name", "name"]
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        # ModelForm's clean returns cleaned_data; the stubs allow None, for overrides that return nothing.
+        data = cast(dict[str, Any], super().clean())
         if self.errors:
             return data
         try:
@@ -56,11 +68,11 @@ class AffiliateRequestForm(forms.ModelForm):
                 self.add_error(FIELD_FOR.get(field), messages)
         return data
 
-    def validate_unique(self):
+    def validate_unique(self) -> None:
         """Uniqueness is part of affiliate_request_check (case-insensitive, with a clear message)."""
 
 
-class DomainForm(forms.ModelForm):
+class DomainForm(_DomainForm):
     """A host name for an affiliate, checked and lower-cased as a new affiliate's is (the registry
     keeps domains lower-case: a CHECK constraint refuses anything else)."""
 
@@ -68,7 +80,7 @@ class DomainForm(forms.ModelForm):
         model = Domain
         fields = ["domain", "tenant", "is_primary"]
 
-    def clean_domain(self):
+    def clean_domain(self) -> str:
         domain = validation.validate_domain(self.cleaned_data["domain"])
         taken = Domain.objects.filter(domain=domain).exclude(pk=self.instance.pk)
         if taken.exists():

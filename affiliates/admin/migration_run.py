@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from affiliates.admin.common import CSS, badge, report, require
 from affiliates.models import MigrationRun, MigrationRunAffiliate, StaffAudit
 from affiliates.operations import fleet
 from affiliates.people import staff
 
-RUN_TONES = {
+if TYPE_CHECKING:
+    # The stubs' admin classes take their models; Django's cannot be subscripted at run time.
+    _RunAdmin = admin.ModelAdmin[MigrationRun]
+    _RunAffiliateAdmin = admin.ModelAdmin[MigrationRunAffiliate]
+else:
+    _RunAdmin = _RunAffiliateAdmin = admin.ModelAdmin
+
+RUN_TONES: dict[str, str] = {
     MigrationRun.Status.SUCCEEDED: "ok",
     MigrationRun.Status.FAILED: "bad",
     MigrationRun.Status.STOPPED: "warn",
@@ -21,7 +33,7 @@ RUN_TONES = {
 
 
 @admin.register(MigrationRun)
-class MigrationRunAdmin(admin.ModelAdmin):
+class MigrationRunAdmin(_RunAdmin):
     """Runs are started from the affiliate list or ``manage.py migrate_affiliates``; here they are followed."""
 
     list_display = ["__str__", "kind", "status_badge", "progress", "started_by", "created_at", "finished_at"]
@@ -32,7 +44,7 @@ class MigrationRunAdmin(admin.ModelAdmin):
     class Media:
         css = CSS
 
-    fields = readonly_fields = [
+    fields = readonly_fields = (
         "kind",
         "status_badge",
         "status_detail",
@@ -44,31 +56,33 @@ class MigrationRunAdmin(admin.ModelAdmin):
         "started_at",
         "finished_at",
         "problems",
-    ]
+    )
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: MigrationRun | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: MigrationRun | None = None) -> bool:
         return False  # the record of what was done to the fleet stays
 
-    def has_migrate_permission(self, request):
+    def has_migrate_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(staff.MIGRATE)
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         run = self.get_object(request, object_id)
         extra_context = {**(extra_context or {}), "refresh_seconds": 2 if run and not run.finished else None}
         return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="status", ordering="status")
-    def status_badge(self, obj):
+    def status_badge(self, obj: MigrationRun) -> SafeString:
         return badge(obj.get_status_display(), RUN_TONES.get(obj.status, "muted"))
 
     @admin.display(description="progress")
-    def progress(self, obj):
+    def progress(self, obj: MigrationRun) -> SafeString:
         p = fleet.run_progress(obj)
         url = reverse("admin:affiliates_migrationrunaffiliate_changelist") + f"?run__id__exact={obj.pk}"
         return format_html(
@@ -85,11 +99,11 @@ class MigrationRunAdmin(admin.ModelAdmin):
         )
 
     @admin.display(description="strategy")
-    def strategy(self, obj):
+    def strategy(self, obj: MigrationRun) -> str:
         return fleet.strategy_describe(obj)
 
     @admin.display(description="needs attention (first 200)")
-    def problems(self, obj):
+    def problems(self, obj: MigrationRun) -> str:
         items = (
             obj.items.select_related("affiliate")
             .exclude(outcome=MigrationRunAffiliate.Outcome.SUCCEEDED, state__in=["", "current"])
@@ -100,9 +114,10 @@ class MigrationRunAdmin(admin.ModelAdmin):
         return render_to_string("admin/affiliates/migrationrun/problems.html", {"items": items})
 
     @admin.action(description="Retry the failed ones (resume the run)", permissions=["migrate"])
-    def retry_failed(self, request, queryset):
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet[MigrationRun]) -> None:
         require(request, staff.MIGRATE)
-        done, failures = 0, []
+        done = 0
+        failures: list[str] = []
         for run in queryset:
             try:
                 fleet.run_resume(run.pk, started_by=request.user.get_username(), channel=StaffAudit.Channel.ADMIN)
@@ -113,7 +128,7 @@ class MigrationRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(MigrationRunAffiliate)
-class MigrationRunAffiliateAdmin(admin.ModelAdmin):
+class MigrationRunAffiliateAdmin(_RunAffiliateAdmin):
     list_display = [
         "run",
         "affiliate",
@@ -130,11 +145,11 @@ class MigrationRunAffiliateAdmin(admin.ModelAdmin):
     list_select_related = ["run", "affiliate"]
     readonly_fields = [f.name for f in MigrationRunAffiliate._meta.fields]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: MigrationRunAffiliate | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: MigrationRunAffiliate | None = None) -> bool:
         return False

@@ -3,30 +3,45 @@ the append-only staff audit trail."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from django import forms
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from affiliates.admin.affiliate import membership_audit
 from affiliates.admin.forms import DomainForm
 from affiliates.models import Domain, Membership, ProvisioningEvent, StaffAudit
 
+if TYPE_CHECKING:
+    # The stubs' admin classes take their models; Django's cannot be subscripted at run time.
+    _MembershipAdmin = admin.ModelAdmin[Membership]
+    _EventAdmin = admin.ModelAdmin[ProvisioningEvent]
+    _AuditAdmin = admin.ModelAdmin[StaffAudit]
+else:
+    _MembershipAdmin = _EventAdmin = _AuditAdmin = admin.ModelAdmin
+
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(_MembershipAdmin):
     list_display = ["user", "affiliate", "role", "created_at"]
     list_filter = ["role"]
     search_fields = ["user__username", "user__email", "affiliate__schema_name", "affiliate__name"]
     raw_id_fields = ["user"]
     list_select_related = ["user", "affiliate"]
 
-    def save_model(self, request, obj, form, change):
+    def save_model(
+        self, request: HttpRequest, obj: Membership, form: forms.ModelForm[Membership], change: bool
+    ) -> None:
         super().save_model(request, obj, form, change)
         membership_audit(request, obj, "membership_change" if change else "membership_grant")
 
-    def delete_model(self, request, obj):
+    def delete_model(self, request: HttpRequest, obj: Membership) -> None:
         super().delete_model(request, obj)
         membership_audit(request, obj, "membership_revoke")
 
-    def delete_queryset(self, request, queryset):
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
         revoked = list(queryset.select_related("affiliate", "user"))
         super().delete_queryset(request, queryset)
         for membership in revoked:
@@ -34,20 +49,20 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProvisioningEvent)
-class ProvisioningEventAdmin(admin.ModelAdmin):
+class ProvisioningEventAdmin(_EventAdmin):
     list_display = ["created_at", "affiliate", "step", "outcome", "duration_ms", "requested_by", "short_error"]
     list_filter = ["outcome", "step"]
     search_fields = ["affiliate__schema_name", "error", "requested_by"]
     list_select_related = ["affiliate"]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: ProvisioningEvent | None = None) -> bool:
         return False
 
     @admin.display(description="error")
-    def short_error(self, obj):
+    def short_error(self, obj: ProvisioningEvent) -> str:
         return (obj.error[:120] + "…") if len(obj.error) > 120 else obj.error
 
 
@@ -55,7 +70,7 @@ admin.site.register(Domain, form=DomainForm, list_display=["domain", "tenant", "
 
 
 @admin.register(StaffAudit)
-class StaffAuditAdmin(admin.ModelAdmin):
+class StaffAuditAdmin(_AuditAdmin):
     """Append-only: nobody adds, edits or deletes here (the database refuses the last two as well)."""
 
     list_display = ["created_at", "actor", "channel", "action", "target", "outcome", "short_detail"]
@@ -64,15 +79,15 @@ class StaffAuditAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = ["created_at", "actor", "channel", "action", "target", "outcome", "detail"]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: StaffAudit | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: StaffAudit | None = None) -> bool:
         return False
 
     @admin.display(description="detail")
-    def short_detail(self, obj):
+    def short_detail(self, obj: StaffAudit) -> str:
         return (obj.detail[:120] + "…") if len(obj.detail) > 120 else obj.detail

@@ -7,9 +7,14 @@ so RDS keeps the password in a Secrets Manager secret whose ARN the registry rec
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
 
 ENGINE = "aurora-postgresql"
 WRITER_CLASS = "db.serverless"
@@ -29,7 +34,7 @@ class Cluster:
     status: str
 
 
-def rds_client(region: str | None = None):
+def rds_client(region: str | None = None) -> Any:  # boto3 has no type hints
     import boto3
 
     return boto3.client("rds", region_name=region or settings.AWS_REGION)
@@ -66,7 +71,7 @@ def cluster_create(
     max_acu: float = 16,
     master_username: str = "fitbuddy_admin",
     wait_seconds: int = 1800,
-    progress=lambda message: None,
+    progress: Callable[[str], None] = lambda message: None,
 ) -> Cluster:
     """Create the cluster and its serverless writer if missing (safe to run again), wait until both are available."""
     from botocore.exceptions import BotoCoreError, ClientError, WaiterError
@@ -108,7 +113,7 @@ def cluster_create(
     return cluster_describe(cluster_id, region=region)
 
 
-def _exists(describe, **identifier) -> bool:
+def _exists(describe: Callable[..., object], **identifier: str) -> bool:
     from botocore.exceptions import ClientError
 
     try:
@@ -120,6 +125,6 @@ def _exists(describe, **identifier) -> bool:
     return True
 
 
-def _code(exc) -> str:
+def _code(exc: ClientError) -> str:
     error = exc.response.get("Error", {})
     return f"{error.get('Code', 'error')}: {error.get('Message', '')}".strip(": ")

@@ -20,6 +20,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO, Any
 
 from django.conf import settings
 
@@ -42,7 +43,7 @@ class Backup:
         return f"{self.location} (sha256 {self.sha256}, {self.size} bytes)"
 
 
-def s3_client():
+def s3_client() -> Any:  # boto3 has no type hints
     import boto3
 
     return boto3.client("s3", region_name=settings.AWS_REGION)
@@ -111,7 +112,7 @@ def backup_take(target: DatabaseTarget, *, label: str) -> Backup:
 class _Hashing:
     """A read-only stream that hashes and counts what passes through it."""
 
-    def __init__(self, stream):
+    def __init__(self, stream: IO[bytes]) -> None:
         self.stream = stream
         self.digest = hashlib.sha256()
         self.size = 0
@@ -132,6 +133,8 @@ def _to_s3(target: DatabaseTarget, *, key: str) -> Backup:
     dump = subprocess.Popen(
         _dump_command(target), env=target.client_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
+    # Both are pipes (asked for above), never None: this only tells the type checker.
+    assert dump.stdout is not None and dump.stderr is not None
     stream = _Hashing(dump.stdout)
     config = TransferConfig(multipart_threshold=PART_SIZE, multipart_chunksize=PART_SIZE, use_threads=False)
     try:
@@ -154,7 +157,7 @@ def _to_s3(target: DatabaseTarget, *, key: str) -> Backup:
     return backup
 
 
-def _verify_s3(s3, bucket: str, key: str, backup: Backup, what: str) -> None:
+def _verify_s3(s3: Any, bucket: str, key: str, backup: Backup, what: str) -> None:
     head = s3.head_object(Bucket=bucket, Key=key)
     if head["ContentLength"] != backup.size:
         raise BackupError(f"the backup of {what} in S3 has {head['ContentLength']} bytes, {backup.size} were sent")

@@ -26,6 +26,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
@@ -94,7 +95,7 @@ def _from_json(ref: str, text: str) -> Login:
         raise SecretError(f"{ref}: expected JSON with 'username' and 'password'") from None
 
 
-def secrets_manager():
+def secrets_manager() -> Any:  # boto3 has no type hints
     """A Secrets Manager client (region from AWS_REGION; AWS_ENDPOINT_URL is honoured by boto3)."""
     import boto3
 
@@ -129,7 +130,10 @@ def scram_verifier(password: str, *, salt: bytes | None = None, iterations: int 
     client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
     stored_key = hashlib.sha256(client_key).digest()
     server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
-    b64 = lambda b: base64.b64encode(b).decode()  # noqa: E731
+
+    def b64(data: bytes) -> str:
+        return base64.b64encode(data).decode()
+
     return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
 
 

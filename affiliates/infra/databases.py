@@ -8,6 +8,8 @@ changes nothing.
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 from django.conf import settings
 from psycopg import sql
@@ -15,7 +17,9 @@ from psycopg import sql
 from affiliates.infra.targets import CONNECT_TIMEOUT, MAINTENANCE_DATABASE, DatabaseTarget
 
 
-def admin_connect(target: DatabaseTarget, *, dbname: str = MAINTENANCE_DATABASE, **kwargs) -> psycopg.Connection:
+def admin_connect(
+    target: DatabaseTarget, *, dbname: str = MAINTENANCE_DATABASE, **kwargs: Any
+) -> psycopg.Connection[Any]:
     """An autocommit connection to the target's server (its maintenance database unless told otherwise)."""
     return psycopg.connect(**target.conninfo(dbname=dbname), autocommit=True, connect_timeout=CONNECT_TIMEOUT, **kwargs)
 
@@ -166,7 +170,7 @@ def schema_privileges_grant(conn: psycopg.Connection, *, role: str, owner: str, 
     """
     schema = sql.Identifier(settings.FLYWAY_SCHEMA)
     grantee, owner_id = sql.Identifier(role), sql.Identifier(owner)
-    statements = [
+    statements: list[sql.SQL | sql.Composed] = [
         sql.SQL("REVOKE ALL ON SCHEMA public FROM PUBLIC"),
         sql.SQL("REVOKE CREATE ON SCHEMA {} FROM PUBLIC").format(schema),
         sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, grantee),
@@ -190,7 +194,9 @@ def schema_version(target: DatabaseTarget) -> str | None:
     history = sql.Identifier(settings.FLYWAY_SCHEMA, "flyway_schema_history")
     with psycopg.connect(**target.conninfo(), connect_timeout=CONNECT_TIMEOUT) as conn:
         regclass = f"{settings.FLYWAY_SCHEMA}.flyway_schema_history"
-        if conn.execute("SELECT to_regclass(%s)", [regclass]).fetchone()[0] is None:
+        found = conn.execute("SELECT to_regclass(%s)", [regclass]).fetchone()
+        assert found is not None  # a SELECT without FROM answers exactly one row
+        if found[0] is None:
             return None
         row = conn.execute(
             sql.SQL(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 import psycopg
 
@@ -39,7 +39,9 @@ def advisory_lock(key: int, object_id: int, *, wait: bool) -> Iterator[bool]:
             conn.execute("SELECT pg_advisory_lock(%s, %s)", [key, object_id])
             acquired = True
         else:
-            acquired = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", [key, object_id]).fetchone()[0]
+            row = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", [key, object_id]).fetchone()
+            assert row is not None  # a SELECT without FROM answers exactly one row
+            acquired = row[0]
         try:
             yield acquired
         finally:
@@ -47,7 +49,7 @@ def advisory_lock(key: int, object_id: int, *, wait: bool) -> Iterator[bool]:
                 conn.execute("SELECT pg_advisory_unlock(%s, %s)", [key, object_id])
 
 
-def affiliate_lock(affiliate_id: int, *, wait: bool = False):
+def affiliate_lock(affiliate_id: int, *, wait: bool = False) -> AbstractContextManager[bool]:
     """The lock on one affiliate's database."""
     return advisory_lock(AFFILIATE, affiliate_id, wait=wait)
 
@@ -65,12 +67,12 @@ def affiliate_held(affiliate_id: int, action: str) -> Iterator[None]:
         yield
 
 
-def template_lock():
+def template_lock() -> AbstractContextManager[bool]:
     """The lock on the provisioning template (waits for the holder)."""
     return advisory_lock(TEMPLATE, 0, wait=True)
 
 
-def run_lock(run_id: int):
+def run_lock(run_id: int) -> AbstractContextManager[bool]:
     """The lock on one migration run (not waiting: a run is advanced by one worker at a time)."""
     return advisory_lock(RUN, run_id, wait=False)
 

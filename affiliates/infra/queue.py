@@ -16,6 +16,7 @@ it again once the queue answers.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from celery import current_app
@@ -47,7 +48,7 @@ _CHATTY = ("celery.backends.redis", "celery.backends.asynchronous", "kombu.conne
 
 
 @contextmanager
-def _quiet():
+def _quiet() -> Iterator[None]:
     loggers = [logging.getLogger(name) for name in _CHATTY]
     before = [logger.disabled for logger in loggers]
     for logger in loggers:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 from django.conf import settings
@@ -162,11 +162,14 @@ def on_database(target: DatabaseTarget, name: str) -> DatabaseTarget:
 def affiliate_target(affiliate: Affiliate) -> DatabaseTarget:
     """How the application reaches an affiliate's database: as the affiliate's own role."""
     server = affiliate.database_server or management_target()  # unplaced: the management database's server
+    # Registration gives every affiliate its database and role names; the columns are nullable only
+    # in the schema (the type checker sees str | None).
+    name, role = cast(str, affiliate.database_name), cast(str, affiliate.database_role)
     return DatabaseTarget(
-        name=affiliate.database_name,
+        name=name,
         host=server.host,
         port=server.port,
-        user=affiliate.database_role,
-        password=credentials.role_password(affiliate.database_role, secret_ref=affiliate.secret_ref),
+        user=role,
+        password=credentials.role_password(role, secret_ref=affiliate.secret_ref),
         **tls_for(server.host),
     )

@@ -7,6 +7,7 @@ Provisioning runs them all in order; a restore runs the role, schema and privile
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 import psycopg
 from django.conf import settings
@@ -14,9 +15,31 @@ from django.conf import settings
 from affiliates.errors import OperationError
 from affiliates.infra import credentials, databases, flyway, locks
 from affiliates.infra.targets import CONNECT_TIMEOUT, DatabaseTarget, management_target, on_database
-from affiliates.models import Affiliate
+from affiliates.models import Affiliate, DatabaseServer
 
 log = logging.getLogger(__name__)
+
+
+# --- where a registered affiliate's database is ---
+#
+# Registration (provisioning._affiliate_register) places every affiliate and names its database and
+# role after the slug, though the registry's columns are nullable. These give the values registration
+# set and check nothing: a row without them fails where the value is used.
+
+
+def server_of(affiliate: Affiliate) -> DatabaseServer:
+    """The server the affiliate is placed on."""
+    return cast(DatabaseServer, affiliate.database_server)
+
+
+def name_of(affiliate: Affiliate) -> str:
+    """The affiliate's database name."""
+    return cast(str, affiliate.database_name)
+
+
+def role_of(affiliate: Affiliate) -> str:
+    """The affiliate's database role."""
+    return cast(str, affiliate.database_role)
 
 
 class SchemaSource:
@@ -29,20 +52,20 @@ class SchemaSource:
 
 def affiliate_role_ensure(admin: DatabaseTarget, affiliate: Affiliate) -> bool:
     if not affiliate.secret_ref:  # AFFILIATE_CREDENTIALS=secretsmanager: the role's own secret, made once
-        affiliate.secret_ref = credentials.role_secret_ensure(affiliate.database_role)
+        affiliate.secret_ref = credentials.role_secret_ensure(role_of(affiliate))
         Affiliate.objects.filter(pk=affiliate.pk).update(secret_ref=affiliate.secret_ref)
-    password = credentials.role_password(affiliate.database_role, secret_ref=affiliate.secret_ref)
+    password = credentials.role_password(role_of(affiliate), secret_ref=affiliate.secret_ref)
     with databases.admin_connect(admin) as conn:
         return databases.role_ensure(
             conn,
-            affiliate.database_role,
+            role_of(affiliate),
             password_verifier=credentials.scram_verifier(password),
             connection_limit=settings.AFFILIATE_ROLE_CONNECTION_LIMIT,
         )
 
 
 def affiliate_database_ensure(admin: DatabaseTarget, affiliate: Affiliate) -> bool:
-    name = affiliate.database_name
+    name = name_of(affiliate)
     with databases.admin_connect(admin) as conn:
         exists = databases.database_exists(conn, name)
     created = False
@@ -51,7 +74,7 @@ def affiliate_database_ensure(admin: DatabaseTarget, affiliate: Affiliate) -> bo
         with databases.admin_connect(admin) as conn:
             created = databases.database_create(conn, name, template=template)
     with databases.admin_connect(admin) as conn:
-        databases.database_lock_down(conn, name, role=affiliate.database_role)
+        databases.database_lock_down(conn, name, role=role_of(affiliate))
         still_open = databases.maintenance_lock_down(conn, admin=admin.user)
     if still_open:
         log.warning(
@@ -72,7 +95,7 @@ def affiliate_database_ensure(admin: DatabaseTarget, affiliate: Affiliate) -> bo
 
 
 def affiliate_schema_ensure(admin: DatabaseTarget, affiliate: Affiliate) -> bool:
-    target = on_database(admin, affiliate.database_name)
+    target = on_database(admin, name_of(affiliate))
     latest = flyway.latest_version("application")
     version = databases.schema_version(target)
     did_work = False
@@ -87,22 +110,20 @@ def affiliate_schema_ensure(admin: DatabaseTarget, affiliate: Affiliate) -> bool
 
 
 def affiliate_privileges_ensure(admin: DatabaseTarget, affiliate: Affiliate) -> bool:
-    target = on_database(admin, affiliate.database_name)
+    target = on_database(admin, name_of(affiliate))
     with psycopg.connect(**target.conninfo(), connect_timeout=CONNECT_TIMEOUT) as conn:  # one transaction
-        databases.schema_privileges_grant(
-            conn, role=affiliate.database_role, owner=admin.user, database=affiliate.database_name
-        )
+        databases.schema_privileges_grant(conn, role=role_of(affiliate), owner=admin.user, database=name_of(affiliate))
     return True
 
 
 def affiliate_seed(admin: DatabaseTarget, affiliate: Affiliate) -> bool:
-    result = flyway.migrate(on_database(admin, affiliate.database_name), kind="application", seed=True)
+    result = flyway.migrate(on_database(admin, name_of(affiliate)), kind="application", seed=True)
     return result.migrations_executed > 0
 
 
 def template_ensure(admin: DatabaseTarget) -> str:
     """The Flyway-migrated template new affiliate databases are cloned from, kept at the latest version."""
-    template = settings.PROVISIONING_TEMPLATE_DATABASE
+    template: str = settings.PROVISIONING_TEMPLATE_DATABASE
     latest = flyway.latest_version("application")
     target = on_database(admin, template)
     with databases.admin_connect(admin) as conn:

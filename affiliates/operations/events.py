@@ -49,7 +49,7 @@ class StepRecorder:
         if self.progress:
             self.progress(event)
 
-    def set_status(self, status: str, *, detail: str = "", **fields) -> None:
+    def set_status(self, status: str, *, detail: str = "", **fields: object) -> None:
         """Move the affiliate to ``status``; this process routes by it at once, others within the host cache's TTL."""
         self.affiliate.status = status
         self.affiliate.status_detail = detail

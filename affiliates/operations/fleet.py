@@ -8,7 +8,8 @@ A run (``MigrationRun``) has one row per affiliate, in waves: wave 0 is the cana
 there is one), then waves of ``wave_size`` (one wave when unset). Each Celery task advances the
 run by one batch, the next wave's affiliates on one database server (at most
 ``FLEET_BATCH_SIZE``), in one Flyway JVM
-(``flyway.fleet``) with at most ``min(parallel, FLEET_CONNECTIONS_PER_SERVER)`` databases at once.
+(``flyway.fleet``) with at most ``min(parallel, FLEET_CONNECTIONS_PER_SERVER)`` databases at once
+(``fleet_batches.py`` runs a batch and records its results).
 Before the first batch of a migrate run the provisioning template is migrated, so an affiliate
 provisioned during or after the run is cloned at the latest version.
 
@@ -29,44 +30,34 @@ Safety:
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TypedDict
 
 import psycopg
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from affiliates.audit import audit_record
 from affiliates.errors import OperationError, QueueUnavailable, describe
 from affiliates.infra import flyway, locks, queue
-from affiliates.infra.flyway_runner import RunnerResult, run_many
+from affiliates.infra.flyway_runner import run_many
 from affiliates.infra.targets import CONNECT_TIMEOUT, management_target, on_database, server_admin_target
 from affiliates.models import Affiliate, DatabaseServer, MigrationRun, MigrationRunAffiliate, StaffAudit
 from affiliates.operations.affiliate_database import template_ensure
+from affiliates.operations.fleet_batches import CHANNEL, Outcome, announce, batch_execute
+
+# Part of this module's interface as well (the admin and the commands read them here).
+from affiliates.operations.fleet_batches import WITH_DATABASE as WITH_DATABASE
+from affiliates.operations.fleet_batches import threads_for as threads_for
 from affiliates.operations.placement import database_server_default
 
-Outcome = MigrationRunAffiliate.Outcome
-
-#: Affiliates with a database a run works on (provisioning brings the others to the latest itself).
-WITH_DATABASE = (Affiliate.Status.ACTIVE, Affiliate.Status.SUSPENDED)
 #: Rows a batch still has to do (``running``: left behind by a worker that died mid-batch).
 TO_DO = (Outcome.PENDING, Outcome.RUNNING)
 #: Rows a resume does again.
 NOT_DONE = (Outcome.PENDING, Outcome.RUNNING, Outcome.FAILED, Outcome.BUSY)
-
-
-#: Connections the fleet runner holds at once per database: one (Flyway's session-level lock,
-#: see FleetRunner.configure; with its default transactional lock Flyway opens two).
-#: bench/fleet_migrate.py reports the peak against the budget.
-FLYWAY_CONNECTIONS_PER_DATABASE = 1
-
-
-def threads_for(parallel: int) -> int:
-    """Databases at once on one server: what was asked, within FLEET_CONNECTIONS_PER_SERVER."""
-    return max(1, min(parallel, settings.FLEET_CONNECTIONS_PER_SERVER // FLYWAY_CONNECTIONS_PER_DATABASE))
 
 
 class FleetError(OperationError):
@@ -276,34 +267,62 @@ def run_advance(run_id: int) -> str:
         if run.finished:
             return run.status
         if run.status == MigrationRun.Status.PENDING:  # new, or resumed: the template (again) first
-            if run.kind == MigrationRun.Kind.MIGRATE:
-                try:
-                    _templates_migrate(run)
-                except (flyway.FlywayError, OperationError, psycopg.Error) as exc:
-                    # Nothing was done on any affiliate: the run stops here.
-                    return _run_finish(run, MigrationRun.Status.FAILED, f"template: {describe(exc)}")
-            # Running from here on (an interruption before this point does the template again).
-            _run_update(run, status=MigrationRun.Status.RUNNING, started_at=run.started_at or timezone.now())
-        to_do = run.items.filter(outcome__in=TO_DO)
-        server = "affiliate__database_server_id"
-        head = to_do.order_by("wave", server, "id").values("wave", server).first()
-        if head is None:
+            ended = _run_begin(run)
+            if ended is not None:
+                return ended
+        batch = _batch_next(run)
+        if batch is None:
             return _run_conclude(run)
-        batch = list(
-            to_do.filter(wave=head["wave"], affiliate__database_server_id=head[server])
-            .select_related("affiliate", "affiliate__database_server")
-            .order_by("id")[: settings.FLEET_BATCH_SIZE]
-        )
-        _batch_execute(run, batch)
-        if run.kind == MigrationRun.Kind.MIGRATE:
-            failed = run.items.filter(wave=head["wave"], outcome=Outcome.FAILED).count()
-            if failed and head["wave"] == 0 and run.canary:
-                return _run_finish(run, MigrationRun.Status.STOPPED, f"canary failed on {failed} affiliate(s)")
-            if failed and run.on_error == MigrationRun.OnError.STOP:
-                return _run_finish(run, MigrationRun.Status.STOPPED, f"{failed} affiliate(s) failed; on error: stop")
+        wave, items = batch
+        batch_execute(run, items)
+        stopped = _run_stop_on_failure(run, wave)
+        if stopped is not None:
+            return stopped
         if run.items.filter(outcome__in=TO_DO).exists():
             return "continued"
         return _run_conclude(run)
+
+
+def _run_begin(run: MigrationRun) -> str | None:
+    """Mark a pending run running, a migrate run's templates migrated first; the final status if that fails."""
+    if run.kind == MigrationRun.Kind.MIGRATE:
+        try:
+            _templates_migrate(run)
+        except (flyway.FlywayError, OperationError, psycopg.Error) as exc:
+            # Nothing was done on any affiliate: the run stops here.
+            return _run_finish(run, MigrationRun.Status.FAILED, f"template: {describe(exc)}")
+    # Running from here on (an interruption before this point does the template again).
+    _run_update(run, status=MigrationRun.Status.RUNNING, started_at=run.started_at or timezone.now())
+    return None
+
+
+def _batch_next(run: MigrationRun) -> tuple[int, list[MigrationRunAffiliate]] | None:
+    """The wave and rows of the run's next batch: the first wave's rows still to do on one server; None when
+    nothing is left."""
+    to_do = run.items.filter(outcome__in=TO_DO)
+    server = "affiliate__database_server_id"
+    head = to_do.order_by("wave", server, "id").values("wave", server).first()
+    if head is None:
+        return None
+    batch = list(
+        to_do.filter(wave=head["wave"], affiliate__database_server_id=head[server])
+        .select_related("affiliate", "affiliate__database_server")
+        .order_by("id")[: settings.FLEET_BATCH_SIZE]
+    )
+    return head["wave"], batch
+
+
+def _run_stop_on_failure(run: MigrationRun, wave: int) -> str | None:
+    """After a migrate batch with failures in ``wave``: stop the run if it was the canary wave or ``on_error``
+    says stop; the final status then."""
+    if run.kind != MigrationRun.Kind.MIGRATE:
+        return None
+    failed = run.items.filter(wave=wave, outcome=Outcome.FAILED).count()
+    if failed and wave == 0 and run.canary:
+        return _run_finish(run, MigrationRun.Status.STOPPED, f"canary failed on {failed} affiliate(s)")
+    if failed and run.on_error == MigrationRun.OnError.STOP:
+        return _run_finish(run, MigrationRun.Status.STOPPED, f"{failed} affiliate(s) failed; on error: stop")
+    return None
 
 
 def _templates_migrate(run: MigrationRun) -> None:
@@ -313,17 +332,6 @@ def _templates_migrate(run: MigrationRun) -> None:
     servers.setdefault(default.pk, default)
     for server in servers.values():
         template_ensure(server_admin_target(server))
-
-
-#: The PostgreSQL channel a run's progress is announced on (payload: the run id), so that
-#: followers wake when something changed instead of polling.
-CHANNEL = "fitbuddy_migration_run"
-
-
-def _announce(run_id: int) -> None:
-    """Tell followers the run changed (delivered when the current transaction commits)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, str(run_id)])
 
 
 def run_changes(run_id: int, *, timeout: float) -> Iterator[None]:
@@ -339,11 +347,11 @@ def run_changes(run_id: int, *, timeout: float) -> Iterator[None]:
                     break
 
 
-def _run_update(run: MigrationRun, **fields) -> None:
+def _run_update(run: MigrationRun, **fields: object) -> None:
     for key, value in fields.items():
         setattr(run, key, value)
     MigrationRun.objects.filter(pk=run.pk).update(**fields)
-    _announce(run.pk)
+    announce(run.pk)
 
 
 def _run_conclude(run: MigrationRun) -> str:
@@ -367,162 +375,35 @@ def _run_finish(run: MigrationRun, status: str, detail: str) -> str:
     return status
 
 
-def _batch_execute(run: MigrationRun, batch: list[MigrationRunAffiliate]) -> None:
-    ids = [item.affiliate_id for item in batch]
-    by_affiliate = {item.affiliate_id: item for item in batch}
-    with locks.affiliate_locks() as held:
-        held.try_acquire(ids)
-        waiting = [i for i in ids if i not in held.held]
-        deadline = time.monotonic() + settings.FLEET_LOCK_WAIT_SECONDS
-        ready = [by_affiliate[i] for i in ids if i in held.held]
-        _execute(run, ready)
-        # Those another operation held: wait for them (bounded), then do them in one more JVM.
-        while waiting and time.monotonic() < deadline:
-            if held.wait_for(waiting[0], seconds=max(0.0, deadline - time.monotonic())):
-                held.try_acquire(waiting)
-            else:
-                break
-            ready = [by_affiliate[i] for i in waiting if i in held.held]
-            waiting = [i for i in waiting if i not in held.held]
-            _execute(run, ready)
-        now = timezone.now()
-        for affiliate_id in waiting:
-            _item_save(
-                by_affiliate[affiliate_id],
-                outcome=Outcome.BUSY,
-                error_code="BUSY",
-                error_message=f"another operation held this affiliate for {settings.FLEET_LOCK_WAIT_SECONDS} s",
-                finished_at=now,
-            )
-
-
-def _execute(run: MigrationRun, items: list[MigrationRunAffiliate]) -> None:
-    """Run Flyway on the items' databases (their locks held), recording each result as it arrives."""
-    if not items:
-        return
-    # Re-read under the lock: an affiliate archived since the run began has no database any more.
-    current = Affiliate.objects.select_related("database_server").in_bulk([item.affiliate_id for item in items])
-    targets, live = {}, []
-    now = timezone.now()
-    for item in items:
-        affiliate = current.get(item.affiliate_id)
-        if affiliate is None or affiliate.status not in WITH_DATABASE or not affiliate.database_name:
-            status = affiliate.status if affiliate else "gone"
-            _item_save(item, outcome=Outcome.SKIPPED, error_message=f"{status}: no database", finished_at=now)
-            continue
-        item.affiliate = affiliate
-        admin = server_admin_target(affiliate.database_server) if affiliate.database_server else None
-        if admin is None:
-            _item_save(item, outcome=Outcome.SKIPPED, error_message="not placed on a database server")
-            continue
-        targets[str(item.affiliate_id)] = on_database(admin, affiliate.database_name)
-        live.append(item)
-    if not live:
-        return
-    MigrationRunAffiliate.objects.filter(pk__in=[item.pk for item in live]).update(outcome=Outcome.RUNNING)
-    writer = _ResultWriter(run, {str(item.affiliate_id): item for item in live})
-    stop = run.kind == MigrationRun.Kind.MIGRATE and (
-        run.on_error == MigrationRun.OnError.STOP or (run.canary and live[0].wave == 0)
-    )
-    try:
-        run_many(
-            "migrate" if run.kind == MigrationRun.Kind.MIGRATE else "check",
-            targets,
-            kind="application",
-            threads=threads_for(run.parallel),
-            expect_current=[
-                str(item.affiliate_id) for item in live if item.affiliate.schema_version == run.target_version
-            ],
-            stop_on_error=bool(stop),
-            on_result=writer.add,
-        )
-    finally:
-        writer.flush()
-
-
-def _item_save(item: MigrationRunAffiliate, **fields) -> None:
-    for key, value in fields.items():
-        setattr(item, key, value)
-    MigrationRunAffiliate.objects.filter(pk=item.pk).update(**fields)
-
-
-class _ResultWriter:
-    """Results into the registry as they arrive, in small transactions (progress stays live)."""
-
-    FIELDS = [
-        "outcome",
-        "state",
-        "from_version",
-        "to_version",
-        "migrations_executed",
-        "duration_ms",
-        "error_code",
-        "error_message",
-        "finished_at",
-    ]
-    EVERY_SECONDS = 0.25
-    EVERY_ROWS = 200
-
-    def __init__(self, run: MigrationRun, items: dict[str, MigrationRunAffiliate]):
-        self.run = run
-        self.items = items
-        self.buffer: list[tuple[MigrationRunAffiliate, RunnerResult]] = []
-        self.flushed = time.monotonic()
-
-    def add(self, result: RunnerResult) -> None:
-        item = self.items[result.id]
-        if result.outcome == "not_started":  # an earlier failure stopped the batch: still to do
-            item.outcome = Outcome.PENDING
-        else:
-            item.outcome = Outcome.SUCCEEDED if result.ok else Outcome.FAILED
-            item.state = result.state
-            # Where Flyway found the database (on a failure without that: the registry's last word).
-            found = result.initial_version or result.version or item.affiliate.schema_version
-            item.from_version = item.from_version or found or ""
-            item.to_version = result.version or (found if not result.ok else "") or ""
-            item.migrations_executed = result.migrations_executed
-            item.duration_ms = result.millis
-            item.error_code = result.error.error_code[:100] if result.error else ""
-            item.error_message = result.error.flyway_message if result.error else ""
-            item.finished_at = timezone.now()
-        self.buffer.append((item, result))
-        if len(self.buffer) >= self.EVERY_ROWS or time.monotonic() - self.flushed >= self.EVERY_SECONDS:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.buffer:
-            return
-        with transaction.atomic():
-            MigrationRunAffiliate.objects.bulk_update([item for item, _ in self.buffer], self.FIELDS)
-            # The registry follows each affiliate as it completes (what the admin shows and --behind reads).
-            versions = [
-                Affiliate(pk=item.affiliate_id, schema_version=result.version)
-                for item, result in self.buffer
-                if result.ok and result.version
-            ]
-            if versions:
-                Affiliate.objects.bulk_update(versions, ["schema_version"])
-            _announce(self.run.pk)
-        self.buffer.clear()
-        self.flushed = time.monotonic()
-
-
 # --- looking without touching ---
 
 
-def dry_run(affiliates: Iterable[Affiliate], *, parallel: int = 4) -> list[dict]:
+class DryRunRow(TypedDict):
+    """One affiliate in :func:`dry_run` (printed, or written as JSON, by ``migrate_affiliates --dry-run``)."""
+
+    affiliate: str
+    server: str
+    current: str | None
+    target: str
+    scripts: list[str]
+    error: str
+
+
+def dry_run(affiliates: Iterable[Affiliate], *, parallel: int = 4) -> list[DryRunRow]:
     """Per affiliate: the current version, the target and the scripts migrate would run. Changes nothing."""
-    affiliates = [a for a in affiliates if a.database_server and a.database_name]
-    targets = {str(a.pk): on_database(server_admin_target(a.database_server), a.database_name) for a in affiliates}
+    placed: list[tuple[Affiliate, DatabaseServer, str]] = [
+        (a, a.database_server, a.database_name) for a in affiliates if a.database_server and a.database_name
+    ]
+    targets = {str(a.pk): on_database(server_admin_target(server), name) for a, server, name in placed}
     results = run_many("info", targets, kind="application", threads=threads_for(parallel))
     latest = flyway.latest_version("application")
-    rows = []
-    for affiliate in affiliates:
+    rows: list[DryRunRow] = []
+    for affiliate, server, _ in placed:
         result = results[str(affiliate.pk)]
         rows.append(
             {
                 "affiliate": affiliate.slug,
-                "server": affiliate.database_server.name,
+                "server": server.name,
                 "current": result.version,
                 "target": latest,
                 "scripts": list(result.pending_scripts),

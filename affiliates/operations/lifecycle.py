@@ -27,6 +27,7 @@ from affiliates.infra import backups, databases, locks
 from affiliates.infra.targets import on_database, server_admin_target
 from affiliates.models import Affiliate
 from affiliates.operations import affiliate_database
+from affiliates.operations.affiliate_database import name_of, role_of, server_of
 from affiliates.operations.events import StepRecorder
 from affiliates.operations.placement import database_server_choose
 from affiliates.operations.placement import database_server_default as placement_default
@@ -46,7 +47,7 @@ def _login_switch(*, affiliate_id: int, requested_by: str, suspend: bool, channe
 
 
 def _login_switch_locked(*, affiliate_id: int, requested_by: str, suspend: bool) -> Affiliate:
-    affiliate = Affiliate.objects.select_related("database_server").get(pk=affiliate_id)
+    affiliate: Affiliate = Affiliate.objects.select_related("database_server").get(pk=affiliate_id)
     before, after = (
         (Affiliate.Status.ACTIVE, Affiliate.Status.SUSPENDED)
         if suspend
@@ -61,8 +62,8 @@ def _login_switch_locked(*, affiliate_id: int, requested_by: str, suspend: bool)
         )
 
     def switch() -> bool:
-        with databases.admin_connect(server_admin_target(affiliate.database_server)) as conn:
-            databases.role_login_set(conn, affiliate.database_role, login=not suspend)
+        with databases.admin_connect(server_admin_target(server_of(affiliate))) as conn:
+            databases.role_login_set(conn, role_of(affiliate), login=not suspend)
         return True
 
     StepRecorder(affiliate, requested_by).step("suspend" if suspend else "resume", switch, status_after=after)
@@ -90,26 +91,26 @@ def affiliate_archive(*, affiliate_id: int, requested_by: str = "", channel: str
 
 
 def _archive_locked(*, affiliate_id: int, requested_by: str) -> Affiliate:
-    affiliate = Affiliate.objects.select_related("database_server").get(pk=affiliate_id)
+    affiliate: Affiliate = Affiliate.objects.select_related("database_server").get(pk=affiliate_id)
     if affiliate.status == Affiliate.Status.ARCHIVED:
         return affiliate
-    admin = server_admin_target(affiliate.database_server)
+    admin = server_admin_target(server_of(affiliate))
     steps = StepRecorder(affiliate, requested_by)
     backup: dict[str, backups.Backup] = {}
 
     def take_backup() -> bool | str:
         with databases.admin_connect(admin) as conn:
-            if not databases.database_exists(conn, affiliate.database_name):
+            if not databases.database_exists(conn, name_of(affiliate)):
                 return False  # nothing to back up (never created, or dropped by an earlier attempt)
-        backup["taken"] = backups.backup_take(on_database(admin, affiliate.database_name), label=affiliate.slug)
+        backup["taken"] = backups.backup_take(on_database(admin, name_of(affiliate)), label=affiliate.slug)
         return str(backup["taken"])
 
     def drop() -> bool:
         with databases.admin_connect(admin) as conn:
-            if databases.role_exists(conn, affiliate.database_role):
-                databases.role_login_set(conn, affiliate.database_role, login=False)
-            dropped = databases.database_drop(conn, affiliate.database_name)
-            dropped = databases.role_drop(conn, affiliate.database_role) or dropped
+            if databases.role_exists(conn, role_of(affiliate)):
+                databases.role_login_set(conn, role_of(affiliate), login=False)
+            dropped = databases.database_drop(conn, name_of(affiliate))
+            dropped = databases.role_drop(conn, role_of(affiliate)) or dropped
         return dropped
 
     try:
@@ -122,9 +123,9 @@ def _archive_locked(*, affiliate_id: int, requested_by: str) -> Affiliate:
     return affiliate
 
 
-def affiliate_backup(*, slug: str, requested_by: str = "", channel: str = "command") -> str:
+def affiliate_backup(*, slug: str, requested_by: str = "", channel: str = "command") -> backups.Backup:
     """A checked backup of an active or suspended affiliate's database (nothing dropped); where it went."""
-    affiliate = Affiliate.objects.select_related("database_server").filter(schema_name=slug).first()
+    affiliate: Affiliate | None = Affiliate.objects.select_related("database_server").filter(schema_name=slug).first()
     if affiliate is None:
         raise OperationError(f"no affiliate with slug {slug!r}")
     if affiliate.status not in (Affiliate.Status.ACTIVE, Affiliate.Status.SUSPENDED) or not affiliate.database_server:
@@ -132,7 +133,7 @@ def affiliate_backup(*, slug: str, requested_by: str = "", channel: str = "comma
     with audited("backup", actor=requested_by, channel=channel, target=slug):
         with locks.affiliate_held(affiliate.pk, "back up"):
             admin = server_admin_target(affiliate.database_server)
-            return backups.backup_take(on_database(admin, affiliate.database_name), label=slug)
+            return backups.backup_take(on_database(admin, name_of(affiliate)), label=slug)
 
 
 def affiliate_restore(
@@ -160,7 +161,7 @@ def affiliate_restore(
 
 
 def _restore_locked(affiliate_id: int, *, backup: str | None, server_name: str | None, requested_by: str) -> Affiliate:
-    affiliate = Affiliate.objects.select_related("database_server").get(pk=affiliate_id)
+    affiliate: Affiliate = Affiliate.objects.select_related("database_server").get(pk=affiliate_id)
     if affiliate.status != Affiliate.Status.ARCHIVED:
         raise OperationError(f"only an archived affiliate can be restored; {affiliate.slug} is {affiliate.status}")
     location = backup or backups.backup_latest(affiliate.slug)
@@ -178,20 +179,20 @@ def _restore_locked(affiliate_id: int, *, backup: str | None, server_name: str |
     def create() -> str:
         affiliate_database.affiliate_role_ensure(admin, affiliate)
         with databases.admin_connect(admin) as conn:
-            if databases.database_exists(conn, affiliate.database_name):
+            if databases.database_exists(conn, name_of(affiliate)):
                 raise OperationError(
                     f"a database {affiliate.database_name} already exists on {server.name}; it belongs to no "
                     "active affiliate, so look at it before restoring over it"
                 )
-            databases.database_create(conn, affiliate.database_name)
-            created.append(affiliate.database_name)
-            databases.database_lock_down(conn, affiliate.database_name, role=affiliate.database_role)
+            databases.database_create(conn, name_of(affiliate))
+            created.append(name_of(affiliate))
+            databases.database_lock_down(conn, name_of(affiliate), role=role_of(affiliate))
         return f"{affiliate.database_name} on {server.name}"
 
     def restore() -> str:
         with tempfile.TemporaryDirectory(prefix="fitbuddy-restore-") as folder:
             path = backups.backup_fetch(location, Path(folder))
-            target = on_database(admin, affiliate.database_name)
+            target = on_database(admin, name_of(affiliate))
             completed = subprocess.run(
                 ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
                  *target.client_args(), "--dbname", target.name, str(path)],
@@ -209,7 +210,7 @@ def _restore_locked(affiliate_id: int, *, backup: str | None, server_name: str |
         steps.step("migrate", lambda: affiliate_database.affiliate_schema_ensure(admin, affiliate))
         steps.step("grant_privileges", lambda: affiliate_database.affiliate_privileges_ensure(admin, affiliate))
         with databases.admin_connect(admin) as conn:
-            databases.role_login_set(conn, affiliate.database_role, login=True)
+            databases.role_login_set(conn, role_of(affiliate), login=True)
         Affiliate.objects.filter(pk=affiliate.pk).update(database_server=server)
         steps.set_status(Affiliate.Status.ACTIVE, detail=f"restored from {location}", activated_at=timezone.now())
     except Exception as exc:

@@ -8,11 +8,26 @@ first use). When no server has room, placement refuses before anything is create
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
+
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, QuerySet
 
 from affiliates.infra.targets import MANAGEMENT_LOGIN_REF, management_target
 from affiliates.models import Affiliate, DatabaseServer
+
+
+class Load(TypedDict):
+    """What :func:`servers_with_load` adds to each server."""
+
+    load: int
+
+
+if TYPE_CHECKING:  # django-stubs-ext is a lint requirement, not a runtime one
+    from django_stubs_ext import WithAnnotations
+
+    #: A server as :func:`servers_with_load` gives it.
+    LoadedServer: TypeAlias = WithAnnotations[DatabaseServer, Load]
 
 
 def _local_server() -> DatabaseServer:
@@ -50,7 +65,7 @@ def database_server_default(*, create: bool = True) -> DatabaseServer:
     return server
 
 
-def servers_with_load():
+def servers_with_load() -> QuerySet[LoadedServer]:
     """Servers with the number of affiliates they hold (every affiliate but archived ones)."""
     return DatabaseServer.objects.annotate(
         load=Count("affiliates", filter=~Q(affiliates__status=Affiliate.Status.ARCHIVED))

@@ -19,6 +19,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -34,10 +35,13 @@ from affiliates.infra import credentials, databases, locks, queue, seeds
 from affiliates.infra.targets import server_admin_target
 from affiliates.models import Affiliate, DatabaseServer, Domain, Membership, ProvisioningEvent, StaffAudit
 from affiliates.operations import affiliate_database
+from affiliates.operations.affiliate_database import server_of
 from affiliates.operations.events import StepRecorder
 from affiliates.operations.placement import database_server_choose, database_server_default
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 
 # --- 1. the request: validation first, nothing created on bad input ---
@@ -63,46 +67,66 @@ def affiliate_request_check(
     server_name: str | None = None,
 ) -> AffiliateRequest:
     """Every check onboarding makes before creating anything; ValidationError lists each problem by field."""
-    errors: dict[str, list[str]] = {}
+    problems = _Problems()
+    valid_slug = problems.check("slug", lambda: validation.validate_slug(slug))
+    clean_name = problems.check("name", lambda: validation.validate_name(name))
+    host = problems.check("domain", lambda: validation.validate_domain(domain))
+    if owner_email:
+        owner_email = owner_email.strip().lower()
+        problems.check("owner_email", lambda: validate_email(owner_email))
+    _registry_conflicts(problems, slug=valid_slug, host=host)
+    # Checks create nothing, not even the server row (an unsaved "local" stands in until registered).
+    server = problems.check("server", lambda: database_server_choose(server_name=server_name))
+    if server is None:
+        raise ValidationError(problems.by_field)
+    if seed:
+        problems.check("seed", lambda: _seed_check(server))
+    if valid_slug and "slug" not in problems.by_field:
+        _server_conflicts(problems, slug=valid_slug, server=server)
+    # A name or host is None only with its problem recorded; saying so narrows their types.
+    if problems.by_field or clean_name is None or host is None:
+        raise ValidationError(problems.by_field)
+    return AffiliateRequest(slug, clean_name, host, owner_email or None, seed, server)
 
-    def check(field: str, fn: Callable[[], object]) -> object | None:
+
+class _Problems:
+    """What is wrong with a request, by field, in the order found (a ValidationError's message dict)."""
+
+    def __init__(self) -> None:
+        self.by_field: dict[str, list[str]] = {}
+
+    def add(self, field: str, *messages: str) -> None:
+        self.by_field.setdefault(field, []).extend(messages)
+
+    def check(self, field: str, fn: Callable[[], _T]) -> _T | None:
+        """What ``fn`` returns, or None with its ValidationError's messages recorded for ``field``."""
         try:
             return fn()
         except ValidationError as exc:
-            errors.setdefault(field, []).extend(exc.messages)
+            self.add(field, *exc.messages)
             return None
 
-    slug_ok = check("slug", lambda: validation.validate_slug(slug))
-    clean_name = check("name", lambda: validation.validate_name(name))
-    host = check("domain", lambda: validation.validate_domain(domain))
-    if owner_email:
-        owner_email = owner_email.strip().lower()
-        check("owner_email", lambda: validate_email(owner_email))
-    if slug_ok and Affiliate.objects.filter(schema_name__iexact=slug).exists():
-        errors.setdefault("slug", []).append(f"The slug {slug!r} is already taken.")
+
+def _registry_conflicts(problems: _Problems, *, slug: str | None, host: str | None) -> None:
+    """Record a valid slug or domain that another affiliate already has."""
+    if slug and Affiliate.objects.filter(schema_name__iexact=slug).exists():
+        problems.add("slug", f"The slug {slug!r} is already taken.")
     if host and Domain.objects.filter(domain=host).exists():
-        errors.setdefault("domain", []).append(f"The domain {host!r} is already taken.")
-    # Checks create nothing, not even the server row (an unsaved "local" stands in until registered).
-    server = check("server", lambda: database_server_choose(server_name=server_name))
-    if server is None:
-        raise ValidationError(errors)
-    if seed:
-        check("seed", lambda: _seed_check(server))
-    if slug_ok and "slug" not in errors:
-        database_name, role = validation.database_name_for(slug), validation.role_name_for(slug)
-        with databases.admin_connect(server_admin_target(server)) as conn:
-            if databases.database_exists(conn, database_name):
-                errors.setdefault("slug", []).append(
-                    f"A database named {database_name!r} already exists on {server.name} and belongs to no "
-                    f"affiliate; choose another slug."
-                )
-            elif databases.role_exists(conn, role):
-                errors.setdefault("slug", []).append(
-                    f"A role named {role!r} already exists on {server.name}; choose another slug."
-                )
-    if errors:
-        raise ValidationError(errors)
-    return AffiliateRequest(slug, clean_name, host, owner_email or None, seed, server)
+        problems.add("domain", f"The domain {host!r} is already taken.")
+
+
+def _server_conflicts(problems: _Problems, *, slug: str, server: DatabaseServer) -> None:
+    """Record a database or role on the server, belonging to no affiliate, named as the slug's would be."""
+    database_name, role = validation.database_name_for(slug), validation.role_name_for(slug)
+    with databases.admin_connect(server_admin_target(server)) as conn:
+        if databases.database_exists(conn, database_name):
+            problems.add(
+                "slug",
+                f"A database named {database_name!r} already exists on {server.name} and belongs to no "
+                f"affiliate; choose another slug.",
+            )
+        elif databases.role_exists(conn, role):
+            problems.add("slug", f"A role named {role!r} already exists on {server.name}; choose another slug.")
 
 
 def _seed_check(server: DatabaseServer) -> None:
@@ -151,7 +175,7 @@ def _affiliate_register(req: AffiliateRequest, *, requested_by: str, enqueue: bo
         with transaction.atomic():
             if server.pk is None:
                 server = database_server_default()
-            affiliate = Affiliate.objects.create(
+            affiliate: Affiliate = Affiliate.objects.create(
                 schema_name=req.slug,
                 name=req.name,
                 status=Affiliate.Status.REQUESTED,
@@ -225,7 +249,7 @@ def _enqueue_or_leave(affiliate_id: int, requested_by: str) -> None:
 
 def affiliate_retry(*, affiliate_id: int, requested_by: str = "", channel: str = "command") -> str:
     """Queue provisioning again for an affiliate that is not suspended or archived."""
-    affiliate = Affiliate.objects.get(pk=affiliate_id)
+    affiliate: Affiliate = Affiliate.objects.get(pk=affiliate_id)
     with audited("retry", actor=requested_by, channel=channel, target=affiliate.slug):
         if affiliate.status in (Affiliate.Status.ARCHIVED, Affiliate.Status.SUSPENDED):
             raise OperationError(f"{affiliate.slug} is {affiliate.status}; it cannot be provisioned again")
@@ -242,13 +266,13 @@ def affiliate_provision(
     with locks.affiliate_lock(affiliate_id) as acquired:
         if not acquired:
             raise AffiliateBusy(f"affiliate {affiliate_id} is being provisioned by another worker")
-        affiliate = Affiliate.objects.select_related("database_server").get(pk=affiliate_id)
+        affiliate: Affiliate = Affiliate.objects.select_related("database_server").get(pk=affiliate_id)
         if affiliate.status == Affiliate.Status.ACTIVE:
             return affiliate
         if affiliate.status in (Affiliate.Status.SUSPENDED, Affiliate.Status.ARCHIVED):
             raise OperationError(f"{affiliate.slug} is {affiliate.status}; it cannot be provisioned")
         steps = StepRecorder(affiliate, requested_by, progress)
-        admin = server_admin_target(affiliate.database_server)
+        admin = server_admin_target(server_of(affiliate))
         try:
             steps.step("create_role", lambda: affiliate_database.affiliate_role_ensure(admin, affiliate))
             steps.step(
@@ -303,7 +327,7 @@ def _owners_invite(affiliate: Affiliate, requested_by: str) -> None:
         )
 
 
-_ORDER = [
+_ORDER: list[str] = [
     Affiliate.Status.REQUESTED,
     Affiliate.Status.FAILED,
     Affiliate.Status.DATABASE_CREATED,

@@ -9,6 +9,7 @@ from affiliates.errors import OperationError
 from affiliates.infra import credentials, databases, locks
 from affiliates.infra.targets import server_admin_target
 from affiliates.models import Affiliate
+from affiliates.operations.affiliate_database import role_of
 
 
 def _with_role(affiliates: QuerySet[Affiliate], slugs: list[str], kind: str) -> QuerySet[Affiliate]:
@@ -43,10 +44,10 @@ def role_password_rotate(affiliate: Affiliate) -> None:
     if affiliate.database_server is None:
         raise OperationError(f"{affiliate.slug} has no database server")
     with locks.affiliate_held(affiliate.pk, "rotate"):
-        password = credentials.role_secret_rotate(affiliate.secret_ref, affiliate.database_role)
+        password = credentials.role_secret_rotate(affiliate.secret_ref, role_of(affiliate))
         with databases.admin_connect(server_admin_target(affiliate.database_server)) as conn:
             databases.role_password_set(
-                conn, affiliate.database_role, password_verifier=credentials.scram_verifier(password)
+                conn, role_of(affiliate), password_verifier=credentials.scram_verifier(password)
             )
 
 
@@ -54,9 +55,9 @@ def role_rekey(affiliate: Affiliate) -> str | None:
     """Set the role to the password the current secret key derives; a note when there is no role yet."""
     if affiliate.database_server is None:
         raise OperationError(f"{affiliate.slug} has no database server")
-    verifier = credentials.scram_verifier(credentials.role_password(affiliate.database_role))
+    verifier = credentials.scram_verifier(credentials.role_password(role_of(affiliate)))
     with databases.admin_connect(server_admin_target(affiliate.database_server)) as conn:
-        if not databases.role_exists(conn, affiliate.database_role):
+        if not databases.role_exists(conn, role_of(affiliate)):
             return "no role yet (provisioning will create it)"
-        databases.role_password_set(conn, affiliate.database_role, password_verifier=verifier)
+        databases.role_password_set(conn, role_of(affiliate), password_verifier=verifier)
     return None

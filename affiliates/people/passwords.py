@@ -10,30 +10,38 @@ SMTP interface).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from affiliates.models import Affiliate, Membership
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 def gym_base_url(affiliate: Affiliate) -> str:
     """Where the gym is reached (GYM_BASE_URL, e.g. https://{domain}), for links in mail sent outside a request."""
     domain = affiliate.domains.order_by("-is_primary", "domain").values_list("domain", flat=True).first()
-    return settings.GYM_BASE_URL.format(domain=domain)
+    template: str = settings.GYM_BASE_URL
+    return template.format(domain=domain)
 
 
-def password_link(user, base_url: str) -> str:
+def password_link(user: User, base_url: str) -> str:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     return f"{base_url}/reset/{uid}/{default_token_generator.make_token(user)}/"
 
 
-def password_link_send(affiliate: Affiliate, user, *, invitation: bool = False) -> str:
+def password_link_send(affiliate: Affiliate, user: User, *, invitation: bool = False) -> str:
     """Mail ``user`` a link to set a password on ``affiliate``'s site; returns the address it went to."""
     context = {
         "affiliate": affiliate,
@@ -47,7 +55,7 @@ def password_link_send(affiliate: Affiliate, user, *, invitation: bool = False) 
     return user.email
 
 
-def owners(affiliate: Affiliate):
+def owners(affiliate: Affiliate) -> QuerySet[User]:
     """The gym's owners who can receive a link (active, with an address)."""
     return (
         get_user_model()
@@ -65,7 +73,7 @@ class GymPasswordResetForm(PasswordResetForm):
 
     affiliate: Affiliate | None = None
 
-    def get_users(self, email):
+    def get_users(self, email: str) -> Iterable[User]:
         if self.affiliate is None:
             return []
         return (

@@ -11,6 +11,9 @@ The groups are created (and brought back to this definition) after every ``migra
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.apps import AppConfig
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 
@@ -73,7 +76,7 @@ def groups_ensure() -> dict[str, int]:
     return counts
 
 
-def groups_ensure_after_migrate(sender, **kwargs) -> None:
+def groups_ensure_after_migrate(sender: AppConfig, **kwargs: Any) -> None:
     """post_migrate: once Django has created the permissions, the groups follow."""
     if kwargs.get("using", "default") != "default":
         return

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import threading
 from collections import OrderedDict
+from typing import Any
 
 from asgiref.local import Local
 from django.conf import settings
@@ -35,7 +36,7 @@ def alias_name(affiliate: Affiliate) -> str:
     return f"affiliate_{affiliate.pk}"
 
 
-def _settings_for(affiliate: Affiliate) -> dict:
+def _settings_for(affiliate: Affiliate) -> dict[str, Any]:
     config = copy.deepcopy(connections["default"].settings_dict)
     target = affiliate_target(affiliate)
     config.update(
@@ -133,7 +134,8 @@ def forget_all() -> None:
             connections[alias].close()
             del connections.settings[alias]
             try:
-                delattr(connections._connections, alias)
+                # Django's per-thread store of open connections: private, so not in the stubs.
+                delattr(connections._connections, alias)  # type: ignore[attr-defined]
             except AttributeError:
                 pass
     for kind in ("aliases", "pooled"):

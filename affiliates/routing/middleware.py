@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django_tenants.middleware.main import TenantMainMiddleware
 
@@ -14,7 +18,14 @@ GYM_URLCONF = "fitbuddy.urls_gym"
 MANAGEMENT_URLCONF = "fitbuddy.urls"
 
 
-class AffiliateMiddleware(TenantMainMiddleware):
+class AffiliateRequest(HttpRequest):
+    """A request as :class:`AffiliateMiddleware` hands it on, for type checking: Django's own request
+    with ``affiliate`` set (None on the command center's hosts)."""
+
+    affiliate: Affiliate | None
+
+
+class AffiliateMiddleware(TenantMainMiddleware):  # type: ignore[misc]  # django-tenants has no type hints
     """django-tenants' host parsing, with FitBuddy's database-per-affiliate routing.
 
     The command center's hosts (MANAGEMENT_HOSTS) get the admin URLs and no affiliate; any other
@@ -22,10 +33,10 @@ class AffiliateMiddleware(TenantMainMiddleware):
     provisioned, failed, suspended, archived) gets a 503 page saying so.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: AffiliateRequest) -> HttpResponseBase:
         try:
             hostname = self.hostname_from_request(request)
         except DisallowedHost:

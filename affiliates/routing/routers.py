@@ -8,6 +8,7 @@ Relations across databases are refused and Django migrations never run on affili
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from django.apps import apps
 from django.db.models import Model
@@ -33,7 +34,7 @@ def is_gym_model(model: type[Model]) -> bool:
 
 
 class AffiliateRouter:
-    def _route(self, model, **hints):
+    def _route(self, model: type[Model], **hints: Any) -> str:
         if is_gym_model(model):
             return alias_for(require_current_affiliate())
         return "default"
@@ -41,13 +42,13 @@ class AffiliateRouter:
     db_for_read = _route
     db_for_write = _route
 
-    def allow_relation(self, obj1, obj2, **hints):
+    def allow_relation(self, obj1: Model, obj2: Model, **hints: Any) -> bool:
         gym1, gym2 = is_gym_model(type(obj1)), is_gym_model(type(obj2))
         if gym1 != gym2:
             return False  # a gym row never points at the management database, nor the reverse
         return obj1._state.db == obj2._state.db
 
-    def allow_migrate(self, db, app_label, model_name=None, **hints):
+    def allow_migrate(self, db: str, app_label: str, model_name: str | None = None, **hints: Any) -> bool:
         if app_label in gym_app_labels():
             return False  # Flyway owns the affiliate schema
         return db == "default"

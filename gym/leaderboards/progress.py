@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.db.models import Count, Max
 
@@ -58,6 +59,11 @@ class Chart:
         return self.points[-1]
 
 
+def _scored(participation: Participation) -> int:
+    """A result's score: every query here selects only results that have one."""
+    return cast(int, participation.score_value)  # score_value__isnull=False, which the model's type cannot say
+
+
 def _plotted(value: int, workout: Workout) -> float:
     """What a score is on a chart's axis: AMRAP rounds+reps become reps when a round's size is known."""
     if workout.score_type == ScoreType.ROUNDS_REPS:
@@ -103,7 +109,7 @@ def repeated_workout_charts(*, member: Member, at_least: int = 2) -> list[Chart]
         .select_related("workout", "workout__benchmark")
         .order_by("performed_on", "id")
     )
-    groups: dict[tuple, list[Participation]] = {}
+    groups: dict[tuple[str, int | str, str], list[Participation]] = {}
     for participation in finished:
         workout = participation.workout
         key = ("b", workout.benchmark_id) if workout.benchmark_id else ("n", workout.name.lower())
@@ -117,7 +123,7 @@ def repeated_workout_charts(*, member: Member, at_least: int = 2) -> list[Chart]
         samples = [
             (
                 p.performed_on,
-                _plotted(p.score_value, p.workout),
+                _plotted(_scored(p), p.workout),
                 format_result(p, p.workout),
                 p.get_scaling_level_display(),
             )
@@ -151,10 +157,11 @@ def personal_record_charts(*, member: Member) -> list[Chart]:
     for exercise_id, found in by_exercise.items():
         exercise = exercises[exercise_id]
         found = [p for p in found if PR_SCORE_TYPES[p.workout.score_type] == exercise.unit]
-        samples, best = [], None
+        samples: list[tuple[datetime.date, float, str, str]] = []
+        best: int | None = None
         for p in found:
-            if best is None or p.score_value > best:
-                best = p.score_value
+            if best is None or _scored(p) > best:
+                best = _scored(p)
                 samples.append((p.performed_on, float(best), format_score(best, p.workout.score_type), ""))
         if len(samples) >= 2:  # a record set once is a line in the records table, not a chart
             charts.append(chart(exercise.name, samples, higher_is_better=True, what="personal record"))
@@ -184,9 +191,11 @@ def rep_max_table(*, member: Member) -> list[RepMaxRow]:
     best: dict[str, dict[int, tuple[int, datetime.date]]] = {}
     for row in found:
         cells = best.setdefault(row["exercise_name"], {})
-        current = cells.get(row["workout__rep_max"])
-        if current is None or row["score_value"] > current[0]:
-            cells[row["workout__rep_max"]] = (row["score_value"], row["performed_on"])
+        # The query keeps rep maxes in REP_MAXES and results with a score: neither is None here.
+        rep_max, score = cast(int, row["workout__rep_max"]), cast(int, row["score_value"])
+        current = cells.get(rep_max)
+        if current is None or score > current[0]:
+            cells[rep_max] = (score, row["performed_on"])
     return [
         RepMaxRow(
             name,

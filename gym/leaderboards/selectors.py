@@ -56,8 +56,8 @@ def overall_leaderboard(
         full = {w.pk: places.get(w.pk, entrants[w.pk] + 1) for w in workouts}
         rows.append(OverallRow(0, members[member_id], sum(full.values()), full, [full[w.pk] for w in workouts]))
 
-    def key(row: OverallRow):
-        counts = defaultdict(int)
+    def key(row: OverallRow) -> tuple[int, ...]:
+        counts: defaultdict[int, int] = defaultdict(int)
         for place in row.placements.values():
             counts[place] += 1
         worst = max(entrants.values(), default=0) + 1

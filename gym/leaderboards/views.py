@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from affiliates.people.access import COACH, role_required
@@ -14,12 +16,12 @@ from gym.workouts.models import ScalingLevel, Workout
 from gym.workouts.selectors import leaderboard_for_workout
 
 
-def _choice(value: str | None, choices) -> str | None:
+def _choice(value: str | None, choices: Iterable[tuple[str, str]]) -> str | None:
     return value if value in dict(choices) else None
 
 
 @role_required(*COACH)
-def workout_leaderboard(request, workout_id: int):
+def workout_leaderboard(request: HttpRequest, workout_id: int) -> HttpResponse:
     workout = get_object_or_404(Workout, pk=workout_id)
     level = _choice(request.GET.get("level"), ScalingLevel.choices)
     gender = _choice(request.GET.get("gender"), Member.Gender.choices)
@@ -48,7 +50,7 @@ def _date(text: str | None, default: datetime.date, edge: str) -> tuple[datetime
 
 
 @role_required(*COACH)
-def overall(request):
+def overall(request: HttpRequest) -> HttpResponse:
     today = datetime.date.today()
     start, error1 = _date(request.GET.get("start"), today - datetime.timedelta(days=30), "starts on")
     end, error2 = _date(request.GET.get("end"), today, "ends on")
@@ -72,7 +74,7 @@ def overall(request):
 
 
 @role_required(*COACH)
-def member_detail(request, member_id: int):
+def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
     member = get_object_or_404(Member, pk=member_id)
     profile = member_profile(member=member)
     context = {

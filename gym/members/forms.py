@@ -1,12 +1,19 @@
 import datetime
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 
 from gym.members.models import Member
 
+# Only django-stubs' ModelForm is generic: Django's takes no type argument at run time.
+if TYPE_CHECKING:
+    _MemberModelForm = forms.ModelForm[Member]
+else:
+    _MemberModelForm = forms.ModelForm
 
-class MemberForm(forms.ModelForm):
+
+class MemberForm(_MemberModelForm):
     class Meta:
         model = Member
         fields = ["first_name", "last_name", "email", "gender", "birth_date", "joined_on", "hide_scores"]
@@ -15,31 +22,32 @@ class MemberForm(forms.ModelForm):
             "joined_on": forms.DateInput(attrs={"type": "date"}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if "joined_on" in self.fields:
             self.fields["joined_on"].required = False
 
-    def clean_birth_date(self):
-        born = self.cleaned_data.get("birth_date")
+    def clean_birth_date(self) -> datetime.date | None:
+        born: datetime.date | None = self.cleaned_data.get("birth_date")
         if born and born > datetime.date.today():
             raise ValidationError("A birth date cannot be in the future.")
         if born and born.year < 1900:
             raise ValidationError("Enter a birth date after 1900.")
         return born
 
-    def clean_joined_on(self):
-        return self.cleaned_data.get("joined_on") or datetime.date.today()
+    def clean_joined_on(self) -> datetime.date:
+        joined: datetime.date = self.cleaned_data.get("joined_on") or datetime.date.today()
+        return joined
 
-    def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
+    def clean_email(self) -> str:
+        email: str = self.cleaned_data["email"].strip().lower()
         taken = Member.objects.filter(email=email).exclude(pk=self.instance.pk)
         if taken.exists():
             raise ValidationError("Another member already uses this email address.")
         return email
 
-    def clean_first_name(self):
-        name = self.cleaned_data["first_name"].strip()
+    def clean_first_name(self) -> str:
+        name: str = self.cleaned_data["first_name"].strip()
         if not name:
             raise ValidationError("Enter a first name.")
         return name

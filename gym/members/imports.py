@@ -37,10 +37,11 @@ class MemberImportForm(MemberForm):
             "email": {"required": "Enter an e-mail address."},
         }
 
-    def clean_email(self):
+    def clean_email(self) -> str:
         # The row's member was found by this e-mail (one query for the whole file), so no other
         # member has it: no query per row.
-        return self.cleaned_data["email"].strip().lower()
+        email: str = self.cleaned_data["email"].strip().lower()
+        return email
 
 
 class ImportRefused(Exception):
@@ -140,6 +141,7 @@ def member_import_preview(*, data: bytes) -> ImportPreview:
 
 
 def _check_rows(rows: list[ImportRow]) -> None:
+    """Check every row, in file order: an e-mail already on an earlier line, then the row itself."""
     emails = [row.values.get("email", "").lower() for row in rows]
     existing = {m.email: m for m in Member.objects.filter(email__in=[e for e in emails if e])}  # one query
     seen: dict[str, int] = {}
@@ -147,37 +149,68 @@ def _check_rows(rows: list[ImportRow]) -> None:
         if email and email in seen:
             row.errors.append(f"{email} is also on line {seen[email]}")
         seen.setdefault(email, row.line)
-        current = existing.get(email)
-        data = {name: row.values.get(name, "") for name in FORM_FIELDS}
-        gender = data["gender"].strip().lower()
-        if gender not in GENDERS and gender:
-            row.errors.append(f"gender {data['gender']!r} is not Female, Male or Other / not given")
-        data["gender"] = GENDERS.get(gender, Member.Gender.OTHER)
-        active = row.values.get("active", "").strip().lower()
-        if active not in ACTIVE:
-            row.errors.append(f"active {row.values['active']!r} is not yes or no")
-        if current is not None:
-            for name in FORM_FIELDS:  # a column left out (or a date left empty) keeps the member's value
-                if name not in row.values or (name == "joined_on" and not data[name]):
-                    value = getattr(current, name)
-                    data[name] = "" if value is None else str(value)
-        form = MemberImportForm(data, instance=copy.copy(current) if current else None)
-        if not form.is_valid():
-            for name, errors in form.errors.items():
-                label = name if name != "__all__" else "row"
-                row.errors.extend(f"{label}: {error}" for error in errors)
-            continue
-        member = form.save(commit=False)
-        member.is_active = (
-            ACTIVE.get(active, True) if "active" in row.values else (current.is_active if current else True)
-        )
-        row.member = member
-        if current is None:
-            row.action = "add"
-        elif all(getattr(current, f) == getattr(member, f) for f in (*FORM_FIELDS, "is_active")):
-            row.action = "unchanged"
-        else:
-            row.action = "update"
+        _check_row(row, existing.get(email))
+
+
+def _check_row(row: ImportRow, current: Member | None) -> None:
+    """Check one row against the member with its e-mail (``current``, None for a new one); when it
+    passes, give it the member it would save and what saving does."""
+    data = _form_data(row, current)
+    active = _active_text(row)
+    form = MemberImportForm(data, instance=copy.copy(current) if current else None)
+    if not form.is_valid():
+        _report_form_errors(row, form)
+        return
+    member = form.save(commit=False)
+    member.is_active = ACTIVE.get(active, True) if "active" in row.values else (current.is_active if current else True)
+    row.member = member
+    row.action = _action(current, member)
+
+
+def _form_data(row: ImportRow, current: Member | None) -> dict[str, str]:
+    """What the form checks for the row: its cells, the gender as a code, and for a member who
+    exists, their own value where the file has no column (or an empty date)."""
+    data = {name: row.values.get(name, "") for name in FORM_FIELDS}
+    gender = data["gender"].strip().lower()
+    if gender not in GENDERS and gender:
+        row.errors.append(f"gender {data['gender']!r} is not Female, Male or Other / not given")
+    data["gender"] = GENDERS.get(gender, Member.Gender.OTHER)
+    if current is not None:
+        for name in FORM_FIELDS:  # a column left out (or a date left empty) keeps the member's value
+            if name not in row.values or (name == "joined_on" and not data[name]):
+                value = getattr(current, name)
+                data[name] = "" if value is None else str(value)
+    return data
+
+
+def _active_text(row: ImportRow) -> str:
+    """The row's ``active`` cell, trimmed and lower-cased (empty without the column); a value ACTIVE
+    does not know is one of the row's errors."""
+    active = row.values.get("active", "").strip().lower()
+    if active not in ACTIVE:
+        row.errors.append(f"active {row.values['active']!r} is not yes or no")
+    return active
+
+
+def _report_form_errors(row: ImportRow, form: MemberImportForm) -> None:
+    """Each of the form's errors as one of the row's, under its column's name."""
+    for name, errors in form.errors.items():
+        label = name if name != "__all__" else "row"
+        row.errors.extend(f"{label}: {error}" for error in errors)
+
+
+def _action(current: Member | None, member: Member) -> str:
+    """What saving ``member`` does: add a new member, update ``current``, or leave it unchanged."""
+    if current is None:
+        return "add"
+    if all(getattr(current, f) == getattr(member, f) for f in (*FORM_FIELDS, "is_active")):
+        return "unchanged"
+    return "update"
+
+
+def _members(preview: ImportPreview, action: str) -> list[Member]:
+    """The members of the rows ``action`` is for (a row is given its action with its member)."""
+    return [row.member for row in preview.rows if row.action == action and row.member is not None]
 
 
 def members_import(*, data: bytes) -> ImportPreview:
@@ -186,8 +219,8 @@ def members_import(*, data: bytes) -> ImportPreview:
         preview = member_import_preview(data=data)
         if not preview.ok:
             return preview
-        to_add = [row.member for row in preview.rows if row.action == "add"]
-        to_update = [row.member for row in preview.rows if row.action == "update"]
+        to_add = _members(preview, "add")
+        to_update = _members(preview, "update")
         now = timezone.now()
         for member in to_update:
             member.updated_at = now  # bulk_update does not apply auto_now

@@ -1,4 +1,5 @@
 import datetime
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -9,13 +10,28 @@ from gym.members.models import Member
 from gym.workouts.models import Exercise, Participation, ScalingLevel, ScoreType, Workout, WorkoutExercise
 from gym.workouts.scores import format_time_ms, parse_time_ms
 
+# Only django-stubs' ModelForm is generic: Django's takes no type argument at run time.
+if TYPE_CHECKING:
+    _ExerciseModelForm = forms.ModelForm[Exercise]
+    _WorkoutModelForm = forms.ModelForm[Workout]
+else:
+    _ExerciseModelForm = _WorkoutModelForm = forms.ModelForm
 
-class ExerciseForm(forms.ModelForm):
+_FieldT = TypeVar("_FieldT", bound=forms.Field)
+
+
+def _field(form: forms.BaseForm, name: str, kind: type[_FieldT]) -> _FieldT:
+    """``form.fields[name]`` as the ``kind`` of field the form declares (or the model gives) under that name."""
+    # The stubs type every form field as a plain Field; the kind is known only from the form's definition.
+    return cast(_FieldT, form.fields[name])
+
+
+class ExerciseForm(_ExerciseModelForm):
     class Meta:
         model = Exercise
         fields = ["name", "category", "unit", "description"]
 
-    def clean_name(self):
+    def clean_name(self) -> str:
         name = " ".join(self.cleaned_data["name"].split())  # "Back  Squat" is Back Squat
         if Exercise.objects.filter(name__iexact=name).exclude(pk=self.instance.pk).exists():
             raise ValidationError("The library already has an exercise with this name.")
@@ -28,7 +44,7 @@ MAX_TIME_CAP_SECONDS = 24 * 3600
 MAX_REPS_PER_ROUND = 100_000
 
 
-class WorkoutForm(forms.ModelForm):
+class WorkoutForm(_WorkoutModelForm):
     scaling_levels = forms.MultipleChoiceField(
         choices=ScalingLevel.choices,
         widget=forms.CheckboxSelectMultiple,
@@ -71,9 +87,9 @@ class WorkoutForm(forms.ModelForm):
         "tiebreak_scheme",
     ]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        reps = self.fields["reps_per_round"]
+        reps = _field(self, "reps_per_round", forms.IntegerField)
         reps.min_value, reps.max_value = 1, MAX_REPS_PER_ROUND
         reps.validators += [MinValueValidator(1), MaxValueValidator(MAX_REPS_PER_ROUND)]
         reps.widget.attrs.update(min=1, max=MAX_REPS_PER_ROUND)
@@ -83,20 +99,21 @@ class WorkoutForm(forms.ModelForm):
         if self.instance.pk and self.instance.time_cap_seconds:
             self.initial["time_cap"] = format_time_ms(self.instance.time_cap_seconds * 1000)
 
-    def clean_track(self):
+    def clean_track(self) -> str:
         return _track(self.cleaned_data["track"])
 
-    def clean_scheduled_on(self):
+    def clean_scheduled_on(self) -> datetime.date | None:
         return _programming_day(self.cleaned_data["scheduled_on"])
 
-    def clean(self):
+    def clean(self) -> dict[str, Any] | None:
         data = super().clean()
+        assert data is not None  # a ModelForm's clean returns its cleaned_data (the stubs allow None)
         if data.get("rep_max") and data.get("score_type") != ScoreType.LOAD:
             self.add_error("rep_max", "A rep max is for a load workout (a 1RM, a 5RM): choose Load, or leave it empty.")
         return data
 
-    def clean_time_cap(self):
-        text = self.cleaned_data["time_cap"].strip()
+    def clean_time_cap(self) -> int | None:
+        text: str = self.cleaned_data["time_cap"].strip()
         if not text:
             return None
         ms = parse_time_ms(text)
@@ -106,7 +123,7 @@ class WorkoutForm(forms.ModelForm):
             raise ValidationError("A time cap is at most 24 hours (24:00:00).")
         return ms // 1000
 
-    def save(self, commit=True):
+    def save(self, commit: bool = True) -> Workout:
         self.instance.time_cap_seconds = self.cleaned_data.get("time_cap")
         self.instance.scaling_levels = [
             level for level, _ in ScalingLevel.choices if level in self.cleaned_data["scaling_levels"]
@@ -119,7 +136,7 @@ def _track(text: str) -> str:
     return " ".join(text.split()).lower() or "main"
 
 
-def _programming_day(day):
+def _programming_day(day: datetime.date | None) -> datetime.date | None:
     if day and not (FIRST_PROGRAMMING_DAY <= day <= LAST_PROGRAMMING_DAY):
         raise ValidationError(
             f"Choose a date between {FIRST_PROGRAMMING_DAY:%Y} and {LAST_PROGRAMMING_DAY:%Y}, as YYYY-MM-DD."
@@ -133,10 +150,10 @@ class BenchmarkAddForm(forms.Form):
     scheduled_on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
     track = forms.CharField(max_length=40, initial="main")
 
-    def clean_scheduled_on(self):
+    def clean_scheduled_on(self) -> datetime.date | None:
         return _programming_day(self.cleaned_data["scheduled_on"])
 
-    def clean_track(self):
+    def clean_track(self) -> str:
         return _track(self.cleaned_data["track"])
 
 
@@ -152,13 +169,14 @@ MovementFormSet = inlineformset_factory(
 
 def score_help(workout: Workout) -> str:
     """How a score on this workout is typed, for the people typing it."""
-    return {
+    helps: dict[str, str] = {
         ScoreType.TIME: "e.g. 12:34, or CAP+15 if the cap stopped them 15 reps short",
         ScoreType.ROUNDS_REPS: "rounds+reps, e.g. 5+12",
         ScoreType.LOAD: "e.g. 102.5 kg or 225 lb",
         ScoreType.DISTANCE: "e.g. 2345 m, 5 km",
         ScoreType.PASS_FAIL: "pass or fail",
-    }.get(workout.score_type, "")
+    }
+    return helps.get(workout.score_type, "")
 
 
 class ResultForm(forms.Form):
@@ -188,11 +206,11 @@ class ResultForm(forms.Form):
             "Tick “Replace the existing result” and save again to overwrite it.",
         )
 
-    def __init__(self, *args, workout: Workout, **kwargs):
+    def __init__(self, *args: Any, workout: Workout, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.workout = workout
-        self.fields["member"].queryset = Member.objects.filter(is_active=True)
-        self.fields["scaling_level"].choices = [
+        _field(self, "member", forms.ModelChoiceField).queryset = Member.objects.filter(is_active=True)
+        _field(self, "scaling_level", forms.ChoiceField).choices = [
             (v, label) for v, label in ScalingLevel.choices if v in workout.scaling_levels
         ]
         self.fields["score"].help_text = score_help(workout)
@@ -211,7 +229,7 @@ class SheetRowForm(forms.Form):
     tiebreak = forms.CharField(required=False, max_length=20)
     status = forms.ChoiceField(choices=ResultForm.STATUS_CHOICES, initial=Participation.Status.FINISHED)
 
-    def __init__(self, *args, workout: Workout, member: Member, **kwargs):
+    def __init__(self, *args: Any, workout: Workout, member: Member, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.member = member
         levels = workout.scaling_level_labels
@@ -220,8 +238,8 @@ class SheetRowForm(forms.Form):
             # A result at a level the workout no longer offers: shown as it is, so an untouched row
             # is not rewritten at another level (a changed one is refused by result_values).
             levels = [*levels, (recorded, f"{ScalingLevel(recorded).label} (no longer offered)")]
-        self.fields["scaling_level"].choices = levels
-        self.fields["status"].choices = [
+        _field(self, "scaling_level", forms.ChoiceField).choices = levels
+        _field(self, "status", forms.ChoiceField).choices = [
             (Participation.Status.FINISHED, "Finished"),
             (Participation.Status.DNF, "Did not finish"),
             (Participation.Status.DQ, "Disqualified"),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from gym.members.models import Member
 from gym.workouts.models import Exercise, Participation, PersonalRecord, ScoreType, Workout
 
 # Score types whose value is also an exercise's personal-record measure (its unit), higher is better.
-PR_SCORE_TYPES = {
+PR_SCORE_TYPES: dict[str, Exercise.Unit] = {
     ScoreType.LOAD: Exercise.Unit.LOAD,
     ScoreType.REPS: Exercise.Unit.REPS,
     ScoreType.CALORIES: Exercise.Unit.CALORIES,
@@ -102,7 +104,7 @@ def _records_recompute(*, exercise: Exercise, member_ids: list[int]) -> int:
             PersonalRecord(
                 member_id=row["member_id"],
                 exercise=exercise,
-                value=row["score_value"],
+                value=cast(int, row["score_value"]),  # the query keeps only results with a score
                 participation_id=row["id"],
                 achieved_on=row["performed_on"],
             )

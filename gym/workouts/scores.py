@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 
-from gym.workouts.models import Participation, ScoreType
+from gym.workouts.models import Participation, ScoreType, Workout
 
 Status = Participation.Status
 
@@ -173,7 +173,7 @@ def _parse_rounds_reps(raw: str, low: str, shape: WorkoutShape) -> Score:
     return Score(Status.FINISHED, _bounded(rounds * ROUND + reps, "score"))
 
 
-def _counted(unit_pattern: str, noun: str):
+def _counted(unit_pattern: str, noun: str) -> Callable[[str, str, WorkoutShape], Score]:
     """A parser for a whole number with an optional unit word (reps, calories, points)."""
     pattern = re.compile(rf"^(?P<n>[\d,.]+)\s*{unit_pattern}$")
 
@@ -312,7 +312,7 @@ def format_tiebreak(value: int | None, scheme: str) -> str:
     return format_time_ms(value) if scheme == "time" else f"{value} reps"
 
 
-def format_result(participation, workout) -> str:
+def format_result(participation: Participation, workout: Workout) -> str:
     """A participation's score for display; it parses back to the same result (editing starts from it)."""
     return format_score(
         participation.score_value,

@@ -128,9 +128,9 @@ def result_form_initial(*, participation: Participation) -> dict[str, Any]:
         score = ""  # DNF, DQ, withdrawn, or an unscored workout
     else:
         score = format_result(participation, workout)
-    tiebreak = participation.tiebreak_ms
-    if tiebreak is not None and workout.tiebreak_scheme == Workout.Tiebreak.TIME:
-        tiebreak = format_time_ms(tiebreak)
+    tiebreak: int | str | None = participation.tiebreak_ms
+    if participation.tiebreak_ms is not None and workout.tiebreak_scheme == Workout.Tiebreak.TIME:
+        tiebreak = format_time_ms(participation.tiebreak_ms)
     tiebreak = "" if tiebreak is None else str(tiebreak)
     return {
         "member": participation.member_id,

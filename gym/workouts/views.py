@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -27,6 +30,7 @@ from gym.workouts.forms import (
 from gym.workouts.models import Benchmark, Exercise, Participation, ScoreType, Workout
 from gym.workouts.scores import format_result, format_time_ms
 from gym.workouts.selectors import (
+    SheetRow,
     benchmark_library,
     dashboard_summary,
     exercise_library,
@@ -50,13 +54,13 @@ from gym.workouts.services import (
 LEVEL_SESSION_KEY = "fitbuddy.last_scaling_level"
 
 
-def _remembered_level(request, workout: Workout) -> str:
+def _remembered_level(request: HttpRequest, workout: Workout) -> str:
     level = request.session.get(LEVEL_SESSION_KEY)
     return level if level in workout.scaling_levels else workout.scaling_levels[0]
 
 
 @role_required(*COACH)
-def dashboard(request):
+def dashboard(request: HttpRequest) -> HttpResponse:
     today = datetime.date.today()
     summary = dashboard_summary(today=today)
     context = {
@@ -70,12 +74,12 @@ def dashboard(request):
 
 
 @role_required(*COACH)
-def exercise_list(request):
+def exercise_list(request: HttpRequest) -> HttpResponse:
     return render(request, "workouts/exercise_list.html", {"exercises": exercise_library()})
 
 
 @role_required(*COACH)
-def exercise_edit(request, exercise_id: int | None = None):
+def exercise_edit(request: HttpRequest, exercise_id: int | None = None) -> HttpResponse:
     exercise = get_object_or_404(Exercise, pk=exercise_id) if exercise_id else None
     form = ExerciseForm(request.POST or None, instance=exercise)
     if request.method == "POST" and form.is_valid():
@@ -86,20 +90,20 @@ def exercise_edit(request, exercise_id: int | None = None):
 
 
 @role_required(*COACH)
-def workout_list(request):
+def workout_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(workouts_with_result_counts(), 20).get_page(request.GET.get("page"))
     return render(request, "workouts/workout_list.html", {"page": page})
 
 
 @role_required(*COACH)
-def week(request):
+def week(request: HttpRequest) -> HttpResponse:
     start = date_param(request.GET, "start") or datetime.date.today()
     context = {"week": week_programming(start=start), "today": datetime.date.today()}
     return render(request, "workouts/week.html", context)
 
 
 @role_required(*COACH)
-def library(request):
+def library(request: HttpRequest) -> HttpResponse:
     query = text_param(request.GET, "q")
     kind = request.GET.get("kind", "")
     kind = kind if kind in Benchmark.Kind.values else ""
@@ -116,7 +120,7 @@ def library(request):
 
 @role_required(*COACH)
 @require_POST
-def library_add(request, benchmark_id: int):
+def library_add(request: HttpRequest, benchmark_id: int) -> HttpResponse:
     benchmark = get_object_or_404(Benchmark, pk=benchmark_id)
     form = BenchmarkAddForm(request.POST)
     if not form.is_valid():
@@ -134,7 +138,7 @@ def library_add(request, benchmark_id: int):
 
 
 @role_required(*COACH)
-def workout_edit(request, workout_id: int | None = None):
+def workout_edit(request: HttpRequest, workout_id: int | None = None) -> HttpResponse:
     workout = get_object_or_404(Workout, pk=workout_id) if workout_id else Workout()
     initial = {} if workout_id else {"scheduled_on": date_param(request.GET, "date") or datetime.date.today()}
     form = WorkoutForm(request.POST or None, instance=workout, initial=initial)
@@ -148,7 +152,7 @@ def workout_edit(request, workout_id: int | None = None):
 
 
 @role_required(*COACH)
-def workout_detail(request, workout_id: int):
+def workout_detail(request: HttpRequest, workout_id: int) -> HttpResponse:
     workout = get_object_or_404(Workout, pk=workout_id)
     editing = None
     edit_id = id_param(request.GET, "edit")
@@ -202,8 +206,15 @@ def workout_detail(request, workout_id: int):
     )
 
 
+@dataclass
+class _SheetRowWithForm(SheetRow):
+    """A results sheet's row with the form its result is typed in (``row.form`` on the page)."""
+
+    form: SheetRowForm
+
+
 @role_required(*COACH)
-def results_sheet(request, workout_id: int):
+def results_sheet(request: HttpRequest, workout_id: int) -> HttpResponse:
     """A class in one page: a row per member, typed with the keyboard, saved together."""
     workout = get_object_or_404(Workout, pk=workout_id)
     if workout.score_type == ScoreType.NONE:
@@ -218,12 +229,13 @@ def results_sheet(request, workout_id: int):
     level = _remembered_level(request, workout)
     if action == "save" and request.POST.get("default_level") in workout.scaling_levels:
         level = request.session[LEVEL_SESSION_KEY] = request.POST["default_level"]
-    rows = results_sheet_rows(workout=workout, level=level)
-    for row in rows:
+    rows: list[_SheetRowWithForm] = []
+    for row in results_sheet_rows(workout=workout, level=level):
         prefix = f"m{row.member.pk}"
         # A member added after the sheet was opened has no fields in the post: their row stays as it was.
         data = request.POST if action == "save" and f"{prefix}-status" in request.POST else None
-        row.form = SheetRowForm(data, workout=workout, member=row.member, prefix=prefix, initial=row.initial)
+        form = SheetRowForm(data, workout=workout, member=row.member, prefix=prefix, initial=row.initial)
+        rows.append(_SheetRowWithForm(member=row.member, existing=row.existing, initial=row.initial, form=form))
     if action == "save":
         results, refused = _sheet_results(workout, rows)
         if refused:
@@ -250,9 +262,10 @@ def results_sheet(request, workout_id: int):
     return render(request, "workouts/results_sheet.html", context)
 
 
-def _sheet_results(workout: Workout, rows) -> tuple[dict[int, dict], int]:
+def _sheet_results(workout: Workout, rows: list[_SheetRowWithForm]) -> tuple[dict[int, dict[str, Any]], int]:
     """The rows to save (member id to columns) and how many rows were refused, errors on their forms."""
-    results, refused = {}, 0
+    results: dict[int, dict[str, Any]] = {}
+    refused = 0
     for row in rows:
         form = row.form
         if not form.is_bound:

@@ -44,6 +44,7 @@ def test_add_form_refuses_bad_input_and_creates_nothing(staff_client):
     assert not Affiliate.objects.exists()
 
 
+@pytest.mark.worker
 def test_staff_onboard_a_gym_and_see_it_active_with_its_event_log(staff_client, worker):
     slug = new_slug()
     response = staff_client.post(
@@ -62,6 +63,7 @@ def test_staff_onboard_a_gym_and_see_it_active_with_its_event_log(staff_client, 
     assert slug in listing and f"{slug}.localhost" in listing
 
 
+@pytest.mark.worker
 def test_retry_action_requeues_a_failed_affiliate(staff_client, worker):
     affiliate = provisioning.affiliate_request(
         slug=new_slug(), name="Retry", domain=f"{new_slug()}.localhost", enqueue=False

@@ -40,6 +40,7 @@ def run(command: str, *args: str) -> str:
     return out.getvalue()
 
 
+@pytest.mark.cluster
 def test_backup_archive_to_s3_and_restore_onto_the_other_server_loses_nothing(gyms, aws, request, settings):
     settings.BACKUP_BUCKET = BUCKET
     s3 = backups.s3_client()
@@ -110,6 +111,7 @@ def test_a_backup_that_does_not_read_back_is_deleted_and_nothing_is_dropped(gyms
     assert row is not None
 
 
+@pytest.mark.cluster
 def test_restore_onto_a_server_whose_administrator_is_another_login(
     request, clean_registry, settings, tmp_path, monkeypatch
 ):
@@ -147,6 +149,8 @@ def test_restore_onto_a_server_whose_administrator_is_another_login(
     assert client_for(gym, owner).get("/members/").status_code == 200
 
 
+@pytest.mark.cluster
+@pytest.mark.worker
 def test_staff_restore_an_archived_gym_from_the_command_center(gyms, aws, request, settings, client, worker_factory):
     from django.urls import reverse
 

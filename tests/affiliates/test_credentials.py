@@ -77,6 +77,8 @@ def test_a_missing_secret_names_the_reference_and_what_aws_said(aws):
     assert ref in str(caught.value)
 
 
+@pytest.mark.cluster
+@pytest.mark.flyway
 @pytest.mark.django_db(transaction=True)
 def test_a_server_whose_admin_login_lives_in_secrets_manager_gets_affiliates(aws, request, clean_registry):
     """The second server's administrator is a login of its own, known only to Secrets Manager."""

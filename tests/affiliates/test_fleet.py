@@ -105,6 +105,8 @@ def fleet_sql(settings, tmp_path, admin_connection, clean_registry):
 # --- the whole fleet, through the command and the worker ---
 
 
+@pytest.mark.flyway
+@pytest.mark.worker
 def test_migrate_brings_every_affiliate_and_the_template_to_the_new_version(fleet_sql, worker_factory):
     active = fleet_sql.gyms(3)
     suspended, archived = fleet_sql.gyms(2)
@@ -146,6 +148,9 @@ def test_migrate_brings_every_affiliate_and_the_template_to_the_new_version(flee
     assert {("migrate", "started"), ("migrate", "succeeded"), ("check", "started")} <= actions
 
 
+@pytest.mark.cluster
+@pytest.mark.flyway
+@pytest.mark.worker
 def test_every_registered_server_is_migrated_with_its_own_template(fleet_sql, request, worker_factory):
     here = fleet_sql.gyms(2)  # on the suite's own server (registered as "local")
     server, _restart = request.getfixturevalue("second_server")  # now the default: new gyms go there
@@ -166,6 +171,8 @@ def test_every_registered_server_is_migrated_with_its_own_template(fleet_sql, re
         assert databases.schema_version(on_database(admin, fleet_sql.template)) == NEXT_APP_VERSION
 
 
+@pytest.mark.flyway
+@pytest.mark.worker
 def test_without_wait_the_command_returns_the_run_id_and_follow_shows_its_end(fleet_sql, worker_factory):
     gyms = fleet_sql.gyms(2)
     fleet_sql.ship()
@@ -182,6 +189,8 @@ def test_without_wait_the_command_returns_the_run_id_and_follow_shows_its_end(fl
     assert [version(g) for g in gyms] == [NEXT_APP_VERSION] * 2
 
 
+@pytest.mark.flyway
+@pytest.mark.worker
 def test_a_failing_script_fails_one_affiliate_which_keeps_serving_at_its_old_version(fleet_sql, worker_factory):
     good, broken, other = fleet_sql.gyms(3)
     as_admin(broken, BREAK_V4)
@@ -203,6 +212,7 @@ def test_a_failing_script_fails_one_affiliate_which_keeps_serving_at_its_old_ver
     assert MigrationRun.objects.get().status == "failed"
 
 
+@pytest.mark.flyway
 def test_on_error_stop_starts_no_new_database_and_resume_finishes_without_redoing(fleet_sql):
     broken, *rest = fleet_sql.gyms(4)
     as_admin(broken, BREAK_V4)
@@ -230,6 +240,7 @@ def test_on_error_stop_starts_no_new_database_and_resume_finishes_without_redoin
     assert set(run.items.values_list("outcome", flat=True)) == {"succeeded"}
 
 
+@pytest.mark.flyway
 def test_canary_failure_stops_the_run_before_the_other_waves(fleet_sql):
     canary, *rest = fleet_sql.gyms(5)
     as_admin(canary, BREAK_V4)
@@ -255,6 +266,7 @@ def test_canary_failure_stops_the_run_before_the_other_waves(fleet_sql):
     assert all(version(g) == NEXT_APP_VERSION for g in [canary, *rest])
 
 
+@pytest.mark.flyway
 def test_waves_run_in_order_one_jvm_per_batch(fleet_sql):
     gyms = fleet_sql.gyms(5)
     fleet_sql.ship()
@@ -277,6 +289,7 @@ def test_waves_run_in_order_one_jvm_per_batch(fleet_sql):
     assert all(version(g) == NEXT_APP_VERSION for g in gyms)
 
 
+@pytest.mark.flyway
 def test_a_large_wave_is_split_into_batches(fleet_sql, settings):
     gyms = fleet_sql.gyms(5)
     fleet_sql.ship()
@@ -291,6 +304,8 @@ def test_a_large_wave_is_split_into_batches(fleet_sql, settings):
     assert all(version(g) == NEXT_APP_VERSION for g in gyms)
 
 
+@pytest.mark.flyway
+@pytest.mark.worker
 def test_a_batch_cut_short_by_the_soft_time_limit_is_queued_again_and_converges(fleet_sql, worker_factory):
     from affiliates.tasks import migration_run_task
 
@@ -328,6 +343,7 @@ def test_waves_assign():
 # --- selection, dry run, bad input ---
 
 
+@pytest.mark.flyway
 def test_selection_by_slug_server_and_behind(fleet_sql):
     a, b, c = fleet_sql.gyms(3)
     fleet_sql.ship()
@@ -342,6 +358,7 @@ def test_selection_by_slug_server_and_behind(fleet_sql):
         fleet.affiliates_select(slugs=["ghost", a.slug])
 
 
+@pytest.mark.flyway
 def test_bad_input_gets_a_clear_message_and_changes_nothing(fleet_sql):
     (gym,) = fleet_sql.gyms(1)
     lifecycle.affiliate_archive(affiliate_id=gym.pk)
@@ -360,6 +377,7 @@ def test_bad_input_gets_a_clear_message_and_changes_nothing(fleet_sql):
     assert not MigrationRun.objects.exists()
 
 
+@pytest.mark.flyway
 def test_dry_run_shows_versions_and_scripts_and_changes_nothing(fleet_sql):
     a, b = fleet_sql.gyms(2)
     fleet_sql.ship()
@@ -379,6 +397,7 @@ def test_dry_run_shows_versions_and_scripts_and_changes_nothing(fleet_sql):
 # --- drift ---
 
 
+@pytest.mark.flyway
 def test_check_reports_each_drift_state(fleet_sql, admin_connection, settings):
     settings.FLYWAY_CONNECT_RETRIES = 0  # a missing database does not come back: no point waiting
     current, behind, ahead, failed, mismatch, unreachable = fleet_sql.gyms(6)
@@ -428,6 +447,7 @@ def test_check_reports_each_drift_state(fleet_sql, admin_connection, settings):
 # --- one hand on a database ---
 
 
+@pytest.mark.flyway
 def test_the_affiliate_lock_is_shared_with_provisioning_suspend_and_archive(fleet_sql, settings, admin_connection):
     held, free = fleet_sql.gyms(2)
     fleet_sql.ship()
@@ -470,6 +490,7 @@ def test_the_affiliate_lock_is_shared_with_provisioning_suspend_and_archive(flee
     assert StaffAudit.objects.filter(action="archive", target=held.slug, outcome="failed").exists()
 
 
+@pytest.mark.flyway
 def test_an_affiliate_archived_after_the_run_began_is_skipped(fleet_sql):
     stays, goes = fleet_sql.gyms(2)
     fleet_sql.ship()
@@ -483,6 +504,8 @@ def test_an_affiliate_archived_after_the_run_began_is_skipped(fleet_sql):
 # --- a worker killed in the middle ---
 
 
+@pytest.mark.flyway
+@pytest.mark.worker
 def test_a_killed_worker_mid_run_converges_on_resume(fleet_sql, worker_factory):
     gyms = fleet_sql.gyms(6)
     # Slow enough to kill the worker part-way through (one database at a time).
@@ -527,6 +550,8 @@ def superuser_client(client):
     return client
 
 
+@pytest.mark.flyway
+@pytest.mark.worker
 def test_admin_action_starts_a_run_and_its_page_follows_it(fleet_sql, worker_factory, superuser_client):
     gyms = fleet_sql.gyms(2)
     fleet_sql.ship()
@@ -547,6 +572,7 @@ def test_admin_action_starts_a_run_and_its_page_follows_it(fleet_sql, worker_fac
     assert StaffAudit.objects.filter(actor="chief", channel="admin", action="migrate", outcome="started").exists()
 
 
+@pytest.mark.flyway
 def test_admin_shows_who_is_behind_and_whose_migration_failed(fleet_sql, superuser_client):
     good, broken, untouched = fleet_sql.gyms(3)
     as_admin(broken, BREAK_V4)

@@ -40,6 +40,7 @@ def sql_copy(tmp_path, settings):
     return copy
 
 
+@pytest.mark.flyway
 def test_migrate_brings_an_empty_database_to_the_latest_version(fresh_database):
     result = flyway.migrate(fresh_database, kind="application")
 
@@ -53,6 +54,7 @@ def test_migrate_brings_an_empty_database_to_the_latest_version(fresh_database):
     assert all(success for _, success in _history(fresh_database))
 
 
+@pytest.mark.flyway
 def test_migrate_again_applies_nothing(application_database):
     result = flyway.migrate(application_database, kind="application")
 
@@ -60,6 +62,7 @@ def test_migrate_again_applies_nothing(application_database):
     assert result.target_version == flyway.latest_version("application")
 
 
+@pytest.mark.flyway
 def test_info_reports_version_and_states(application_database):
     info = flyway.info(application_database, kind="application")
 
@@ -67,12 +70,14 @@ def test_info_reports_version_and_states(application_database):
     assert {m["state"] for m in info["migrations"]} == {"Success"}
 
 
+@pytest.mark.flyway
 def test_validate_passes_on_an_untouched_database(application_database):
     result = flyway.validate(application_database, kind="application")
 
     assert result["validationSuccessful"] is True
 
 
+@pytest.mark.flyway
 def test_broken_sql_raises_with_flyways_message_and_keeps_the_last_good_version(fresh_database, sql_copy):
     flyway.migrate(fresh_database, kind="application")
     good = _history(fresh_database)
@@ -93,6 +98,7 @@ def test_broken_sql_raises_with_flyways_message_and_keeps_the_last_good_version(
     assert "half_done" not in _tables(fresh_database)
 
 
+@pytest.mark.flyway
 def test_an_edited_applied_script_is_a_checksum_mismatch(application_database, sql_copy):
     script = sql_copy / "application" / "V1__members_and_exercises.sql"
     script.write_text(script.read_text() + "\n-- edited after it shipped\nSELECT 1;\n")
@@ -109,6 +115,7 @@ def test_an_edited_applied_script_is_a_checksum_mismatch(application_database, s
     assert _history(application_database)[-1][0] == flyway.latest_version("application")
 
 
+@pytest.mark.flyway
 def test_an_unreachable_database_is_a_connection_error_naming_it():
     target = DatabaseTarget(name="nowhere-db", host="127.0.0.1", port=1, user="fitbud", password="secret-pw")
 
@@ -120,6 +127,7 @@ def test_an_unreachable_database_is_a_connection_error_naming_it():
     assert "secret-pw" not in str(caught.value)
 
 
+@pytest.mark.flyway
 def test_a_wrong_password_is_reported_without_the_password(application_database):
     target = DatabaseTarget(
         name=application_database.name,
@@ -187,6 +195,7 @@ def test_an_unknown_kind_is_refused(application_database):
 # --- the fleet runner: many databases, one JVM ---
 
 
+@pytest.mark.flyway
 def test_fleet_migrates_many_databases_in_one_jvm_and_reports_each(admin_connection, application_database):
     from affiliates.infra import databases
 
@@ -220,6 +229,7 @@ def test_fleet_migrates_many_databases_in_one_jvm_and_reports_each(admin_connect
             databases.database_drop(admin_connection, name)
 
 
+@pytest.mark.flyway
 def test_fleet_failures_are_results_with_flyways_code_and_no_password(application_database):
     wrong = DatabaseTarget(**{**application_database.__dict__, "password": "not-the-password-42"})
 
@@ -271,6 +281,7 @@ def test_script_checksums_are_the_ones_flyway_records(application_database, sql_
     assert flyway.script_checksum(script) == before
 
 
+@pytest.mark.flyway
 def test_the_quick_answer_never_hides_drift(application_database):
     """A database the registry calls current is answered with one query only if its history agrees."""
     current = run_many("migrate", {"a": application_database}, kind="application", threads=1, expect_current=["a"])

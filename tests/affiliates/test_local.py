@@ -31,6 +31,7 @@ def local_application_name(settings, admin_connection):
         cursor.execute("DELETE FROM master.flyway_schema_history WHERE version IS NULL")
 
 
+@pytest.mark.flyway
 def test_start_local_database_creates_migrates_and_seeds_both_databases(local_application_name, admin_connection):
     out = io.StringIO()
     call_command("start_local_database", stdout=out)
@@ -55,6 +56,7 @@ def test_start_local_database_creates_migrates_and_seeds_both_databases(local_ap
         assert conn.execute("SELECT count(*) FROM master.participation").fetchone()[0] > 100
 
 
+@pytest.mark.flyway
 def test_start_local_database_twice_is_harmless(local_application_name):
     call_command("start_local_database", stdout=io.StringIO())
     out = io.StringIO()
@@ -71,6 +73,7 @@ def test_start_local_database_twice_is_harmless(local_application_name):
     assert Affiliate.objects.filter(schema_name="ironworks").count() == 1
 
 
+@pytest.mark.flyway
 def test_start_local_database_without_seeds_leaves_the_application_database_empty(local_application_name):
     call_command("start_local_database", "--no-seed", stdout=io.StringIO())
 

@@ -68,6 +68,7 @@ def test_the_pooler_knows_no_gym_password_of_its_own_and_refuses_other_logins(po
             )
 
 
+@pytest.mark.cluster
 def test_database_server_add_records_a_pooler_and_refuses_a_malformed_one(clean_registry, second_server):
     server, _restart = second_server
     args = ["add", "pooled2", "--host", "localhost", "--port", str(server.port), "--admin-secret", "env:DATABASE_URL"]

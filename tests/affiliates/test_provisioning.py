@@ -145,6 +145,7 @@ def test_provisioning_twice_changes_nothing(clean_registry, admin_connection):
     assert dbs == {affiliate.database_name} and roles == {affiliate.database_role}
 
 
+@pytest.mark.flyway
 def test_retry_after_a_crash_mid_way_converges(clean_registry, admin_connection):
     """Simulate what a killed worker leaves behind: role and empty database, status database_created."""
     affiliate = affiliate_requested()
@@ -160,6 +161,7 @@ def test_retry_after_a_crash_mid_way_converges(clean_registry, admin_connection)
     assert ProvisioningEvent.objects.get(affiliate=affiliate, step="create_role").outcome == "skipped"
 
 
+@pytest.mark.flyway
 @pytest.mark.parametrize("strategy", ["template", "flyway"])
 def test_both_strategies_give_the_same_schema(strategy, clean_registry, settings):
     settings.PROVISIONING_STRATEGY = strategy
@@ -170,6 +172,7 @@ def test_both_strategies_give_the_same_schema(strategy, clean_registry, settings
     assert affiliate_version(affiliate.database_name) == APP_VERSION
 
 
+@pytest.mark.flyway
 def test_a_flyway_failure_marks_failed_with_its_message_and_a_retry_recovers(clean_registry, settings, tmp_path):
     settings.PROVISIONING_STRATEGY = "flyway"
     broken = tmp_path / "sql"
@@ -254,6 +257,7 @@ def _connects(target, dbname: str) -> bool:
         return False
 
 
+@pytest.mark.cluster
 def test_affiliate_roles_cannot_reach_the_maintenance_databases(rds_like_server, clean_registry):
     """postgres and template1 are closed to PUBLIC by provisioning where the administrator owns them."""
     server, superuser = rds_like_server
@@ -272,6 +276,7 @@ def test_affiliate_roles_cannot_reach_the_maintenance_databases(rds_like_server,
     assert not _connects(stranger, "postgres")  # nor any other login: PUBLIC lost CONNECT
 
 
+@pytest.mark.cluster
 def test_a_server_whose_maintenance_databases_the_login_does_not_own_is_reported(second_server, clean_registry):
     server, _restart = second_server
     err = io.StringIO()

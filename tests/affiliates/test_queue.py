@@ -20,6 +20,7 @@ from tests.factories import affiliate_provisioned, affiliate_requested, new_slug
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.mark.worker
 def test_with_redis_down_provisioning_fails_in_one_line_and_beat_provisions_it_once_redis_is_back(
     own_redis, worker_factory
 ):
@@ -49,6 +50,7 @@ def test_with_redis_down_provisioning_fails_in_one_line_and_beat_provisions_it_o
     assert requeued.requested_by == "reconciler" and "requested" in requeued.detail
 
 
+@pytest.mark.worker
 def test_lost_messages_are_found_and_queued_again_and_held_or_recent_work_is_left_alone(worker):
     lost = affiliate_requested()  # registered, but its message never reached the queue
     gym = affiliate_provisioned()
@@ -77,6 +79,7 @@ def test_lost_messages_are_found_and_queued_again_and_held_or_recent_work_is_lef
     assert Affiliate.objects.get(pk=held.pk).status == "requested"
 
 
+@pytest.mark.worker
 def test_the_reconciler_queues_an_item_once_per_interval(worker_factory, settings):
     """With no worker to take it, a stuck affiliate is not queued again on every pass."""
     settings.RECONCILE_AFTER_SECONDS = 60
@@ -110,6 +113,8 @@ def test_redis_keeps_queued_work_across_a_restart(own_redis):
     assert "a queued task" in kept
 
 
+@pytest.mark.flyway
+@pytest.mark.worker
 def test_a_migration_run_recorded_while_redis_is_down_says_so_and_is_started_later(own_redis, worker_factory):
     gym = affiliate_provisioned()
     done = manage("migrate_affiliates", "--affiliate", gym.slug, env={"REDIS_URL": own_redis.url})

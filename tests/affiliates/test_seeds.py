@@ -119,6 +119,7 @@ def test_flyway_seed_refused_for_a_remote_host():
         flyway.migrate(target, kind="application", seed=True)
 
 
+@pytest.mark.flyway
 @pytest.mark.django_db
 def test_flyway_applies_seeds_locally_with_every_score_type(fresh_database):
     result = flyway.migrate(fresh_database, kind="application", seed=True)
@@ -143,6 +144,7 @@ def test_flyway_applies_seeds_locally_with_every_score_type(fresh_database):
     assert _member_count(fresh_database) == members
 
 
+@pytest.mark.flyway
 @pytest.mark.django_db
 def test_a_seeded_database_still_migrates_without_seeds(fresh_database):
     flyway.migrate(fresh_database, kind="application", seed=True)

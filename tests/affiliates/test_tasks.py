@@ -134,6 +134,7 @@ def test_the_task_enqueued_twice_provisions_once(worker_factory, admin_connectio
     )
 
 
+@pytest.mark.flyway
 def test_worker_killed_after_the_database_exists_then_retry_converges(worker_factory, admin_connection, settings):
     settings.PROVISIONING_STRATEGY = "flyway"  # a Flyway run after CREATE DATABASE leaves time to kill the worker
     worker = worker_factory()
@@ -151,6 +152,7 @@ def test_worker_killed_after_the_database_exists_then_retry_converges(worker_fac
     assert server_state(admin_connection) == ({affiliate.database_name}, {affiliate.database_role})
 
 
+@pytest.mark.flyway
 def test_worker_killed_while_flyway_runs_then_retry_converges(worker_factory, admin_connection, settings):
     settings.PROVISIONING_STRATEGY = "flyway"
     worker = worker_factory()
@@ -172,6 +174,7 @@ def test_worker_killed_while_flyway_runs_then_retry_converges(worker_factory, ad
     assert server_state(admin_connection) == ({affiliate.database_name}, {affiliate.database_role})
 
 
+@pytest.mark.flyway
 def test_a_flyway_failure_through_the_worker_marks_failed_and_the_command_says_why(worker_factory, settings, tmp_path):
     import shutil
     from pathlib import Path

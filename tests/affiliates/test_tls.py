@@ -27,6 +27,7 @@ def tls_always(settings, clean_registry, tls_server):
     connections.forget_all()
 
 
+@pytest.mark.cluster
 def test_an_affiliate_on_a_tls_server_is_provisioned_migrated_and_served_over_verified_tls(tls_always, clean_registry):
     gym = affiliate_provisioned()  # roles, CREATE DATABASE, the template migrated by Flyway over JDBC + TLS
 
@@ -43,6 +44,7 @@ def test_an_affiliate_on_a_tls_server_is_provisioned_migrated_and_served_over_ve
     assert client_for(gym, owner).get("/members/").status_code == 200  # the gym's pages, over TLS
 
 
+@pytest.mark.cluster
 def test_a_certificate_from_another_authority_is_refused(tls_always, settings, tmp_path):
     other = tmp_path / "other.crt"
     subprocess.run(
@@ -57,6 +59,7 @@ def test_a_certificate_from_another_authority_is_refused(tls_always, settings, t
         psycopg.connect(**target.conninfo(), connect_timeout=5)
 
 
+@pytest.mark.cluster
 def test_a_server_without_tls_is_refused_when_tls_is_required(clean_registry, second_server, settings):
     settings.DATABASE_TLS = "always"
     server, _restart = second_server
@@ -64,6 +67,8 @@ def test_a_server_without_tls_is_refused_when_tls_is_required(clean_registry, se
         psycopg.connect(**server_admin_target(server).conninfo(), connect_timeout=5)
 
 
+@pytest.mark.cluster
+@pytest.mark.flyway
 def test_a_cleartext_password_request_is_refused(tls_always):
     server = tls_always.server
     admin = server_admin_target(server)

@@ -1,5 +1,8 @@
 """manage.py archive_affiliate SLUG --yes: the admin's archive action, from the shell."""
 
+from argparse import ArgumentParser
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from affiliates.audit import command_actor
@@ -14,11 +17,11 @@ class Command(BaseCommand):
         "its database and role are dropped; the registry row stays, as archived. Needs --yes."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("slug")
         parser.add_argument("--yes", action="store_true", help="yes, drop the database after the backup")
 
-    def handle(self, *args, slug, yes, **options):
+    def handle(self, *args: Any, slug: str, yes: bool, **options: Any) -> None:
         affiliate = Affiliate.objects.filter(schema_name=slug).first()
         if affiliate is None:
             raise CommandError(f"no affiliate with slug {slug!r}")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from argparse import ArgumentParser
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -20,7 +22,7 @@ class Command(BaseCommand):
         "affiliate goes to the accepting server with room and the fewest affiliates."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True, metavar="add|list|drain|accept")
         add = sub.add_parser(
             "add",
@@ -58,12 +60,23 @@ class Command(BaseCommand):
         for name, text in (("drain", "take no new affiliates"), ("accept", "take new affiliates again")):
             sub.add_parser(name, help=text).add_argument("name")
 
-    def handle(self, *args, action, **options):
-        return getattr(self, f"do_{action}")(**options)
+    def handle(self, *args: Any, action: str, **options: Any) -> None:
+        getattr(self, f"do_{action}")(**options)
 
     # --- add ---
 
-    def do_add(self, *, name, host, cluster_id, port, admin_secret, max_affiliates, default, **options):
+    def do_add(
+        self,
+        *,
+        name: str,
+        host: str | None,
+        cluster_id: str | None,
+        port: int,
+        admin_secret: str | None,
+        max_affiliates: int | None,
+        default: bool,
+        **options: Any,
+    ) -> None:
         problems, via, pooler = _add_problems(
             name=name, host=host, cluster_id=cluster_id, port=port, admin_secret=admin_secret,
             max_affiliates=max_affiliates, options=options,
@@ -114,7 +127,7 @@ class Command(BaseCommand):
 
     # --- list ---
 
-    def do_list(self, *, as_json: bool = False, **_):
+    def do_list(self, *, as_json: bool = False, **_: Any) -> None:
         servers = list(servers_with_load().order_by("name"))
         rows = [
             {
@@ -145,10 +158,10 @@ class Command(BaseCommand):
 
     # --- drain / accept ---
 
-    def do_drain(self, *, name, **_):
+    def do_drain(self, *, name: str, **_: Any) -> None:
         self._accepting(name, False)
 
-    def do_accept(self, *, name, **_):
+    def do_accept(self, *, name: str, **_: Any) -> None:
         self._accepting(name, True)
 
     def _accepting(self, name: str, accepting: bool) -> None:
@@ -162,10 +175,17 @@ class Command(BaseCommand):
 
 
 def _add_problems(
-    *, name, host, cluster_id, port, admin_secret, max_affiliates, options
+    *,
+    name: str,
+    host: str | None,
+    cluster_id: str | None,
+    port: int,
+    admin_secret: str | None,
+    max_affiliates: int | None,
+    options: dict[str, Any],
 ) -> tuple[list[str], tuple[str, int] | None, tuple[str, int] | None]:
     """Everything wrong with an ``add`` at once (nothing is tried while any is), and the parsed addresses."""
-    problems = []
+    problems: list[str] = []
     if DatabaseServer.objects.filter(name=name).exists():
         problems.append(f"a database server named {name!r} is already registered")
     if not 1 <= port <= 65535:
@@ -179,7 +199,7 @@ def _add_problems(
     aurora_only = [f"--{o.replace('_', '-')}" for o in ("create", "region", "connect_via") if options.get(o)]
     if host and aurora_only:
         problems.append(f"{', '.join(aurora_only)} only go with --aurora")
-    addresses = []
+    addresses: list[tuple[str, int] | None] = []
     for flag, key in (("--connect-via", "connect_via"), ("--pooler", "pooler")):
         try:
             addresses.append(servers.address_parse(options.get(key), flag=flag))

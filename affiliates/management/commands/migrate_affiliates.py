@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import sys
 import time
+from argparse import ArgumentParser
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
 from affiliates.audit import command_actor
 from affiliates.errors import QueueUnavailable
 from affiliates.infra import flyway
-from affiliates.models import MigrationRun, MigrationRunAffiliate, StaffAudit
+from affiliates.models import Affiliate, MigrationRun, MigrationRunAffiliate, StaffAudit
 from affiliates.operations import fleet
 
 
@@ -23,7 +25,7 @@ class Command(BaseCommand):
         "--check reports drift, --dry-run shows what would run."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         select = parser.add_argument_group("which affiliates (default: every one with a database)")
         select.add_argument("--affiliate", action="append", default=[], metavar="SLUG", help="only this one (repeat)")
         select.add_argument("--server", metavar="NAME", help="only affiliates on this database server")
@@ -53,8 +55,8 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=float, default=3600, help="seconds to follow before giving up")
         parser.add_argument("--json", action="store_true", help="print the outcome as JSON (no progress bar)")
 
-    def handle(self, *args, **options):
-        self.as_json = options["json"]
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.as_json: bool = options["json"]
         actor = command_actor()
         try:
             if options["follow"] is not None:
@@ -89,7 +91,7 @@ class Command(BaseCommand):
             raise CommandError(f"no migration run {run_id}")
         return run
 
-    def started(self, run: MigrationRun, *, wait: bool, timeout: float):
+    def started(self, run: MigrationRun, *, wait: bool, timeout: float) -> None:
         if not wait:
             progress = fleet.run_progress(run)
             if self.as_json:
@@ -193,7 +195,7 @@ class Command(BaseCommand):
 
     # --- dry run ---
 
-    def dry_run(self, affiliates, strategy: fleet.Strategy) -> None:
+    def dry_run(self, affiliates: list[Affiliate], strategy: fleet.Strategy) -> None:
         rows = fleet.dry_run(affiliates, parallel=strategy.parallel)
         if self.as_json:
             self.stdout.write(json.dumps({"dry_run": True, "affiliates": rows}, indent=2))
@@ -220,7 +222,7 @@ class _ProgressBar:
 
     WIDTH = 30
 
-    def __init__(self, stream, *, enabled: bool):
+    def __init__(self, stream: OutputWrapper, *, enabled: bool) -> None:
         self.stream = stream
         self.enabled = enabled
         self.tty = enabled and hasattr(stream, "isatty") and stream.isatty()

@@ -1,5 +1,7 @@
 import json
 import time
+from argparse import ArgumentParser
+from typing import Any
 
 from celery.result import AsyncResult
 from django.core.exceptions import ValidationError
@@ -19,7 +21,7 @@ class Command(BaseCommand):
         "through the Celery worker. With --wait, print each step as it completes."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("slug", help="lower-case letters, digits and underscores, e.g. ironworks")
         parser.add_argument("--name", help="the gym's name, e.g. 'Ironworks CrossFit'")
         parser.add_argument("--domain", help="the host the gym is reached on, e.g. ironworks.localhost")
@@ -36,7 +38,7 @@ class Command(BaseCommand):
             "--requested-by", default="", help="who asked (event log and audit trail; default: your login)"
         )
 
-    def handle(self, *args, slug, **options):
+    def handle(self, *args: Any, slug: str, **options: Any) -> None:
         requested_by = options["requested_by"] or command_actor()
         if options["retry"]:
             affiliate = Affiliate.objects.filter(schema_name=slug).first()
@@ -76,11 +78,11 @@ class Command(BaseCommand):
             return
         self._wait(affiliate, task_id, options)
 
-    def _wait(self, affiliate, task_id, options):
+    def _wait(self, affiliate: Affiliate, task_id: str, options: dict[str, Any]) -> None:
         deadline = time.monotonic() + options["timeout"]
         seen = set(ProvisioningEvent.objects.filter(affiliate=affiliate).values_list("pk", flat=True))
-        result = AsyncResult(task_id)
-        events = []
+        result: AsyncResult[Any] = AsyncResult(task_id)
+        events: list[ProvisioningEvent] = []
         while True:
             for event in ProvisioningEvent.objects.filter(affiliate=affiliate).exclude(pk__in=seen).order_by("pk"):
                 seen.add(event.pk)
@@ -124,7 +126,7 @@ class Command(BaseCommand):
                 )
             )
 
-    def _print_event(self, event):
+    def _print_event(self, event: ProvisioningEvent) -> None:
         line = f"  {event.step:<18} {event.outcome:<9} {event.duration_ms or 0:>6} ms"
         if event.outcome == ProvisioningEvent.Outcome.FAILED:
             self.stdout.write(self.style.ERROR(f"{line}  {event.error}"))

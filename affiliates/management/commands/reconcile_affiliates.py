@@ -1,4 +1,6 @@
 import json
+from argparse import ArgumentParser
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -13,7 +15,7 @@ class Command(BaseCommand):
         "every RECONCILE_EVERY_SECONDS)."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
             "--older-than",
             type=float,
@@ -23,7 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="list what is stuck; queue nothing")
         parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
 
-    def handle(self, *args, older_than, dry_run, **options):
+    def handle(self, *args: Any, older_than: float | None, dry_run: bool, **options: Any) -> None:
         if older_than is not None and older_than < 0:
             raise CommandError("--older-than must be 0 or more seconds")
         try:

@@ -1,5 +1,8 @@
 """manage.py rekey_affiliate_roles: after a DJANGO_SECRET_KEY rotation, give every derived role its new password."""
 
+from argparse import ArgumentParser
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from affiliates.errors import OperationError
@@ -14,10 +17,10 @@ class Command(BaseCommand):
         "old key can leave SECRET_KEY_FALLBACKS."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("slugs", nargs="*", metavar="SLUG", help="only these affiliates (default: every one)")
 
-    def handle(self, *args, slugs, **options):
+    def handle(self, *args: Any, slugs: list[str], **options: Any) -> None:
         try:
             affiliates = role_passwords.affiliates_derived(slugs)
         except OperationError as exc:

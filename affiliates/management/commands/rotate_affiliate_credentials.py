@@ -1,5 +1,8 @@
 """manage.py rotate_affiliate_credentials SLUG...|--all: new role passwords, kept in Secrets Manager."""
 
+from argparse import ArgumentParser
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from affiliates.errors import OperationError
@@ -14,13 +17,13 @@ class Command(BaseCommand):
         "secret once more and retries. (Derived passwords follow the secret key: rekey_affiliate_roles.)"
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("slugs", nargs="*", metavar="SLUG")
         parser.add_argument(
             "--all", dest="every", action="store_true", help="every affiliate with a Secrets Manager password"
         )
 
-    def handle(self, *args, slugs, every, **options):
+    def handle(self, *args: Any, slugs: list[str], every: bool, **options: Any) -> None:
         if bool(slugs) == bool(every):
             raise CommandError("name the affiliates to rotate, or pass --all (not both)")
         try:

@@ -1,4 +1,6 @@
 import json
+from argparse import ArgumentParser
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -12,11 +14,11 @@ class Command(BaseCommand):
         "the latest Flyway version with the local data seeds. Safe to run again."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--no-seed", action="store_true", help="Apply sql/ only, without seeds/.")
         parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         progress = (lambda _: None) if options["json"] else (lambda line: self.stdout.write(line))
         try:
             results = local_databases_start(seed=not options["no_seed"], progress=progress)

@@ -11,6 +11,7 @@ has run). The password that works is kept for the alias's next connections.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import psycopg
 from django.db.backends.postgresql import base
@@ -28,9 +29,10 @@ def _password_rejected(exc: psycopg.OperationalError) -> bool:
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
-    def get_new_connection(self, conn_params):
+    def get_new_connection(self, conn_params: dict[str, Any]) -> psycopg.Connection[Any]:
         try:
-            return super().get_new_connection(conn_params)
+            connection: psycopg.Connection[Any] = super().get_new_connection(conn_params)
+            return connection
         except psycopg.OperationalError as exc:
             ref = self.settings_dict.get(SECRET_REF)
             if not ref or not _password_rejected(exc):

@@ -1,6 +1,7 @@
 import json
+from typing import Any
 
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, CommandParser
 
 from affiliates.routing.command import AffiliateCommand
 from gym.members.models import Member
@@ -11,13 +12,13 @@ from gym.workouts.selectors import leaderboard_for_workout
 class Command(AffiliateCommand):
     help = "Print a workout's ranked leaderboard: manage.py leaderboard --affiliate ironworks WORKOUT_ID"
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("workout_id", type=int)
         parser.add_argument("--level", choices=ScalingLevel.values)
         parser.add_argument("--gender", choices=Member.Gender.values)
         parser.add_argument("--json", action="store_true")
 
-    def handle(self, *args, workout_id, **options):
+    def handle(self, *args: Any, workout_id: int, **options: Any) -> None:
         workout = Workout.objects.filter(pk=workout_id).first()
         if workout is None:
             raise CommandError(f"{options['affiliate']} has no workout {workout_id}")

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.db import router, transaction
 
 from affiliates.routing.command import AffiliateCommand
@@ -11,7 +13,7 @@ class Command(AffiliateCommand):
         "correction): manage.py personal_records_rebuild --affiliate ironworks"
     )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         with transaction.atomic(using=router.db_for_write(PersonalRecord)):
             personal_records_rebuild()
             records = PersonalRecord.objects.count()
