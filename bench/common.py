@@ -8,6 +8,7 @@ import sys
 import time
 import uuid
 from contextlib import contextmanager
+from html.parser import HTMLParser
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,3 +50,43 @@ def drop(name: str) -> None:
 def summary(samples: list[float]) -> str:
     ms = [s * 1000 for s in samples]
     return f"median {statistics.median(ms):.0f} ms (min {min(ms):.0f}, max {max(ms):.0f}, n={len(ms)})"
+
+
+class _PostForms(HTMLParser):
+    """Each POST form of a page: its action and its fields with the values the page gives them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[tuple[str, dict[str, str]]] = []
+        self._fields: dict[str, str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form" and a.get("method", "").lower() == "post":
+            self._fields = {}
+            self.forms.append((a.get("action", ""), self._fields))
+        elif self._fields is not None and tag in ("input", "select", "textarea") and a.get("name"):
+            kind = a.get("type", "text").lower()
+            if kind in ("checkbox", "radio") and "checked" not in a:
+                self._fields.setdefault(a["name"], "")
+            elif kind not in ("submit", "button", "file"):
+                self._fields[a["name"]] = a.get("value", "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._fields = None
+
+
+def post_form(html: str, action: str, *, needs: set[str]) -> dict[str, str]:
+    """The fields of the page's POST form to ``action`` (or to the page itself), with their values.
+
+    A benchmark fills in the fields it means and sends the rest as the page gave them; ``needs`` are
+    the fields it fills, and a form without one of them is an error naming it, not a run of refusals.
+    """
+    parser = _PostForms()
+    parser.feed(html)
+    for form_action, fields in parser.forms:
+        if form_action in ("", action) and needs <= set(fields):
+            return fields
+    found = [(form_action, sorted(fields)) for form_action, fields in parser.forms]
+    raise RuntimeError(f"no POST form to {action} with the fields {sorted(needs)} on the page; forms: {found}")

@@ -161,13 +161,18 @@ def main() -> None:
         floor_dbs = clones(FLOOR_SAMPLE, "floor")
         cli_dbs = clones(CLI_SAMPLE, "cli")
 
-        (SQL / "application" / "V4__bench_member_nickname.sql").write_text(NEW_SCRIPT)
+        # The next version after what ships, whatever that is (a hard-coded V4 broke once V4 shipped).
+        previous = flyway.latest_version("application")
+        following = str(int(previous.split(".")[0]) + 1)
+        (SQL / "application" / f"V{following}__bench_member_nickname.sql").write_text(NEW_SCRIPT)
+        assert flyway.latest_version("application") == following
         per_db_floor = floor(floor_dbs)
         per_db_cli = cli_in_series(cli_dbs)
 
         first, result, peak_first = fleet_run()
         assert result["status"] == "succeeded", result["detail"]
-        at_latest = Affiliate.objects.filter(schema_version="4").count()
+        at_latest = Affiliate.objects.filter(schema_version=following).count()
+        assert at_latest == len(fleet), f"{at_latest} of {len(fleet)} affiliates at V{following}"
         second, again, peak_second = fleet_run()
         assert again["status"] == "succeeded", again["detail"]
 
@@ -175,11 +180,12 @@ def main() -> None:
         cli_total = per_db_cli * len(fleet)
         budget = settings.FLEET_CONNECTIONS_PER_SERVER
         print(
-            f"== fleet migration of {len(fleet)} databases V3 -> V4 (migrate_affiliates --wait --parallel {PARALLEL})"
+            f"== fleet migration of {len(fleet)} databases V{previous} -> V{following}"
+            f" (migrate_affiliates --wait --parallel {PARALLEL})"
         )
         print(
             f"  fleet run:            {first:.1f} s ({len(fleet) / first:.0f} databases/s);"
-            f" {at_latest} at V4 in the registry"
+            f" {at_latest} at V{following} in the registry"
         )
         print(
             f"  (a) floor:            {per_db_floor * 1000:.1f} ms/database in series -> {floor_total:.1f} s "

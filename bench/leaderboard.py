@@ -46,6 +46,9 @@ from affiliates.infra.targets import server_admin_target
 ROOT = Path(__file__).resolve().parent.parent
 FLEET = int(os.environ.get("BENCH_FLEET", "200"))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "500"))
+#: Results on the large board (query count) and on the board ranked by the database (time).
+LARGE_BOARD = int(os.environ.get("BENCH_BOARD_RESULTS", "1000"))
+RANKED = int(os.environ.get("BENCH_RANK_RESULTS", "10000"))
 PASSWORD = "bench-password-1"
 
 
@@ -136,7 +139,7 @@ def main() -> None:
         with affiliate_context(large):
             Participation.objects.all().delete()
             Member.objects.all().delete()
-        w_small, w_large = fill(small, 10), fill(large, 1000)
+        w_small, w_large = fill(small, 10), fill(large, LARGE_BOARD)
         counts = []
         for affiliate, workout_id in ((small, w_small), (large, w_large)):
             client = client_for(affiliate, owner)
@@ -229,7 +232,7 @@ def main() -> None:
         with affiliate_context(big):
             Participation.objects.all().delete()
             Member.objects.all().delete()
-        w_big = fill(big, 10_000)
+        w_big = fill(big, RANKED)
         target = server_admin_target(big.database_server, name=big.database_name)
         keyed = (
             "SELECT p.id, rank() OVER (ORDER BY p.sort_key) FROM participation p JOIN member m ON m.id = p.member_id"

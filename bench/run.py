@@ -1,7 +1,13 @@
-"""`make bench`: run every benchmark in bench/ and print each one's figures and ratio."""
+"""`make bench`: run every benchmark in bench/ and print each one's figures and ratio.
 
+``--quick`` (`make bench-quick`, run by CI) runs each at tiny sizes: the same code paths and the same
+correctness checks in a few minutes, so a change that breaks a benchmark fails where it is made.
+"""
+
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -14,9 +20,42 @@ BENCHMARKS = [
     "results_sheet.py",
     "load.py",
 ]
+#: The sizes of the quick run (each benchmark reads its own; the figures mean little at these sizes).
+QUICK = {
+    "BENCH_ROUNDS": "1",
+    "BENCH_SHEET_ROUNDS": "1",
+    "BENCH_LATENCY_ROUNDS": "2",
+    "BENCH_FLEET": "8",
+    "BENCH_FLEET_FIRST": "5",
+    "BENCH_REQUESTS": "20",
+    "BENCH_BOARD_RESULTS": "100",
+    "BENCH_RANK_RESULTS": "500",
+    "BENCH_FLEET_SIZE": "12",
+    "BENCH_FLEET_FLOOR_SAMPLE": "4",
+    "BENCH_FLEET_CLI_SAMPLE": "2",
+    "BENCH_AWS_ROUNDS": "2",
+    "BENCH_AWS_MEMBERS": "2000",
+    "BENCH_LOAD_GYMS": "4",
+    "BENCH_LOAD_CLIENTS": "4",
+    "BENCH_LOAD_SECONDS": "6",
+    "BENCH_FAULT_SECONDS": "9",
+}
 
-failed = 0
-for name in BENCHMARKS:
-    print(f"\n### {name}", flush=True)
-    failed += subprocess.run([sys.executable, str(HERE / name)], cwd=HERE).returncode != 0
-sys.exit(1 if failed else 0)
+
+def main() -> int:
+    quick = "--quick" in sys.argv[1:]
+    env = {**os.environ, **(QUICK if quick else {})}
+    failed = []
+    for name in BENCHMARKS:
+        print(f"\n### {name}{' (quick)' if quick else ''}", flush=True)
+        started = time.monotonic()
+        if subprocess.run([sys.executable, str(HERE / name)], cwd=HERE, env=env).returncode != 0:
+            failed.append(name)
+        print(f"### {name}: {time.monotonic() - started:.0f} s", flush=True)
+    if failed:
+        print(f"\nfailed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

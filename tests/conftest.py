@@ -37,7 +37,7 @@ from psycopg import sql
 
 from affiliates.infra import credentials, databases, flyway
 from affiliates.infra.targets import DatabaseTarget
-from affiliates.models import Affiliate, DatabaseServer, Membership
+from affiliates.models import Affiliate, DatabaseServer, Domain, Membership
 from affiliates.people import sessions
 from affiliates.routing.context import affiliate_context
 from fitbuddy.celery import app as celery_app
@@ -456,7 +456,7 @@ def _gym_pair(admin_connection, provisioning_template, django_db_blocker):
             for table, where, ids in (
                 ("database_server", "id", [a.database_server_id for a in affiliates][:1]),
                 ("affiliate", "id", pair_ids),
-                ("affiliate_domain", "tenant_id", pair_ids),
+                ("affiliate_domain", Domain._meta.get_field("tenant").column, pair_ids),
             ):
                 cursor.execute(f"SELECT * FROM master.{table} WHERE {where} = ANY(%s) ORDER BY id", [ids])
                 names = [c.name for c in cursor.description]
