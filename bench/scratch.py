@@ -32,7 +32,8 @@ with psycopg.connect(**ADMIN, dbname="postgres", autocommit=True) as _conn:
 os.environ.update(
     {
         "DATABASE_URL": f"postgres://{ADMIN['user']}:{ADMIN['password']}@{ADMIN['host']}:{ADMIN['port']}/{MGMT}",
-        "REDIS_URL": "redis://localhost:6379/14",
+        # Redis database 1: 0 is the local stack's, 15 and down are the test processes'.
+        "REDIS_URL": "redis://localhost:6379/1",
         "PROVISIONING_TEMPLATE_DATABASE": TEMPLATE,
         "FITBUDDY_ENV": "test",
     }
