@@ -199,8 +199,8 @@ class Membership(models.Model):
 
 
 @management_model
-class ProvisioningEvent(models.Model):
-    """One step of provisioning (or suspend, resume, archive) taken for an affiliate."""
+class AffiliateEvent(models.Model):
+    """One step of an operation on an affiliate (provision, suspend, resume, archive, backup, restore)."""
 
     class Outcome(models.TextChoices):
         STARTED = "started", "Started"
@@ -219,7 +219,7 @@ class ProvisioningEvent(models.Model):
 
     class Meta:
         managed = False
-        db_table = "provisioning_event"
+        db_table = "affiliate_event"
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:

@@ -54,7 +54,7 @@ from affiliates.operations import affiliate_database
 from affiliates.operations import lifecycle
 from affiliates.operations import placement
 from affiliates.operations import provisioning
-from affiliates.models import Affiliate, DatabaseServer, ProvisioningEvent
+from affiliates.models import Affiliate, DatabaseServer, AffiliateEvent
 from affiliates.infra.targets import on_database, server_admin_target
 
 ROUNDS = int(os.environ.get("BENCH_AWS_ROUNDS", "15"))
@@ -147,8 +147,8 @@ def fill(affiliate: Affiliate) -> int:
 def steps_print(*servers: str) -> None:
     """Each provisioning step's median per server, from the events provisioning records."""
     rows = {}
-    for event in ProvisioningEvent.objects.filter(
-        affiliate__database_server__name__in=servers, outcome=ProvisioningEvent.Outcome.SUCCEEDED
+    for event in AffiliateEvent.objects.filter(
+        affiliate__database_server__name__in=servers, outcome=AffiliateEvent.Outcome.SUCCEEDED
     ).values("step", "duration_ms", "affiliate__database_server__name"):
         rows.setdefault(event["step"], {}).setdefault(event["affiliate__database_server__name"], []).append(
             event["duration_ms"]
@@ -225,7 +225,7 @@ def main() -> None:
             f"({size / 1e6 / restore:.1f} MB/s)"
         )
         print(f"  throughput ratio restore / local pg_restore: {baseline / restore:.2f}x (target >= 0.8x)")
-        steps = gym.events.filter(created_at__gte=restore_started, outcome=ProvisioningEvent.Outcome.SUCCEEDED)
+        steps = gym.events.filter(created_at__gte=restore_started, outcome=AffiliateEvent.Outcome.SUCCEEDED)
         print("  restore steps (ms): " + ", ".join(f"{e.step} {e.duration_ms}" for e in steps))
     finally:
         moto.terminate()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 from affiliates.people.access import COACH, role_in
 
@@ -35,5 +37,14 @@ def gym_navigation(request: HttpRequest) -> dict[str, object]:
     here = match.view_name if match else ""
     return {
         "gym_role": role,
-        "gym_nav": [(label, reverse(name), here in current) for label, name, current in _NAV],
+        "gym_nav": [
+            (label, url, here in current) for label, url, current in _nav_urls(get_urlconf(), get_script_prefix())
+        ],
     }
+
+
+@lru_cache(maxsize=16)
+def _nav_urls(urlconf: str | None, prefix: str) -> tuple[tuple[str, str, set[str]], ...]:
+    """The navigation's addresses, reversed once per process for each URLconf and script prefix (they
+    are the same on every gym's host; only which one is current differs from page to page)."""
+    return tuple((label, reverse(name, urlconf=urlconf), current) for label, name, current in _NAV)

@@ -36,7 +36,7 @@ from django.test import Client
 from psycopg import sql
 
 from affiliates.infra import credentials, databases, flyway
-from affiliates.infra.targets import DatabaseTarget
+from affiliates.infra.targets import DatabaseTarget, server_admin_target
 from affiliates.models import Affiliate, DatabaseServer, Domain, Membership
 from affiliates.people import sessions
 from affiliates.routing.context import affiliate_context
@@ -408,14 +408,13 @@ PAIR_TABLES = ("database_server", "affiliate", "affiliate_domain")
 
 @dataclass
 class GymPair:
-    """Two affiliates provisioned once per test process, each with a copy of its database as provisioning
-    left it: every test that asks for ``gyms`` gets them back exactly so, in a fraction of the time a
-    provisioning takes (the registry rows put back, each database cloned again from its copy)."""
+    """Two affiliates provisioned once per test process. Every test that asks for ``gyms`` gets them
+    back as provisioning left them, in a fraction of a provisioning's time: their registry rows put
+    back, and their databases made again by provisioning's own steps (role, a clone of the template
+    with its grants)."""
 
     ids: tuple[int, int]
     rows: dict[str, list[dict]]
-    databases: dict[str, str]  # database -> its pristine copy
-    roles: list[str]
 
 
 def _pair_restore(pair: GymPair, admin: psycopg.Connection) -> None:
@@ -429,18 +428,18 @@ def _pair_restore(pair: GymPair, admin: psycopg.Connection) -> None:
                     .format(sql.Identifier(table), columns, values)
                     .as_string(cursor.connection)
                 )
+    from affiliates.operations import affiliate_database
     from affiliates.routing.connections import forget_all
 
     forget_all()
-    for database, pristine in pair.databases.items():
-        databases.database_drop(admin, database)
-        databases.database_create(admin, database, template=pristine)
-    for role, database in zip(pair.roles, pair.databases, strict=True):
-        databases.database_lock_down(admin, database, role=role)
-        # A test may have suspended the gym (NOLOGIN) or rotated its password: as provisioning left it.
-        password = credentials.role_password(role)
-        databases.role_login_set(admin, role, login=True)
-        databases.role_password_set(admin, role, password_verifier=credentials.scram_verifier(password))
+    for affiliate in Affiliate.objects.select_related("database_server").filter(pk__in=pair.ids):
+        server = server_admin_target(affiliate.database_server)
+        databases.database_drop(admin, affiliate.database_name)
+        # A test may have suspended the gym (NOLOGIN), rotated its password or archived it (role dropped).
+        affiliate_database.affiliate_role_ensure(server, affiliate)
+        databases.role_login_set(admin, affiliate.database_role, login=True)
+        affiliate_database.affiliate_database_ensure(server, affiliate)
+        affiliate_database.affiliate_privileges_ensure(server, affiliate)
 
 
 @pytest.fixture(scope="session")
@@ -462,26 +461,13 @@ def _gym_pair(admin_connection, provisioning_template, django_db_blocker):
                 names = [c.name for c in cursor.description]
                 rows[table] = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
             cursor.execute("TRUNCATE master.affiliate, master.database_server, master.migration_run CASCADE")
-        from affiliates.routing.connections import forget_all
-
-        forget_all()
-        copies = {}
-        for affiliate in affiliates:
-            copies[affiliate.database_name] = f"{affiliate.database_name}_pristine"
-            databases.database_drop(admin_connection, copies[affiliate.database_name])
-            databases.database_create(
-                admin_connection, copies[affiliate.database_name], template=affiliate.database_name
-            )
-            databases.database_lock_down(admin_connection, copies[affiliate.database_name])
-        pair = GymPair(tuple(pair_ids), rows, copies, [a.database_role for a in affiliates])
+        pair = GymPair(tuple(pair_ids), rows)
     yield pair
     with django_db_blocker.unblock():
         connections.close_all()
-        for database, pristine in pair.databases.items():
-            databases.database_drop(admin_connection, database)
-            databases.database_drop(admin_connection, pristine)
-        for role in pair.roles:
-            admin_connection.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+        for affiliate in affiliates:
+            databases.database_drop(admin_connection, affiliate.database_name)
+            admin_connection.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(affiliate.database_role)))
 
 
 @pytest.fixture
@@ -671,7 +657,6 @@ def aws(moto_server_url, monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     urllib.request.urlopen(urllib.request.Request(f"{moto_server_url}/moto-api/reset", method="POST"), timeout=5)
-    from affiliates.infra import credentials
 
     credentials.cache_clear()
     yield SimpleNamespace(url=moto_server_url, secrets=credentials.secrets_manager())

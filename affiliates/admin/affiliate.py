@@ -24,7 +24,7 @@ from affiliates.admin.forms import AffiliateRequestForm, DomainForm
 from affiliates.audit import audit_record
 from affiliates.errors import BackupError, OperationError, QueueUnavailable
 from affiliates.infra import backups, flyway, queue
-from affiliates.models import Affiliate, Domain, Membership, MigrationRun, ProvisioningEvent, StaffAudit
+from affiliates.models import Affiliate, AffiliateEvent, Domain, Membership, MigrationRun, StaffAudit
 from affiliates.operations import fleet, lifecycle, placement, provisioning
 from affiliates.operations.placement import servers_with_load
 from affiliates.people import passwords, staff
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     # The stubs' admin classes take their models; Django's cannot be subscripted at run time.
     _DomainInline = admin.TabularInline[Domain, Affiliate]
     _MembershipInline = admin.TabularInline[Membership, Affiliate]
-    _EventInline = admin.TabularInline[ProvisioningEvent, Affiliate]
+    _EventInline = admin.TabularInline[AffiliateEvent, Affiliate]
     _ModelAdmin = admin.ModelAdmin[Affiliate]
 else:
     _DomainInline = _MembershipInline = _EventInline = admin.TabularInline
@@ -66,8 +66,8 @@ class MembershipInline(_MembershipInline):
     raw_id_fields = ["user"]
 
 
-class ProvisioningEventInline(_EventInline):
-    model = ProvisioningEvent
+class AffiliateEventInline(_EventInline):
+    model = AffiliateEvent
     extra = 0
     can_delete = False
     fields = readonly_fields = ("created_at", "step", "outcome", "duration_ms", "detail", "error", "requested_by")
@@ -122,7 +122,7 @@ class AffiliateAdmin(_ModelAdmin):
     ]
     search_fields = ["schema_name", "name", "domains__domain"]
     ordering = ["schema_name"]
-    inlines = [DomainInline, MembershipInline, ProvisioningEventInline]
+    inlines = [DomainInline, MembershipInline, AffiliateEventInline]
     readonly_fields = [
         "status",
         "status_detail",

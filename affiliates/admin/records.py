@@ -1,4 +1,4 @@
-"""The command center's records: memberships (audited), the provisioning event log, domains, and
+"""The command center's records: memberships (audited), the affiliate event log, domains, and
 the append-only staff audit trail."""
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from django.http import HttpRequest
 
 from affiliates.admin.affiliate import membership_audit
 from affiliates.admin.forms import DomainForm
-from affiliates.models import Domain, Membership, ProvisioningEvent, StaffAudit
+from affiliates.models import AffiliateEvent, Domain, Membership, StaffAudit
 
 if TYPE_CHECKING:
     # The stubs' admin classes take their models; Django's cannot be subscripted at run time.
     _MembershipAdmin = admin.ModelAdmin[Membership]
-    _EventAdmin = admin.ModelAdmin[ProvisioningEvent]
+    _EventAdmin = admin.ModelAdmin[AffiliateEvent]
     _AuditAdmin = admin.ModelAdmin[StaffAudit]
 else:
     _MembershipAdmin = _EventAdmin = _AuditAdmin = admin.ModelAdmin
@@ -48,8 +48,8 @@ class MembershipAdmin(_MembershipAdmin):
             membership_audit(request, membership, "membership_revoke")
 
 
-@admin.register(ProvisioningEvent)
-class ProvisioningEventAdmin(_EventAdmin):
+@admin.register(AffiliateEvent)
+class AffiliateEventAdmin(_EventAdmin):
     list_display = ["created_at", "affiliate", "step", "outcome", "duration_ms", "requested_by", "short_error"]
     list_filter = ["outcome", "step"]
     search_fields = ["affiliate__schema_name", "error", "requested_by"]
@@ -58,11 +58,11 @@ class ProvisioningEventAdmin(_EventAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: ProvisioningEvent | None = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: AffiliateEvent | None = None) -> bool:
         return False
 
     @admin.display(description="error")
-    def short_error(self, obj: ProvisioningEvent) -> str:
+    def short_error(self, obj: AffiliateEvent) -> str:
         return (obj.error[:120] + "…") if len(obj.error) > 120 else obj.error
 
 

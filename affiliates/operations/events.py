@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from affiliates.errors import describe
-from affiliates.models import Affiliate, ProvisioningEvent
+from affiliates.models import Affiliate, AffiliateEvent
 
 
 @dataclass
 class StepRecorder:
     affiliate: Affiliate
     requested_by: str = ""
-    progress: Callable[[ProvisioningEvent], None] | None = None
+    progress: Callable[[AffiliateEvent], None] | None = None
 
     def step(self, name: str, action: Callable[[], bool | str | None], *, status_after: str | None = None) -> None:
         """Run one step and record it: ``skipped`` when the action returns False (its work was already done);
@@ -29,15 +29,15 @@ class StepRecorder:
         try:
             did_work = action()
         except Exception as exc:
-            self.record(name, ProvisioningEvent.Outcome.FAILED, started, error=describe(exc))
+            self.record(name, AffiliateEvent.Outcome.FAILED, started, error=describe(exc))
             raise
-        outcome = ProvisioningEvent.Outcome.SKIPPED if did_work is False else ProvisioningEvent.Outcome.SUCCEEDED
+        outcome = AffiliateEvent.Outcome.SKIPPED if did_work is False else AffiliateEvent.Outcome.SUCCEEDED
         if status_after:
             self.set_status(status_after)
         self.record(name, outcome, started, detail=did_work if isinstance(did_work, str) else "")
 
     def record(self, step: str, outcome: str, started: float, *, error: str = "", detail: str = "") -> None:
-        event = ProvisioningEvent.objects.create(
+        event = AffiliateEvent.objects.create(
             affiliate=self.affiliate,
             step=step,
             outcome=outcome,

@@ -33,7 +33,7 @@ from affiliates.audit import audit_record, audited
 from affiliates.errors import AffiliateBusy, OperationError, QueueUnavailable, describe
 from affiliates.infra import credentials, databases, locks, queue, seeds
 from affiliates.infra.targets import server_admin_target
-from affiliates.models import Affiliate, DatabaseServer, Domain, Membership, ProvisioningEvent, StaffAudit
+from affiliates.models import Affiliate, AffiliateEvent, DatabaseServer, Domain, Membership, StaffAudit
 from affiliates.operations import affiliate_database
 from affiliates.operations.affiliate_database import server_of
 from affiliates.operations.events import StepRecorder
@@ -196,10 +196,10 @@ def _affiliate_register(req: AffiliateRequest, *, requested_by: str, enqueue: bo
                     user.set_unusable_password()
                     user.save(update_fields=["password"])
                 Membership.objects.create(affiliate=affiliate, user=user, role=Membership.Role.OWNER)
-            ProvisioningEvent.objects.create(
+            AffiliateEvent.objects.create(
                 affiliate=affiliate,
                 step="requested",
-                outcome=ProvisioningEvent.Outcome.SUCCEEDED,
+                outcome=AffiliateEvent.Outcome.SUCCEEDED,
                 duration_ms=0,
                 requested_by=requested_by,
             )
@@ -222,10 +222,10 @@ def affiliate_enqueue(*, affiliate_id: int, requested_by: str = "") -> str:
     try:
         return queue.send(queue.PROVISION, affiliate_id, requested_by)
     except QueueUnavailable as exc:
-        ProvisioningEvent.objects.create(
+        AffiliateEvent.objects.create(
             affiliate_id=affiliate_id,
             step="enqueue",
-            outcome=ProvisioningEvent.Outcome.FAILED,
+            outcome=AffiliateEvent.Outcome.FAILED,
             duration_ms=int((time.monotonic() - started) * 1000),
             error=str(exc),
             requested_by=requested_by,
@@ -260,7 +260,7 @@ def affiliate_retry(*, affiliate_id: int, requested_by: str = "", channel: str =
 
 
 def affiliate_provision(
-    *, affiliate_id: int, requested_by: str = "", progress: Callable[[ProvisioningEvent], None] | None = None
+    *, affiliate_id: int, requested_by: str = "", progress: Callable[[AffiliateEvent], None] | None = None
 ) -> Affiliate:
     """Bring an affiliate to ``active``, step by step; safe to run again after any failure."""
     with locks.affiliate_lock(affiliate_id) as acquired:
@@ -313,10 +313,10 @@ def _owners_invite(affiliate: Affiliate, requested_by: str) -> None:
         try:
             address = passwords.password_link_send(affiliate, user, invitation=True)
         except Exception as exc:  # the gym is active either way: say what happened to the invitation
-            outcome, detail, error = ProvisioningEvent.Outcome.FAILED, "", describe(exc)
+            outcome, detail, error = AffiliateEvent.Outcome.FAILED, "", describe(exc)
         else:
-            outcome, detail, error = ProvisioningEvent.Outcome.SUCCEEDED, f"password link sent to {address}", ""
-        ProvisioningEvent.objects.create(
+            outcome, detail, error = AffiliateEvent.Outcome.SUCCEEDED, f"password link sent to {address}", ""
+        AffiliateEvent.objects.create(
             affiliate=affiliate,
             step="invite_owner",
             outcome=outcome,

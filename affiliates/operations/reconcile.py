@@ -25,7 +25,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from affiliates.infra import locks
-from affiliates.models import Affiliate, MigrationRun, ProvisioningEvent
+from affiliates.models import Affiliate, AffiliateEvent, MigrationRun
 from affiliates.operations import fleet, provisioning
 
 #: Provisioning states that a worker still has to move on.
@@ -101,10 +101,10 @@ def reconcile(*, older_than: float | None = None, dry_run: bool = False) -> list
         if after > 0 and not cache.add(f"reconcile:{item.kind}:{item.id}", 1, timeout=after):
             continue
         if item.kind == "affiliate":
-            ProvisioningEvent.objects.create(
+            AffiliateEvent.objects.create(
                 affiliate_id=item.id,
                 step="requeued",
-                outcome=ProvisioningEvent.Outcome.SUCCEEDED,
+                outcome=AffiliateEvent.Outcome.SUCCEEDED,
                 duration_ms=0,
                 detail=f"{item.state} and untouched since {item.since:%Y-%m-%d %H:%M:%S %Z}; queued again",
                 requested_by="reconciler",

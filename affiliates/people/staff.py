@@ -27,7 +27,7 @@ _REGISTRY_MODELS = [
     "affiliate",
     "domain",
     "membership",
-    "provisioningevent",
+    "affiliateevent",
     "databaseserver",
     "migrationrun",
     "migrationrunaffiliate",

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import router, transaction
+from django.db import IntegrityError, router, transaction
 
 from gym.members.models import Member
 from gym.workouts.models import Benchmark, Exercise, Participation, Workout, WorkoutExercise
@@ -136,6 +136,18 @@ def result_values(
     }
 
 
+class ResultExists(Exception):
+    """The member already has a result on the workout, and replacing it was not asked for."""
+
+    def __init__(self, existing: Participation) -> None:
+        super().__init__(f"{existing.member} already has a result on {existing.workout}")
+        self.existing = existing
+
+
+#: What participation_record writes besides the parsed result.
+_RECORD_COLUMNS = ("notes", "recorded_by", "performed_on", "updated_at")
+
+
 def participation_record(
     *,
     workout: Workout,
@@ -147,24 +159,57 @@ def participation_record(
     notes: str = "",
     performed_on: datetime.date | None = None,
     recorded_by: str = "",
+    replace: bool = True,
 ) -> Participation:
-    """Record (or correct) a member's result on a workout; personal records follow."""
+    """Record (or correct) a member's result on a workout; personal records follow.
+
+    With ``replace=False`` a result the member already has is left alone: ResultExists carries it (before
+    the score is read, so the coach is asked first). One locked read, then one INSERT or UPDATE, in one
+    transaction; a first result another request wrote meanwhile (the unique constraint) is read again
+    once, as an existing one.
+    """
     if not member.is_active:
         raise ValidationError({"member": "This member is deactivated."})
-    values = result_values(
-        workout=workout, scaling_level=scaling_level, status=status, score_text=score_text, tiebreak_text=tiebreak_text
-    )
+    columns = {"notes": notes.strip(), "recorded_by": recorded_by, "performed_on": performed_on or workout.scheduled_on}
+    for attempt in (1, 2):
+        try:
+            return _participation_write(
+                workout=workout,
+                member=member,
+                replace=replace,
+                result={"scaling_level": scaling_level, "status": status, "score_text": score_text},
+                tiebreak_text=tiebreak_text,
+                columns=columns,
+            )
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable: the second attempt returns or raises")
+
+
+def _participation_write(
+    *,
+    workout: Workout,
+    member: Member,
+    replace: bool,
+    result: dict[str, str],
+    tiebreak_text: str,
+    columns: dict[str, Any],
+) -> Participation:
     with transaction.atomic(using=router.db_for_write(Participation)):
-        participation, _ = Participation.objects.update_or_create(
-            workout=workout,
-            member=member,
-            defaults={
-                **values,
-                "notes": notes.strip(),
-                "recorded_by": recorded_by,
-                "performed_on": performed_on or workout.scheduled_on,
-            },
-        )
+        participation = Participation.objects.select_for_update().filter(workout=workout, member=member).first()
+        if participation is not None:
+            participation.workout, participation.member = workout, member  # known already: no query for them
+            if not replace:
+                raise ResultExists(participation)
+        values = result_values(workout=workout, tiebreak_text=tiebreak_text, **result)
+        if participation is None:
+            participation = Participation(workout=workout, member=member, **values, **columns)
+            participation.save(force_insert=True)
+        else:
+            for name, value in {**values, **columns}.items():
+                setattr(participation, name, value)
+            participation.save(update_fields=[*values, *_RECORD_COLUMNS])
         personal_records_update(participation=participation)
     return participation
 

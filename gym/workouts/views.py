@@ -42,6 +42,7 @@ from gym.workouts.selectors import (
     workouts_with_result_counts,
 )
 from gym.workouts.services import (
+    ResultExists,
     exercise_save,
     participation_record,
     participations_record,
@@ -52,6 +53,13 @@ from gym.workouts.services import (
 
 #: The scaling level a coach chose last (results sheet and result form), kept in the session.
 LEVEL_SESSION_KEY = "fitbuddy.last_scaling_level"
+
+
+def _level_remember(request: HttpRequest, level: str) -> None:
+    """Keep the level chosen last for the next new rows; the session is written only when it changes
+    (a write is a commit on the management database, on every result saved otherwise)."""
+    if request.session.get(LEVEL_SESSION_KEY) != level:
+        request.session[LEVEL_SESSION_KEY] = level
 
 
 def _remembered_level(request: HttpRequest, workout: Workout) -> str:
@@ -164,15 +172,10 @@ def workout_detail(request: HttpRequest, workout_id: int) -> HttpResponse:
         else {"scaling_level": _remembered_level(request, workout)}
     )
     form = ResultForm(request.POST or None, workout=workout, initial=initial)
-    existing = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if editing is None or editing.member_id != data["member"].pk:
-            existing = Participation.objects.filter(workout=workout, member=data["member"]).first()
-    if existing is not None and not form.cleaned_data.get("replace"):
-        form.ask_to_replace(existing, format_result(existing, workout))
-    elif request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+        # Correcting a member's own result replaces it; a second result for anyone else asks first.
+        replace = bool(data.get("replace")) or (editing is not None and editing.member_id == data["member"].pk)
         try:
             participation_record(
                 workout=workout,
@@ -183,12 +186,15 @@ def workout_detail(request: HttpRequest, workout_id: int) -> HttpResponse:
                 tiebreak_text=data.get("tiebreak", "") or "",
                 notes=data.get("notes", ""),
                 recorded_by=request.user.get_username(),
+                replace=replace,
             )
+        except ResultExists as exc:
+            form.ask_to_replace(exc.existing, format_result(exc.existing, workout))
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            request.session[LEVEL_SESSION_KEY] = data["scaling_level"]
+            _level_remember(request, data["scaling_level"])
             messages.success(request, f"Result saved for {data['member']}.")
             return redirect("workouts:detail", workout_id=workout.pk)
     return render(
@@ -228,7 +234,8 @@ def results_sheet(request: HttpRequest, workout_id: int) -> HttpResponse:
         return redirect(reverse("workouts:sheet", args=[workout.pk]) + f"#m{member.pk}")
     level = _remembered_level(request, workout)
     if action == "save" and request.POST.get("default_level") in workout.scaling_levels:
-        level = request.session[LEVEL_SESSION_KEY] = request.POST["default_level"]
+        level = request.POST["default_level"]
+        _level_remember(request, level)
     rows: list[_SheetRowWithForm] = []
     for row in results_sheet_rows(workout=workout, level=level):
         prefix = f"m{row.member.pk}"

@@ -20,7 +20,7 @@ from tests.conftest import host
 from tests.factories import PASSWORD, affiliate_provisioned, login
 from tests.gym.test_browser import ARGS, CHROMIUM
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.flyway]  # the demo's seed
 
 SHOTS = Path(settings.BASE_DIR) / ".local"
 
@@ -134,7 +134,6 @@ def test_programming_fran_from_the_library_and_a_class_on_one_sheet(demo, browse
     page.screenshot(path=str(SHOTS / "chipper-board.png"), full_page=True)
 
 
-@pytest.mark.flyway
 def test_a_members_progress_chart_and_a_csv_round_trip(demo, browser, tmp_path):
     page = logged_in(browser, demo, accept_downloads=True)
     with affiliate_context(demo):

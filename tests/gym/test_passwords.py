@@ -11,7 +11,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from affiliates.models import ProvisioningEvent, StaffAudit
+from affiliates.models import AffiliateEvent, StaffAudit
 from affiliates.operations import provisioning
 from tests.conftest import host
 from tests.factories import PASSWORD, new_slug
@@ -48,7 +48,7 @@ def test_a_new_gyms_owner_sets_a_password_from_the_invitation_and_logs_in(clean_
     assert invitation.to == ["boss@newgym.test"] and "New Gym" in invitation.subject
     link = link_in(invitation)
     assert link.startswith(f"http://{slug}.localhost:8000/reset/")
-    event = ProvisioningEvent.objects.get(affiliate=gym, step="invite_owner")
+    event = AffiliateEvent.objects.get(affiliate=gym, step="invite_owner")
     assert event.outcome == "succeeded" and "boss@newgym.test" in event.detail
 
     client = Client(HTTP_HOST=host(gym))

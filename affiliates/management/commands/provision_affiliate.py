@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from affiliates.audit import command_actor
 from affiliates.errors import OperationError
-from affiliates.models import Affiliate, ProvisioningEvent
+from affiliates.models import Affiliate, AffiliateEvent
 from affiliates.operations import provisioning
 
 TERMINAL = {Affiliate.Status.ACTIVE, Affiliate.Status.FAILED}
@@ -80,11 +80,11 @@ class Command(BaseCommand):
 
     def _wait(self, affiliate: Affiliate, task_id: str, options: dict[str, Any]) -> None:
         deadline = time.monotonic() + options["timeout"]
-        seen = set(ProvisioningEvent.objects.filter(affiliate=affiliate).values_list("pk", flat=True))
+        seen = set(AffiliateEvent.objects.filter(affiliate=affiliate).values_list("pk", flat=True))
         result: AsyncResult[Any] = AsyncResult(task_id)
-        events: list[ProvisioningEvent] = []
+        events: list[AffiliateEvent] = []
         while True:
-            for event in ProvisioningEvent.objects.filter(affiliate=affiliate).exclude(pk__in=seen).order_by("pk"):
+            for event in AffiliateEvent.objects.filter(affiliate=affiliate).exclude(pk__in=seen).order_by("pk"):
                 seen.add(event.pk)
                 events.append(event)
                 if not options["json"]:
@@ -126,9 +126,9 @@ class Command(BaseCommand):
                 )
             )
 
-    def _print_event(self, event: ProvisioningEvent) -> None:
+    def _print_event(self, event: AffiliateEvent) -> None:
         line = f"  {event.step:<18} {event.outcome:<9} {event.duration_ms or 0:>6} ms"
-        if event.outcome == ProvisioningEvent.Outcome.FAILED:
+        if event.outcome == AffiliateEvent.Outcome.FAILED:
             self.stdout.write(self.style.ERROR(f"{line}  {event.error}"))
         else:
             self.stdout.write(line)

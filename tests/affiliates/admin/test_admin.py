@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from affiliates.models import Affiliate, ProvisioningEvent
+from affiliates.models import Affiliate, AffiliateEvent
 from affiliates.operations import provisioning
 from tests.conftest import wait_for
 from tests.factories import new_slug
@@ -111,7 +111,7 @@ def test_suspend_resume_and_archive_actions(staff_client, settings, tmp_path):
     )
     assert "1 affiliate archived." in response.content.decode()
     assert Affiliate.objects.get(pk=affiliates[0]).status == "archived"
-    assert ProvisioningEvent.objects.filter(affiliate_id=affiliates[0], step="backup", outcome="succeeded").exists()
+    assert AffiliateEvent.objects.filter(affiliate_id=affiliates[0], step="backup", outcome="succeeded").exists()
     assert len(list(tmp_path.glob("*.dump"))) == 1
 
     response = staff_client.post(url, {"action": "resume", "_selected_action": affiliates[:1]}, follow=True)

@@ -27,6 +27,7 @@ def tls_always(settings, clean_registry, tls_server):
     connections.forget_all()
 
 
+@pytest.mark.flyway
 @pytest.mark.cluster
 def test_an_affiliate_on_a_tls_server_is_provisioned_migrated_and_served_over_verified_tls(tls_always, clean_registry):
     gym = affiliate_provisioned()  # roles, CREATE DATABASE, the template migrated by Flyway over JDBC + TLS

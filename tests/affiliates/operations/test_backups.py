@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 
 from affiliates.infra import backups
 from affiliates.infra.targets import on_database, server_admin_target
-from affiliates.models import Affiliate, ProvisioningEvent, StaffAudit
+from affiliates.models import Affiliate, AffiliateEvent, StaffAudit
 from affiliates.routing import connections
 from tests.conftest import APP_VERSION, client_for, wait_for
 
@@ -40,6 +40,7 @@ def run(command: str, *args: str) -> str:
     return out.getvalue()
 
 
+@pytest.mark.flyway
 @pytest.mark.cluster
 def test_backup_archive_to_s3_and_restore_onto_the_other_server_loses_nothing(gyms, aws, request, settings):
     settings.BACKUP_BUCKET = BUCKET
@@ -60,7 +61,7 @@ def test_backup_archive_to_s3_and_restore_onto_the_other_server_loses_nothing(gy
     assert gym.status == "archived"
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"affiliates/{gym.slug}/")["Contents"]]
     assert len(keys) == 2 and all(k.endswith(".dump") for k in keys)
-    event = ProvisioningEvent.objects.filter(affiliate=gym, step="backup").latest("id")
+    event = AffiliateEvent.objects.filter(affiliate=gym, step="backup").latest("id")
     tags = {t["Key"]: t["Value"] for t in s3.get_object_tagging(Bucket=BUCKET, Key=max(keys))["TagSet"]}
     assert tags["sha256"] in event.detail and max(keys) in event.detail
 
@@ -111,6 +112,7 @@ def test_a_backup_that_does_not_read_back_is_deleted_and_nothing_is_dropped(gyms
     assert row is not None
 
 
+@pytest.mark.flyway
 @pytest.mark.cluster
 def test_restore_onto_a_server_whose_administrator_is_another_login(
     request, clean_registry, settings, tmp_path, monkeypatch
@@ -149,6 +151,7 @@ def test_restore_onto_a_server_whose_administrator_is_another_login(
     assert client_for(gym, owner).get("/members/").status_code == 200
 
 
+@pytest.mark.flyway
 @pytest.mark.cluster
 @pytest.mark.worker
 def test_staff_restore_an_archived_gym_from_the_command_center(gyms, aws, request, settings, client, worker_factory):

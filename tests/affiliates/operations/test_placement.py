@@ -96,6 +96,7 @@ def run(*args: str) -> tuple[int, str]:
     return 0, out.getvalue()
 
 
+@pytest.mark.flyway
 @pytest.mark.cluster
 def test_database_server_add_checks_the_login_then_list_drain_and_provision_there(request, clean_registry, monkeypatch):
     second, _restart = request.getfixturevalue("second_server")
@@ -134,6 +135,7 @@ def test_database_server_add_checks_the_login_then_list_drain_and_provision_ther
     assert run("drain", "ghost")[0] == 1
 
 
+@pytest.mark.flyway
 @pytest.mark.cluster
 def test_an_aurora_cluster_created_through_rds_and_reached_via_a_local_stand_in(aws, request, clean_registry):
     """moto's RDS creates the cluster; the second local PostgreSQL server stands for its writer."""

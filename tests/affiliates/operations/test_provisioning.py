@@ -15,7 +15,7 @@ from psycopg import sql
 
 from affiliates.infra import databases
 from affiliates.infra.targets import affiliate_target, management_target, server_admin_target
-from affiliates.models import Affiliate, Domain, Membership, ProvisioningEvent
+from affiliates.models import Affiliate, AffiliateEvent, Domain, Membership
 from tests.conftest import APP_VERSION, NEXT_APP_VERSION, affiliate_version, can_connect, server_state
 from tests.factories import affiliate_provisioned, affiliate_requested, new_slug
 
@@ -120,7 +120,7 @@ def test_provisioning_reaches_active_with_an_event_per_step(clean_registry):
     assert affiliate.status == Affiliate.Status.ACTIVE
     assert affiliate.schema_version == APP_VERSION == affiliate_version(affiliate.database_name)
     assert affiliate.database_name == f"fitbuddy_{affiliate.slug}" == affiliate.database_role
-    steps = list(ProvisioningEvent.objects.filter(affiliate=affiliate).values_list("step", "outcome"))
+    steps = list(AffiliateEvent.objects.filter(affiliate=affiliate).values_list("step", "outcome"))
     assert [s for s, _ in steps] == [
         "requested",
         "create_role",
@@ -131,7 +131,7 @@ def test_provisioning_reaches_active_with_an_event_per_step(clean_registry):
         "invite_owner",  # the owner has no password yet: a link to set one
     ]
     assert all(o in ("succeeded", "skipped") for _, o in steps)
-    assert all(e.requested_by for e in ProvisioningEvent.objects.filter(affiliate=affiliate))
+    assert all(e.requested_by for e in AffiliateEvent.objects.filter(affiliate=affiliate))
     owner = Membership.objects.get(affiliate=affiliate)
     assert (owner.user.username, owner.role, owner.user.has_usable_password()) == ("owner@example.com", "owner", False)
 
@@ -158,7 +158,7 @@ def test_retry_after_a_crash_mid_way_converges(clean_registry, admin_connection)
     assert affiliate.status == Affiliate.Status.ACTIVE
     assert affiliate_version(affiliate.database_name) == APP_VERSION  # the empty database was migrated by Flyway
     assert can_connect(affiliate_target(affiliate))  # the password was set on retry
-    assert ProvisioningEvent.objects.get(affiliate=affiliate, step="create_role").outcome == "skipped"
+    assert AffiliateEvent.objects.get(affiliate=affiliate, step="create_role").outcome == "skipped"
 
 
 @pytest.mark.flyway
@@ -190,7 +190,7 @@ def test_a_flyway_failure_marks_failed_with_its_message_and_a_retry_recovers(cle
     assert affiliate.status == Affiliate.Status.FAILED
     assert "FAILED_VERSIONED_MIGRATION" in affiliate.status_detail
     assert affiliate.database_name in affiliate.status_detail
-    failed = ProvisioningEvent.objects.get(affiliate=affiliate, outcome="failed")
+    failed = AffiliateEvent.objects.get(affiliate=affiliate, outcome="failed")
     assert failed.step == "migrate" and "no_such_table" in failed.error
     assert affiliate_version(affiliate.database_name) == APP_VERSION  # consistent at the last good version
 
@@ -257,6 +257,7 @@ def _connects(target, dbname: str) -> bool:
         return False
 
 
+@pytest.mark.flyway
 @pytest.mark.cluster
 def test_affiliate_roles_cannot_reach_the_maintenance_databases(rds_like_server, clean_registry):
     """postgres and template1 are closed to PUBLIC by provisioning where the administrator owns them."""
@@ -276,6 +277,7 @@ def test_affiliate_roles_cannot_reach_the_maintenance_databases(rds_like_server,
     assert not _connects(stranger, "postgres")  # nor any other login: PUBLIC lost CONNECT
 
 
+@pytest.mark.flyway
 @pytest.mark.cluster
 def test_a_server_whose_maintenance_databases_the_login_does_not_own_is_reported(second_server, clean_registry):
     server, _restart = second_server

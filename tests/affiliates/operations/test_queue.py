@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from affiliates.infra import locks
-from affiliates.models import Affiliate, MigrationRun, ProvisioningEvent, StaffAudit
+from affiliates.models import Affiliate, AffiliateEvent, MigrationRun, StaffAudit
 from affiliates.operations import fleet, reconcile
 from tests.conftest import celery_beat, manage, wait_for
 from tests.factories import affiliate_provisioned, affiliate_requested, new_slug
@@ -39,17 +39,18 @@ def test_with_redis_down_provisioning_fails_in_one_line_and_beat_provisions_it_o
     assert "reconciler queues it once the queue is back" in lines[0]
     affiliate = Affiliate.objects.get(schema_name=slug)
     assert affiliate.status == "requested" and affiliate.status_detail.startswith("not queued yet")
-    failed = ProvisioningEvent.objects.get(affiliate=affiliate, step="enqueue")
+    failed = AffiliateEvent.objects.get(affiliate=affiliate, step="enqueue")
     assert failed.outcome == "failed" and own_redis.url in failed.error
 
     own_redis.start()
     worker_factory(REDIS_URL=own_redis.url, RECONCILE_AFTER_SECONDS="1")  # the task runs here, with its settings
     with celery_beat(REDIS_URL=own_redis.url, RECONCILE_EVERY_SECONDS="0.5"):
         wait_for(lambda: Affiliate.objects.get(pk=affiliate.pk).status == "active", what="the reconciler")
-    requeued = ProvisioningEvent.objects.get(affiliate=affiliate, step="requeued")
+    requeued = AffiliateEvent.objects.get(affiliate=affiliate, step="requeued")
     assert requeued.requested_by == "reconciler" and "requested" in requeued.detail
 
 
+@pytest.mark.flyway
 @pytest.mark.worker
 def test_lost_messages_are_found_and_queued_again_and_held_or_recent_work_is_left_alone(worker):
     lost = affiliate_requested()  # registered, but its message never reached the queue
@@ -67,7 +68,7 @@ def test_lost_messages_are_found_and_queued_again_and_held_or_recent_work_is_lef
     out = io.StringIO()
     call_command("reconcile_affiliates", "--older-than", "0", "--dry-run", stdout=out)
     assert f"affiliate {lost.slug}: requested" in out.getvalue() and "--dry-run" in out.getvalue()
-    assert not ProvisioningEvent.objects.filter(step="requeued").exists()
+    assert not AffiliateEvent.objects.filter(step="requeued").exists()
 
     with locks.affiliate_lock(held.pk):
         out = io.StringIO()
@@ -89,7 +90,7 @@ def test_the_reconciler_queues_an_item_once_per_interval(worker_factory, setting
     assert [item.label for item in reconcile.reconcile()] == [lost.slug]
     Affiliate.objects.filter(pk=lost.pk).update(updated_at=timezone.now() - datetime.timedelta(minutes=5))
     assert reconcile.reconcile() == []  # queued a moment ago: its message is still on the queue
-    assert ProvisioningEvent.objects.filter(affiliate=lost, step="requeued").count() == 1
+    assert AffiliateEvent.objects.filter(affiliate=lost, step="requeued").count() == 1
     worker_factory()
     wait_for(lambda: Affiliate.objects.get(pk=lost.pk).status == "active", what="the queued message")
 

@@ -26,6 +26,7 @@ def _state(server) -> tuple[set[str], set[str]]:
     return dbs, roles
 
 
+@pytest.mark.flyway
 @pytest.mark.cluster
 def test_postgresql_restarted_mid_provisioning_then_retry_converges(second_server, worker_factory, settings):
     server, restart = second_server

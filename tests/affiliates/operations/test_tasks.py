@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connections
 
-from affiliates.models import Affiliate, ProvisioningEvent
+from affiliates.models import Affiliate, AffiliateEvent
 from affiliates.operations import provisioning
 from affiliates.tasks import affiliate_provision_task
 from tests.conftest import APP_VERSION, NEXT_APP_VERSION, affiliate_version, database_url, server_state, wait_for
@@ -129,9 +129,7 @@ def test_the_task_enqueued_twice_provisions_once(worker_factory, admin_connectio
     assert status_of(affiliate.pk) == "active"
     assert {o["status"] for o in outcomes} <= {"active", "busy"}
     assert server_state(admin_connection) == ({affiliate.database_name}, {affiliate.database_role})
-    assert (
-        ProvisioningEvent.objects.filter(affiliate=affiliate, step="create_database", outcome="succeeded").count() == 1
-    )
+    assert AffiliateEvent.objects.filter(affiliate=affiliate, step="create_database", outcome="succeeded").count() == 1
 
 
 @pytest.mark.flyway
