@@ -4,9 +4,10 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.forms import inlineformset_factory
+from django.forms import BaseInlineFormSet, inlineformset_factory
 
 from gym.members.models import Member
+from gym.widgets import ListSelect
 from gym.workouts.models import Exercise, Participation, ScalingLevel, ScoreType, Workout, WorkoutExercise
 from gym.workouts.scores import format_time_ms, parse_time_ms
 
@@ -157,10 +158,27 @@ class BenchmarkAddForm(forms.Form):
         return _track(self.cleaned_data["track"])
 
 
+class _MovementRows(BaseInlineFormSet):  # type: ignore[type-arg]  # generic only in the stubs
+    """A workout's movement rows: the exercise list is read once for all the rows, not once per row."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._exercise_choices: list[Any] | None = None
+
+    def add_fields(self, form: forms.ModelForm, index: int | None) -> None:  # type: ignore[type-arg]
+        super().add_fields(form, index)
+        field = _field(form, "exercise", forms.ModelChoiceField)
+        if self._exercise_choices is None:
+            self._exercise_choices = list(field.choices)  # type: ignore[arg-type]  # a ModelChoiceIterator
+        field.choices = self._exercise_choices
+
+
 MovementFormSet = inlineformset_factory(
     Workout,
     WorkoutExercise,
+    formset=_MovementRows,
     fields=["exercise", "prescription"],
+    widgets={"exercise": ListSelect},
     extra=3,
     can_delete=True,
     max_num=20,
@@ -186,7 +204,7 @@ class ResultForm(forms.Form):
         (Participation.Status.DQ, "Disqualified"),
         (Participation.Status.WITHDRAWN, "Withdrawn"),
     ]
-    member = forms.ModelChoiceField(queryset=Member.objects.none(), empty_label="Choose a member")
+    member = forms.ModelChoiceField(queryset=Member.objects.none(), empty_label="Choose a member", widget=ListSelect)
     scaling_level = forms.ChoiceField(choices=())
     status = forms.ChoiceField(choices=STATUS_CHOICES, initial=Participation.Status.FINISHED)
     score = forms.CharField(required=False, max_length=50)
