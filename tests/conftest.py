@@ -132,6 +132,12 @@ def pytest_configure(config):
     celery_app.conf.update(broker_url=redis_url, result_backend=redis_url)
 
 
+def pytest_collection_modifyitems(config, items):
+    """The page walks (marked slow) first: spread over the test processes from the start, they do not
+    leave one process working alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def pytest_report_header(config):
     return f"FITBUDDY_ENV={settings.FITBUDDY_ENV}, FLYWAY_COMMAND={settings.FLYWAY_COMMAND}"
 
