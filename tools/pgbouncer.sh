@@ -49,9 +49,15 @@ SELECT format('ALTER ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD 
 SQL
   local db
   for db in $(superuser_psql -d postgres -Atqc "SELECT datname FROM pg_database WHERE datallowconn AND datname <> 'template0'"); do
-    superuser_psql -d "$db" -v ON_ERROR_STOP=1 -q -v auth_user="$auth_user" -f "$root/tools/pgbouncer-auth.sql"
-    # The lookup role connects to each affiliate database to look its role up there.
-    superuser_psql -d postgres -q -c "GRANT CONNECT ON DATABASE \"$db\" TO \"$auth_user\"" >/dev/null
+    # A database dropped since it was listed (another process's test, a gym archived meanwhile) is
+    # no longer there to install into: only a failure on a database that still exists is one.
+    if ! superuser_psql -d "$db" -v ON_ERROR_STOP=1 -q -v auth_user="$auth_user" -f "$root/tools/pgbouncer-auth.sql" ||
+       ! superuser_psql -d postgres -q -c "GRANT CONNECT ON DATABASE \"$db\" TO \"$auth_user\"" >/dev/null 2>&1; then
+      if [ -n "$(superuser_psql -d postgres -Atqc "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
+        echo "error: installing the pooler's lookup into $db failed" >&2
+        exit 1
+      fi
+    fi
   done
 }
 

@@ -7,7 +7,7 @@ from django import forms
 
 from gym.widgets import ListSelect
 
-CHOICES = [("", "Choose a member"), *((i, f"M{i} <Ölafsdóttir> & \"quoted\"") for i in range(1, 40))]
+CHOICES = [("", "Choose a member"), *((i, f'M{i} <Ölafsdóttir> & "quoted"') for i in range(1, 40))]
 GROUPED = [("", "---"), ("Lifts", [(1, "Back Squat"), (2, "Deadlift")]), ("Gymnastics", [(3, "Pull-up")])]
 
 
