@@ -749,7 +749,10 @@ def celery_beat(**extra_env: str):
 def pooler() -> str:
     """PgBouncer (transaction pooling, auth_query) on localhost; its HOST:PORT."""
     port = os.environ.get("FITBUDDY_POOLER_PORT", "6432")
-    subprocess.run([str(Path(settings.BASE_DIR) / "tools" / "pgbouncer.sh"), "start"], check=True, capture_output=True)
+    started = subprocess.run(
+        [str(Path(settings.BASE_DIR) / "tools" / "pgbouncer.sh"), "start"], capture_output=True, text=True
+    )
+    assert started.returncode == 0, f"tools/pgbouncer.sh start: exit {started.returncode}\n{started.stderr[-3000:]}"
     return f"127.0.0.1:{port}"
 
 

@@ -95,9 +95,18 @@ INI
   if [ "$(id -u)" = 0 ]; then chown -R postgres:postgres "$dir"; fi
 }
 
+# One run at a time: two starting at once (two test processes, a developer and a test) would alter the
+# same role and grants together ("tuple concurrently updated") or start PgBouncer twice.
+serialize() {
+  mkdir -p "$dir"
+  exec 9>"$dir/.pgbouncer.sh.lock"
+  flock 9
+}
+
 case "${1:-start}" in
-  install-auth) install_auth ;;
+  install-auth) serialize; install_auth ;;
   start)
+    serialize
     install_auth
     if ready; then echo "pgbouncer: ready on localhost:$port"; exit 0; fi
     write_config
