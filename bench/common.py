@@ -53,28 +53,49 @@ def summary(samples: list[float]) -> str:
 
 
 class _PostForms(HTMLParser):
-    """Each POST form of a page: its action and its fields with the values the page gives them."""
+    """Each POST form of a page: its action and its fields with the values a browser would send
+    untouched (an input's value, a checked box, a select's selected or first option, a textarea's text)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.forms: list[tuple[str, dict[str, str]]] = []
         self._fields: dict[str, str] | None = None
+        self._select: str | None = None
+        self._textarea: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
         if tag == "form" and a.get("method", "").lower() == "post":
             self._fields = {}
             self.forms.append((a.get("action", ""), self._fields))
-        elif self._fields is not None and tag in ("input", "select", "textarea") and a.get("name"):
+        elif self._fields is None:
+            return
+        elif tag == "input" and a.get("name"):
             kind = a.get("type", "text").lower()
             if kind in ("checkbox", "radio") and "checked" not in a:
-                self._fields.setdefault(a["name"], "")
-            elif kind not in ("submit", "button", "file"):
-                self._fields[a["name"]] = a.get("value", "")
+                return
+            if kind not in ("submit", "button", "file", "image", "reset"):
+                self._fields[a["name"]] = a.get("value", "on" if kind in ("checkbox", "radio") else "")
+        elif tag == "select" and a.get("name"):
+            self._select = a["name"]
+        elif tag == "option" and self._select is not None:
+            if "selected" in a or self._select not in self._fields:
+                self._fields[self._select] = a.get("value", "")
+        elif tag == "textarea" and a.get("name"):
+            self._textarea = a["name"]
+            self._fields[a["name"]] = ""
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "form":
             self._fields = None
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea and self._fields is not None:
+            self._fields[self._textarea] += data
 
 
 def post_form(html: str, action: str, *, needs: set[str]) -> dict[str, str]:

@@ -36,8 +36,10 @@ from leaderboard import fill, pooler_start, provision
 import psycopg
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.sessions.backends.db import SessionStore
+from django.db import connections
 
 from affiliates.people import sessions
+from affiliates.routing.connections import forget_all
 from affiliates.routing.context import affiliate_context
 from affiliates.models import Membership
 from gym.members.models import Member
@@ -342,6 +344,9 @@ def main() -> None:
             f" {up_again - window['up']:.2f} s after it was back; errors during the outage: {len(inside)},"
             f" outside it: {len(outside)}"
         )
+        # The restart ended this process's own connections too: open new ones for the checks.
+        connections.close_all()
+        forget_all()
         acknowledged = {**load.acknowledged}
         acknowledged.update({k: v for k, v in fault.acknowledged.items() if v[1] < window["down"]})
         missing = 0

@@ -8,6 +8,7 @@ changes nothing.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import psycopg
@@ -57,18 +58,42 @@ def database_drop(conn: psycopg.Connection, name: str) -> bool:
     return True
 
 
-def database_lock_down(conn: psycopg.Connection, name: str, *, role: str | None = None) -> None:
+def database_lock_down(conn: psycopg.Connection[Any], name: str, *, role: str | None = None) -> None:
     """Nobody but ``role`` (its pooler lookup login, superusers and owners) may connect or create temp tables."""
-    conn.execute(sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(sql.Identifier(name)))
+    _acl_change(conn, sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(sql.Identifier(name)))
     if role:
-        conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(name), sql.Identifier(role)))
+        _acl_change(
+            conn, sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(name), sql.Identifier(role))
+        )
         # The connection pooler's lookup login looks the role up in its own database (auth_query).
         if settings.POOLER_AUTH_USER and role_exists(conn, settings.POOLER_AUTH_USER):
-            conn.execute(
+            _acl_change(
+                conn,
                 sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
                     sql.Identifier(name), sql.Identifier(settings.POOLER_AUTH_USER)
-                )
+                ),
             )
+
+
+#: How often a GRANT or REVOKE is tried when another session changes the same database's privileges.
+ACL_ATTEMPTS = 5
+
+
+def _acl_change(conn: psycopg.Connection[Any], statement: sql.Composed) -> None:
+    """Run a GRANT or REVOKE on a database, which another session may be changing at the same moment.
+
+    Two sessions changing one database's privileges at once (two workers provisioning, each closing
+    the management database to PUBLIC) make one fail with "tuple concurrently updated". Both want the
+    same end state and the statements are idempotent, so the loser runs its statement again.
+    """
+    for attempt in range(1, ACL_ATTEMPTS + 1):
+        try:
+            conn.execute(statement)
+            return
+        except psycopg.errors.InternalError_ as exc:
+            if "concurrently updated" not in str(exc) or attempt == ACL_ATTEMPTS:
+                raise
+            time.sleep(0.01 * attempt)
 
 
 #: The databases every PostgreSQL server has; open to PUBLIC by default, so any login (an
@@ -97,8 +122,10 @@ def maintenance_lock_down(conn: psycopg.Connection, *, admin: str) -> list[str]:
         if not may_change:
             still_open.append(name)
             continue
-        conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(name), sql.Identifier(admin)))
-        conn.execute(sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(sql.Identifier(name)))
+        _acl_change(
+            conn, sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(name), sql.Identifier(admin))
+        )
+        _acl_change(conn, sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(sql.Identifier(name)))
     return still_open
 
 
