@@ -44,9 +44,9 @@ affiliate_model = _mark(Silo.AFFILIATE)
 
 def silo_of(model: type) -> Silo:
     """The database a model lives in; UnmarkedModel for a FitBuddy model nobody marked."""
-    silo = model.__dict__.get("fitbuddy_silo") or getattr(model, "fitbuddy_silo", None)
+    silo: Silo | None = getattr(model, "fitbuddy_silo", None)
     if silo is not None:
-        return Silo(silo)
+        return silo
     if model.__module__.split(".", 1)[0] in OWN_PACKAGES:
         raise UnmarkedModel(
             f"{model.__module__}.{model.__qualname__} says neither @management_model nor @affiliate_model"

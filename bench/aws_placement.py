@@ -50,10 +50,7 @@ from django.utils import timezone
 
 from affiliates.infra import backups
 from affiliates.infra import databases
-from affiliates.operations import affiliate_database
-from affiliates.operations import lifecycle
-from affiliates.operations import placement
-from affiliates.operations import provisioning
+from affiliates.operations import affiliate_database, lifecycle, placement, provisioning
 from affiliates.models import Affiliate, DatabaseServer, AffiliateEvent
 from affiliates.infra.targets import on_database, server_admin_target
 

@@ -43,9 +43,7 @@ from django.db import connections
 
 from affiliates.infra import databases
 from affiliates.infra import flyway
-from affiliates.operations import affiliate_database
-from affiliates.operations import placement
-from affiliates.operations import provisioning
+from affiliates.operations import affiliate_database, placement, provisioning
 from affiliates.models import Affiliate, MigrationRun
 from django.db.models import Max, Min
 from fitbuddy.celery import app as celery_app

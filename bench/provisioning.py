@@ -19,9 +19,7 @@ import scratch
 from common import ROOT, summary
 
 from affiliates.infra import databases
-from affiliates.operations import affiliate_database
-from affiliates.operations import placement
-from affiliates.operations import provisioning
+from affiliates.operations import affiliate_database, placement, provisioning
 from affiliates.models import Affiliate
 from fitbuddy.celery import app as celery_app
 

@@ -8,7 +8,6 @@ changes nothing.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import psycopg
@@ -84,7 +83,8 @@ def _acl_change(conn: psycopg.Connection[Any], statement: sql.Composed) -> None:
 
     Two sessions changing one database's privileges at once (two workers provisioning, each closing
     the management database to PUBLIC) make one fail with "tuple concurrently updated". Both want the
-    same end state and the statements are idempotent, so the loser runs its statement again.
+    same end state and the statements are idempotent, so the loser runs its statement again at once
+    (the winner has committed by the time the loser hears of it).
     """
     for attempt in range(1, ACL_ATTEMPTS + 1):
         try:
@@ -93,7 +93,6 @@ def _acl_change(conn: psycopg.Connection[Any], statement: sql.Composed) -> None:
         except psycopg.errors.InternalError_ as exc:
             if "concurrently updated" not in str(exc) or attempt == ACL_ATTEMPTS:
                 raise
-            time.sleep(0.01 * attempt)
 
 
 #: The databases every PostgreSQL server has; open to PUBLIC by default, so any login (an

@@ -2,8 +2,7 @@
 
 Operations hand work to Celery by the task's registered name (the constants below), never by
 importing ``affiliates.tasks``: tasks call operations, so an operation importing a task would close
-an import circle. ``send_on_commit`` queues after the transaction on a given database commits
-(Celery's own ``delay_on_commit`` waits only on ``default``).
+an import circle.
 
 Celery's own behaviour with Redis down is to retry for about 20 s (the result store's retry
 policy) and end in a traceback. Settings (``QUEUE_CONNECT_TIMEOUT`` and the retry policies in
@@ -21,7 +20,6 @@ from contextlib import contextmanager
 
 from celery import current_app
 from django.conf import settings
-from django.db import transaction
 from kombu.exceptions import OperationalError as KombuOperationalError
 from kombu.utils.url import maybe_sanitize_url
 from redis import Redis
@@ -34,8 +32,6 @@ PROVISION = "affiliates.tasks.affiliate_provision_task"
 RESTORE = "affiliates.tasks.affiliate_restore_task"
 MIGRATION_RUN = "affiliates.tasks.migration_run_task"
 RECONCILE = "affiliates.tasks.reconcile_task"
-
-log = logging.getLogger(__name__)
 
 
 def broker_display() -> str:
@@ -77,19 +73,3 @@ def send(task_name: str, *args: object, **kwargs: object) -> str:
     except (KombuOperationalError, RedisError, ConnectionError, RuntimeError) as exc:
         # RuntimeError: Celery's Redis result store gives up on reconnecting with one.
         raise QueueUnavailable(f"the task queue at {broker_display()} cannot be reached ({_reason(exc)})") from exc
-
-
-def send_on_commit(task_name: str, *args: object, using: str = "default", **kwargs: object) -> None:
-    """Queue the task once the transaction on ``using`` commits (at once outside one).
-
-    A queue that cannot be reached then is logged and left to the reconciler: the rows this
-    transaction wrote say what is still to do.
-    """
-
-    def send_or_leave() -> None:
-        try:
-            send(task_name, *args, **kwargs)
-        except QueueUnavailable as exc:
-            log.warning("%s not queued (the reconciler will): %s", task_name, exc)
-
-    transaction.on_commit(send_or_leave, using=using)
