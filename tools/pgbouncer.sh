@@ -100,7 +100,7 @@ INI
 serialize() {
   mkdir -p "$dir"
   exec 9>"$dir/.pgbouncer.sh.lock"
-  flock 9
+  flock -w 120 9 || { echo "error: another tools/pgbouncer.sh still holds $dir/.pgbouncer.sh.lock after 120 s" >&2; exit 1; }
 }
 
 case "${1:-start}" in
@@ -110,7 +110,9 @@ case "${1:-start}" in
     install_auth
     if ready; then echo "pgbouncer: ready on localhost:$port"; exit 0; fi
     write_config
-    if [ "$(id -u)" = 0 ]; then "$bin" -d -u postgres "$dir/pgbouncer.ini"; else "$bin" -d "$dir/pgbouncer.ini"; fi
+    # 9>&-: the daemon must not inherit the lock's descriptor, or it would hold the lock for its whole
+    # life and the next run of this script would wait on it forever.
+    if [ "$(id -u)" = 0 ]; then "$bin" -d -u postgres "$dir/pgbouncer.ini" 9>&-; else "$bin" -d "$dir/pgbouncer.ini" 9>&-; fi
     for _ in $(seq 1 50); do ready && break; sleep 0.1; done
     ready || { echo "error: pgbouncer did not start; see $dir/pgbouncer.log" >&2; exit 1; }
     echo "pgbouncer: ready on localhost:$port (transaction pooling, auth_query as $auth_user)"
