@@ -125,6 +125,8 @@ class Affiliate(TenantMixin):  # type: ignore[misc]  # django-tenants has no typ
     secret_ref = models.CharField(max_length=255, blank=True, default="")
     schema_version = models.CharField(max_length=50, blank=True, default="")
     seed_requested = models.BooleanField(default=False)
+    # The business contact (billing, calls; the first owner's invitation). The gym's logins are in its database.
+    contact_email = models.EmailField("contact e-mail", max_length=254, blank=True, default="")
     created_at = models.DateTimeField(db_default=Now(), editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     activated_at = models.DateTimeField(null=True, blank=True)
@@ -169,7 +171,10 @@ class Domain(DomainMixin):  # type: ignore[misc]  # django-tenants has no type h
 
 @management_model
 class Membership(models.Model):
-    """A login working in one affiliate, with a role."""
+    """Before gym logins moved into each gym's own database: a Django user working in one affiliate.
+
+    Read only by ``manage.py gym_logins_upgrade``, which moves each into its gym and deletes it.
+    """
 
     class Role(models.TextChoices):
         OWNER = "owner", "Owner"

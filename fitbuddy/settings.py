@@ -65,6 +65,7 @@ SHARED_APPS = [
 ]
 TENANT_APPS = [
     "gym.members",
+    "gym.accounts",
     "gym.workouts",
     "gym.leaderboards",
 ]
@@ -89,13 +90,23 @@ MIDDLEWARE = [
 
 # Login throttling (django-axes) on both login pages: after AXES_FAILURE_LIMIT failures for one
 # username from one address, that pair is locked for LOGIN_LOCKOUT_MINUTES.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# Staff log in on the command center's hosts (Django users, management database); a gym's people log in
+# on its host by e-mail, against the gym's own database (gym.accounts). Each backend answers only on
+# its own hosts.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "affiliates.people.backends.CommandCenterBackend",
+    "gym.accounts.backends.GymLoginBackend",
+]
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
 AXES_CLIENT_IP_CALLABLE = "fitbuddy.middleware.client_ip"
+# On a gym's host, attempts are counted under the gym and a keyed hash of the e-mail (no gym login's
+# address in the management database, and a lockout at one gym is not one at another).
+AXES_USERNAME_CALLABLE = "affiliates.people.throttle.axes_username"
 AXES_VERBOSE = False
 
 ROOT_URLCONF = "fitbuddy.urls"

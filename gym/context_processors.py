@@ -7,7 +7,7 @@ from functools import lru_cache
 from django.http import HttpRequest
 from django.urls import get_script_prefix, get_urlconf, reverse
 
-from affiliates.people.access import COACH, role_in
+from gym.accounts.access import COACH, MANAGE, role_of
 
 # (label, URL name, the URL names that count as being on that page)
 _NAV = (
@@ -22,6 +22,7 @@ _NAV = (
     ("Exercises", "workouts:exercises", {"workouts:exercises", "workouts:exercise_create", "workouts:exercise_edit"}),
     ("Members", "members:list", {"members:list", "members:detail", "members:edit", "members:create", "members:import"}),
     ("Overall board", "leaderboards:overall", {"leaderboards:overall"}),
+    ("People", "people:list", {"people:list", "people:remove"}),
 )
 
 
@@ -30,7 +31,7 @@ def gym_navigation(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     if affiliate is None or user is None or not user.is_authenticated:
         return {}
-    role = role_in(user, affiliate)
+    role = role_of(request)
     if role not in COACH:
         return {"gym_role": role, "gym_nav": []}  # a login without a role here sees no gym pages to go to
     match = getattr(request, "resolver_match", None)
@@ -38,7 +39,9 @@ def gym_navigation(request: HttpRequest) -> dict[str, object]:
     return {
         "gym_role": role,
         "gym_nav": [
-            (label, url, here in current) for label, url, current in _nav_urls(get_urlconf(), get_script_prefix())
+            (label, url, here in current)
+            for label, url, current in _nav_urls(get_urlconf(), get_script_prefix())
+            if role in MANAGE or "people:list" not in current
         ],
     }
 

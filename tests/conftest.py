@@ -41,6 +41,7 @@ from affiliates.models import Affiliate, DatabaseServer, Domain, Membership, Sta
 from affiliates.people import sessions
 from affiliates.routing.context import affiliate_context
 from fitbuddy.celery import app as celery_app
+from gym.accounts.models import GymLogin
 from gym.members.models import Member
 from gym.workouts.models import ScalingLevel, ScoreType
 from tests import lanes
@@ -393,7 +394,11 @@ def client_for(affiliate, user=None, **client_options) -> Client:
     """A test client on the gym's host, logged in there (its session belongs to that gym only)."""
     client = Client(HTTP_HOST=host(affiliate), **client_options)
     if user:
-        client.force_login(user)  # a login outside any request: mark the session as this gym's
+        # A login outside any request: a gym login's backend reads its gym's database (the current one);
+        # then the session is marked as this gym's.
+        backend = "gym.accounts.backends.GymLoginBackend" if isinstance(user, GymLogin) else None
+        with affiliate_context(affiliate.pk):  # as the registry has it now (its credentials may have changed)
+            client.force_login(user, backend=backend)
         session = client.session
         session[sessions.SITE_KEY] = f"gym:{affiliate.pk}"
         session.save()

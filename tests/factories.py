@@ -17,6 +17,8 @@ from factory.django import DjangoModelFactory, Password
 
 from affiliates.models import Affiliate, Membership
 from affiliates.operations import provisioning
+from affiliates.routing.context import affiliate_context
+from gym.accounts.models import GymLogin
 from gym.members.models import Member
 from gym.workouts.models import Exercise, Participation, ScalingLevel, ScoreType, Workout, WorkoutExercise
 
@@ -53,7 +55,7 @@ def affiliate_provisioned(affiliate: Affiliate | None = None, **kwargs) -> Affil
     return Affiliate.objects.select_related("database_server").get(pk=affiliate.pk)
 
 
-# --- logins and memberships (management database) ---
+# --- logins: staff in the management database, a gym's people in the gym's own ---
 
 
 class UserFactory(DjangoModelFactory):
@@ -65,20 +67,31 @@ class UserFactory(DjangoModelFactory):
     password = Password(PASSWORD)
 
 
-class MembershipFactory(DjangoModelFactory):
-    class Meta:
-        model = Membership
-
-    affiliate = None  # required: the gym
-    user = factory.SubFactory(UserFactory)
-    role = Membership.Role.COACH
-
-
 def login(username: str, affiliate: Affiliate | None = None, role: str | None = None, **extra):
-    """A login with ``PASSWORD``, with a membership in ``affiliate`` when a role is given."""
+    """A login with ``PASSWORD``: in ``affiliate``'s own database when a role there is given (a
+    ``GymLogin``, e-mail ``<username>@gym.test`` unless the username is one), else a command-center
+    user of the management database (``extra`` as Django user fields, e.g. ``is_staff``)."""
+    if affiliate is not None and role is not None:
+        return gym_login(affiliate, username if "@" in username else f"{username}@gym.test", role, **extra)
+    return UserFactory(username=username, **extra)
+
+
+def gym_login(affiliate: Affiliate, email: str, role: str, *, member=None, password: str | None = PASSWORD, **extra):
+    """A login of the gym, in its own database (no usable password when ``password`` is None)."""
+    with affiliate_context(affiliate):
+        account = GymLogin(email=email.lower(), role=role, member=member, **extra)
+        if password is None:
+            account.set_unusable_password()
+        else:
+            account.set_password(password)
+        account.save()
+    return account
+
+
+def legacy_membership(affiliate: Affiliate, username: str, role: str, **extra):
+    """A gym login as it was before logins moved into each gym: a Django user and a membership row."""
     user = UserFactory(username=username, **extra)
-    if affiliate and role:
-        MembershipFactory(affiliate=affiliate, user=user, role=role)
+    Membership.objects.create(affiliate=affiliate, user=user, role=role)
     return user
 
 

@@ -53,7 +53,9 @@ SQL
     # no longer there to install into: only a failure on a database that still exists is one.
     if ! superuser_psql -d "$db" -v ON_ERROR_STOP=1 -q -v auth_user="$auth_user" -f "$root/tools/pgbouncer-auth.sql" ||
        ! superuser_psql -d postgres -q -c "GRANT CONNECT ON DATABASE \"$db\" TO \"$auth_user\"" >/dev/null 2>&1; then
-      if [ -n "$(superuser_psql -d postgres -Atqc "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
+      # A DROP DATABASE in progress still shows its row until it commits: look again a moment later.
+      sleep 0.5
+      if [ -n "$(superuser_psql -d postgres -Atqc "SELECT 1 FROM pg_database WHERE datname = '$db' AND datallowconn")" ]; then
         echo "error: installing the pooler's lookup into $db failed" >&2
         exit 1
       fi

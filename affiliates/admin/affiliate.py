@@ -10,9 +10,9 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
@@ -20,25 +20,23 @@ from django.utils.safestring import SafeString
 
 from affiliates.admin import fleet as fleet_admin
 from affiliates.admin.common import CSS, badge, report, require
-from affiliates.admin.forms import AffiliateRequestForm, DomainForm
-from affiliates.audit import audit_record
+from affiliates.admin.forms import AffiliateRequestForm, DomainForm, LoginHelpForm
 from affiliates.errors import BackupError, OperationError, QueueUnavailable
 from affiliates.infra import backups, flyway, queue
-from affiliates.models import Affiliate, AffiliateEvent, Domain, Membership, MigrationRun, StaffAudit
-from affiliates.operations import fleet, lifecycle, placement, provisioning
+from affiliates.models import Affiliate, AffiliateEvent, Domain, MigrationRun, StaffAudit
+from affiliates.operations import fleet, gym_logins, lifecycle, placement, provisioning
 from affiliates.operations.placement import servers_with_load
-from affiliates.people import passwords, staff
+from affiliates.people import staff
 
 if TYPE_CHECKING:
     from django.contrib.admin.options import InlineModelAdmin, _FieldsetSpec
 
     # The stubs' admin classes take their models; Django's cannot be subscripted at run time.
     _DomainInline = admin.TabularInline[Domain, Affiliate]
-    _MembershipInline = admin.TabularInline[Membership, Affiliate]
     _EventInline = admin.TabularInline[AffiliateEvent, Affiliate]
     _ModelAdmin = admin.ModelAdmin[Affiliate]
 else:
-    _DomainInline = _MembershipInline = _EventInline = admin.TabularInline
+    _DomainInline = _EventInline = admin.TabularInline
     _ModelAdmin = admin.ModelAdmin
 
 #: Per affiliate selected for a restore: the backup it comes back from (None: it cannot) and why not.
@@ -57,13 +55,6 @@ class DomainInline(_DomainInline):
     form = DomainForm
     extra = 0
     fields = ["domain", "is_primary"]
-
-
-class MembershipInline(_MembershipInline):
-    model = Membership
-    extra = 0
-    fields = ["user", "role"]
-    raw_id_fields = ["user"]
 
 
 class AffiliateEventInline(_EventInline):
@@ -87,17 +78,6 @@ class _Service(Protocol):
     def __call__(self, *, affiliate_id: int, requested_by: str, channel: str) -> Affiliate: ...
 
 
-def membership_audit(request: HttpRequest, membership: Membership, action: str) -> None:
-    audit_record(
-        actor=request.user.get_username(),
-        channel=StaffAudit.Channel.ADMIN,
-        action=action,
-        target=membership.affiliate.slug,
-        outcome=StaffAudit.Outcome.SUCCEEDED,
-        detail=f"{membership.user} as {membership.role}",
-    )
-
-
 @admin.register(Affiliate)
 class AffiliateAdmin(_ModelAdmin):
     class Media:
@@ -110,7 +90,7 @@ class AffiliateAdmin(_ModelAdmin):
         "version_badge",
         "primary_domain",
         "database_name",
-        "member_logins",
+        "contact_email",
         "updated_at",
     ]
     list_filter = [
@@ -120,9 +100,9 @@ class AffiliateAdmin(_ModelAdmin):
         "database_server",
         "seed_requested",
     ]
-    search_fields = ["schema_name", "name", "domains__domain"]
+    search_fields = ["schema_name", "name", "domains__domain", "contact_email"]
     ordering = ["schema_name"]
-    inlines = [DomainInline, MembershipInline, AffiliateEventInline]
+    inlines = [DomainInline, AffiliateEventInline]
     readonly_fields = [
         "status",
         "status_detail",
@@ -137,7 +117,7 @@ class AffiliateAdmin(_ModelAdmin):
         "activated_at",
     ]
     fieldsets = [
-        (None, {"fields": ["schema_name", "name"]}),
+        (None, {"fields": ["schema_name", "name", "contact_email"]}),
         ("Status", {"fields": ["status", "status_detail", "activated_at"]}),
         (
             "Database",
@@ -186,14 +166,17 @@ class AffiliateAdmin(_ModelAdmin):
     def get_urls(self) -> list[URLPattern]:
         return [
             path("fleet/", self.admin_site.admin_view(self.fleet_view), name="affiliates_fleet"),
+            path(
+                "<int:affiliate_id>/login-help/",
+                self.admin_site.admin_view(self.login_help_view),
+                name="affiliates_login_help",
+            ),
             *super().get_urls(),
         ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Affiliate]:
         # Annotating gives Any (Affiliate's base, django-tenants' TenantMixin, has no types): say what it is.
-        affiliates: QuerySet[Affiliate] = (
-            super().get_queryset(request).prefetch_related("domains").annotate(_logins=Count("memberships"))
-        )
+        affiliates: QuerySet[Affiliate] = super().get_queryset(request).prefetch_related("domains")
         return affiliates
 
     def has_delete_permission(self, request: HttpRequest, obj: Affiliate | None = None) -> bool:
@@ -268,13 +251,6 @@ class AffiliateAdmin(_ModelAdmin):
         change: bool,
     ) -> None:
         super().save_formset(request, form, formset, change)
-        if formset.model is Membership:
-            for membership in formset.new_objects:
-                membership_audit(request, membership, "membership_grant")
-            for membership, _changed in formset.changed_objects:
-                membership_audit(request, membership, "membership_change")
-            for membership in formset.deleted_objects:
-                membership_audit(request, membership, "membership_revoke")
 
     @admin.display(description="slug", ordering="schema_name")
     def slug_display(self, obj: Affiliate) -> str:
@@ -288,11 +264,6 @@ class AffiliateAdmin(_ModelAdmin):
     @admin.display(description="domain")
     def primary_domain(self, obj: Affiliate) -> str:
         return format_html_join(", ", "{}", ((d.domain,) for d in obj.domains.all() if d.is_primary)) or "—"
-
-    @admin.display(description="logins", ordering="_logins")
-    def member_logins(self, obj: Affiliate) -> int:
-        logins: int = obj._logins  # annotated by get_queryset
-        return logins
 
     @admin.display(description="schema", ordering="schema_version")
     def version_badge(self, obj: Affiliate) -> str:
@@ -341,28 +312,18 @@ class AffiliateAdmin(_ModelAdmin):
         require(request, staff.PROVISION)
         sent = 0
         failures: list[str] = []
-        for affiliate in queryset.filter(status=Affiliate.Status.ACTIVE):
-            owners = list(passwords.owners(affiliate))
-            if not owners:
-                failures.append(f"{affiliate.slug}: no owner with an e-mail address")
-            for user in owners:
-                try:
-                    address = passwords.password_link_send(affiliate, user)
-                except Exception as exc:  # the mail server's answer, for staff to read
-                    failures.append(f"{affiliate.slug}: {user.email}: {type(exc).__name__}: {exc}")
-                    continue
-                sent += 1
-                audit_record(
-                    actor=request.user.get_username(),
-                    channel=StaffAudit.Channel.ADMIN,
-                    action="password_link",
-                    target=affiliate.slug,
-                    outcome=StaffAudit.Outcome.SUCCEEDED,
-                    detail=f"to {address}",
-                )
-        left_out = queryset.exclude(status=Affiliate.Status.ACTIVE).count()
-        if left_out:
-            failures.append(f"{left_out} selected affiliate(s) not active: no link sent")
+        for affiliate in queryset:
+            try:
+                addresses = gym_logins.owner_links_send(affiliate, actor=request.user.get_username())
+            except ValidationError as exc:
+                failures.append(f"{affiliate.slug}: {' '.join(exc.messages)}")
+                continue
+            except Exception as exc:  # the mail server's or the gym database's answer, for staff to read
+                failures.append(f"{affiliate.slug}: {type(exc).__name__}: {exc}")
+                continue
+            if not addresses:
+                failures.append(f"{affiliate.slug}: no active owner login")
+            sent += len(addresses)
         report(self, request, sent, "sent", failures, noun="password link")
 
     @admin.action(description="Suspend selected affiliates", permissions=["suspend"])
@@ -483,6 +444,37 @@ class AffiliateAdmin(_ModelAdmin):
         return None
 
     # --- the fleet overview ---
+
+    def login_help_view(self, request: HttpRequest, affiliate_id: int) -> TemplateResponse | HttpResponseRedirect:
+        """Help one of the gym's logins: a link to set the password, or an unlock (Operators; audited)."""
+        affiliate = self.get_object(request, str(affiliate_id))
+        if affiliate is None:
+            raise Http404("No such affiliate.")
+        require(request, staff.PROVISION)
+        form = LoginHelpForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                done = gym_logins.login_help(
+                    affiliate,
+                    email=form.cleaned_data["email"],
+                    action=form.cleaned_data["action"],
+                    actor=request.user.get_username(),
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            except Exception as exc:  # the gym's database or the mail server: say so, change nothing else
+                form.add_error(None, f"{type(exc).__name__}: {exc}")
+            else:
+                messages.success(request, done)
+                return HttpResponseRedirect(reverse("admin:affiliates_affiliate_change", args=[affiliate.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": affiliate,
+            "form": form,
+            "title": f"Help a login of {affiliate.name}",
+        }
+        return TemplateResponse(request, "admin/affiliates/affiliate/login_help.html", context)
 
     def fleet_view(self, request: HttpRequest) -> TemplateResponse:
         if not self.has_view_permission(request):

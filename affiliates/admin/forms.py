@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from affiliates import validation
 from affiliates.models import Affiliate, DatabaseServer, Domain
-from affiliates.operations import provisioning
+from affiliates.operations import gym_logins, provisioning
 
 if TYPE_CHECKING:
     # The stubs' ModelForm takes its model; Django's cannot be subscripted at run time.
@@ -86,3 +86,10 @@ class DomainForm(_DomainForm):
         if taken.exists():
             raise ValidationError(f"{domain} already routes to {taken.first().tenant}.")
         return domain
+
+
+class LoginHelpForm(forms.Form):
+    """Staff helping one of a gym's logins (the gym's database is asked; nothing is kept here)."""
+
+    email = forms.EmailField(label="The login's e-mail", max_length=254)
+    action = forms.ChoiceField(label="Help", choices=gym_logins.LoginHelp.CHOICES, widget=forms.RadioSelect)

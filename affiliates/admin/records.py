@@ -1,51 +1,23 @@
-"""The command center's records: memberships (audited), the affiliate event log, domains, and
-the append-only staff audit trail."""
+"""The command center's records: the affiliate event log, domains, and the append-only staff audit trail.
+
+(A gym's logins are in its own database: the command center helps one through the affiliate's page.)"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django import forms
 from django.contrib import admin
-from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from affiliates.admin.affiliate import membership_audit
 from affiliates.admin.forms import DomainForm
-from affiliates.models import AffiliateEvent, Domain, Membership, StaffAudit
+from affiliates.models import AffiliateEvent, Domain, StaffAudit
 
 if TYPE_CHECKING:
     # The stubs' admin classes take their models; Django's cannot be subscripted at run time.
-    _MembershipAdmin = admin.ModelAdmin[Membership]
     _EventAdmin = admin.ModelAdmin[AffiliateEvent]
     _AuditAdmin = admin.ModelAdmin[StaffAudit]
 else:
-    _MembershipAdmin = _EventAdmin = _AuditAdmin = admin.ModelAdmin
-
-
-@admin.register(Membership)
-class MembershipAdmin(_MembershipAdmin):
-    list_display = ["user", "affiliate", "role", "created_at"]
-    list_filter = ["role"]
-    search_fields = ["user__username", "user__email", "affiliate__schema_name", "affiliate__name"]
-    raw_id_fields = ["user"]
-    list_select_related = ["user", "affiliate"]
-
-    def save_model(
-        self, request: HttpRequest, obj: Membership, form: forms.ModelForm[Membership], change: bool
-    ) -> None:
-        super().save_model(request, obj, form, change)
-        membership_audit(request, obj, "membership_change" if change else "membership_grant")
-
-    def delete_model(self, request: HttpRequest, obj: Membership) -> None:
-        super().delete_model(request, obj)
-        membership_audit(request, obj, "membership_revoke")
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
-        revoked = list(queryset.select_related("affiliate", "user"))
-        super().delete_queryset(request, queryset)
-        for membership in revoked:
-            membership_audit(request, membership, "membership_revoke")
+    _EventAdmin = _AuditAdmin = admin.ModelAdmin
 
 
 @admin.register(AffiliateEvent)

@@ -12,7 +12,7 @@ from django.db import connections
 from affiliates.infra import databases, flyway, seeds
 from affiliates.infra.targets import DatabaseTarget, management_target, on_database
 from affiliates.models import Affiliate
-from affiliates.operations import provisioning
+from affiliates.operations import gym_logins, provisioning
 
 
 @dataclass(frozen=True)
@@ -62,4 +62,8 @@ def local_databases_start(
     for affiliate in Affiliate.objects.filter(database_name=application.name).exclude(status=Affiliate.Status.ACTIVE):
         progress(f"provisioning affiliate {affiliate.slug} on {application.name}")
         provisioning.affiliate_provision(affiliate_id=affiliate.pk, requested_by="start_local_database")
+    # A database prepared before gym logins lived in each gym: its owners and coaches move into their gyms.
+    moved = gym_logins.memberships_move(progress=progress)
+    if moved.moved or moved.users_deleted:
+        progress(f"{moved.moved} gym login(s) moved into their gyms' databases")
     return results

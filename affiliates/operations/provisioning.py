@@ -22,19 +22,18 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from affiliates import validation
-from affiliates.audit import audit_record, audited
+from affiliates.audit import audited
 from affiliates.errors import AffiliateBusy, OperationError, QueueUnavailable, describe
 from affiliates.infra import credentials, databases, locks, queue, seeds
 from affiliates.infra.targets import server_admin_target
-from affiliates.models import Affiliate, AffiliateEvent, DatabaseServer, Domain, Membership, StaffAudit
-from affiliates.operations import affiliate_database
+from affiliates.models import Affiliate, AffiliateEvent, DatabaseServer, Domain
+from affiliates.operations import affiliate_database, gym_logins
 from affiliates.operations.affiliate_database import server_of
 from affiliates.operations.events import StepRecorder
 from affiliates.operations.placement import database_server_choose, database_server_default
@@ -149,22 +148,14 @@ def affiliate_request(
     enqueue: bool = True,
 ) -> Affiliate:
     """Validate, place, register the affiliate as ``requested`` and enqueue its provisioning after commit."""
-    with audited("provision", actor=requested_by, channel=channel, target=slug, detail=f"domain {domain}"):
+    detail = f"domain {domain}" + (", with an owner login for its contact address" if owner_email else "")
+    with audited("provision", actor=requested_by, channel=channel, target=slug, detail=detail):
         affiliate = _affiliate_register(
             affiliate_request_check(
                 slug=slug, name=name, domain=domain, owner_email=owner_email, seed=seed, server_name=server_name
             ),
             requested_by=requested_by,
             enqueue=enqueue,
-        )
-    if owner_email:
-        audit_record(
-            actor=requested_by,
-            channel=channel,
-            action="membership_grant",
-            target=affiliate.slug,
-            outcome=StaffAudit.Outcome.SUCCEEDED,
-            detail=f"{owner_email.strip().lower()} as owner",
         )
     return affiliate
 
@@ -185,17 +176,10 @@ def _affiliate_register(req: AffiliateRequest, *, requested_by: str, enqueue: bo
                 # Derived locally; with Secrets Manager, the create_role step makes the secret and sets it.
                 secret_ref=credentials.DERIVED_SECRET_REF if settings.AFFILIATE_CREDENTIALS == "derived" else "",
                 seed_requested=req.seed,
+                # The owner's login is made in the gym's own database when it is provisioned (owner_login).
+                contact_email=req.owner_email or "",
             )
             Domain.objects.create(domain=req.domain, tenant=affiliate, is_primary=True)
-            if req.owner_email:
-                user, created = get_user_model().objects.get_or_create(
-                    username=req.owner_email, defaults={"email": req.owner_email, "is_active": True}
-                )
-                if created:
-                    # The owner sets a password through the password-reset flow or staff; none is invented here.
-                    user.set_unusable_password()
-                    user.save(update_fields=["password"])
-                Membership.objects.create(affiliate=affiliate, user=user, role=Membership.Role.OWNER)
             AffiliateEvent.objects.create(
                 affiliate=affiliate,
                 step="requested",
@@ -292,6 +276,8 @@ def affiliate_provision(
                     lambda: affiliate_database.affiliate_seed(admin, affiliate),
                     status_after=_later(affiliate.status, Affiliate.Status.SEEDED),
                 )
+            # The owner's login, in the gym's own database, without a password (an invitation sets it).
+            steps.step("owner_login", lambda: gym_logins.owner_login_ensure(affiliate))
             steps.step("activate", lambda: True)
             steps.set_status(Affiliate.Status.ACTIVE, activated_at=timezone.now())
         except Exception as exc:
@@ -302,29 +288,27 @@ def affiliate_provision(
 
 
 def _owners_invite(affiliate: Affiliate, requested_by: str) -> None:
-    """Mail each owner created without a password a link to set one (once: at activation). A mail
-    that cannot be sent is recorded, and staff can send the link again from the command center."""
-    from affiliates.people import passwords
-
-    for user in passwords.owners(affiliate):
-        if user.has_usable_password():
-            continue
-        started = time.monotonic()
-        try:
-            address = passwords.password_link_send(affiliate, user, invitation=True)
-        except Exception as exc:  # the gym is active either way: say what happened to the invitation
-            outcome, detail, error = AffiliateEvent.Outcome.FAILED, "", describe(exc)
-        else:
-            outcome, detail, error = AffiliateEvent.Outcome.SUCCEEDED, f"password link sent to {address}", ""
-        AffiliateEvent.objects.create(
-            affiliate=affiliate,
-            step="invite_owner",
-            outcome=outcome,
-            duration_ms=int((time.monotonic() - started) * 1000),
-            detail=detail,
-            error=error,
-            requested_by=requested_by,
-        )
+    """Mail each owner who never set a password a link to set one (at activation). A mail that cannot be
+    sent is recorded, and staff can send the link again from the command center."""
+    started = time.monotonic()
+    try:
+        addresses = gym_logins.owners_invite(affiliate)
+    except Exception as exc:  # the gym is active either way: say what happened to the invitation
+        outcome, detail, error = AffiliateEvent.Outcome.FAILED, "", describe(exc)
+    else:
+        if not addresses:
+            return
+        outcome, error = AffiliateEvent.Outcome.SUCCEEDED, ""
+        detail = f"password link sent to {len(addresses)} owner login(s)"
+    AffiliateEvent.objects.create(
+        affiliate=affiliate,
+        step="invite_owner",
+        outcome=outcome,
+        duration_ms=int((time.monotonic() - started) * 1000),
+        detail=detail,
+        error=error,
+        requested_by=requested_by,
+    )
 
 
 _ORDER: list[str] = [

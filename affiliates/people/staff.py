@@ -2,7 +2,7 @@
 
     Support         read only: every registry page, runs and the audit trail; no action
     Operators       + provision / retry, suspend / resume, migrate and check for drift,
-                      add affiliates, manage their domains and memberships
+                      add affiliates, manage their domains, help a gym's login (a link, an unlock)
     Administrators  + archive (drops a database), database servers, staff accounts and groups
 
 The groups are created (and brought back to this definition) after every ``migrate`` and by
@@ -26,7 +26,6 @@ ARCHIVE = "affiliates.archive_affiliate"
 _REGISTRY_MODELS = [
     "affiliate",
     "domain",
-    "membership",
     "affiliateevent",
     "databaseserver",
     "migrationrun",
@@ -46,9 +45,6 @@ GROUPS["Operators"] = GROUPS["Support"] + [
     ("affiliates", "add_domain"),
     ("affiliates", "change_domain"),
     ("affiliates", "delete_domain"),
-    ("affiliates", "add_membership"),
-    ("affiliates", "change_membership"),
-    ("affiliates", "delete_membership"),
 ]
 GROUPS["Administrators"] = GROUPS["Operators"] + [
     ("affiliates", "archive_affiliate"),

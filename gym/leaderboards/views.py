@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from affiliates.people.access import COACH, role_required
+from gym.accounts.access import COACH, role_required
 from gym.leaderboards import progress
 from gym.leaderboards.selectors import member_profile, overall_leaderboard
 from gym.members.models import Member

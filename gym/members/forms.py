@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from gym.accounts.models import GymLogin
 from gym.members.models import Member
 
 # Only django-stubs' ModelForm is generic: Django's takes no type argument at run time.
@@ -58,3 +59,25 @@ class DropInForm(MemberForm):
 
     class Meta(MemberForm.Meta):
         fields = ["first_name", "last_name", "email"]
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label="E-mail", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+    name = forms.CharField(label="Name", max_length=150, required=False)
+    role = forms.ChoiceField(label="Role", choices=GymLogin.Role.choices, initial=GymLogin.Role.ATHLETE)
+    member = forms.ModelChoiceField(
+        label="Member (athletes)",
+        queryset=Member.objects.none(),
+        required=False,
+        help_text="An athlete's login is one of the gym's members: left empty, the member with this e-mail.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["member"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = Member.objects.filter(is_active=True, login__isnull=True)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label="Role", choices=GymLogin.Role.choices)

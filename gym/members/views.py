@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from affiliates.people.access import COACH, MANAGE, role_required
+from gym.accounts.access import COACH, MANAGE, role_required
 from gym.members.forms import MemberForm
 from gym.members.imports import MAX_BYTES, ImportRefused, member_import_preview, members_import
 from gym.members.models import Member

@@ -147,6 +147,8 @@ class Workout(models.Model):
     rep_max = models.SmallIntegerField(
         null=True, blank=True, help_text="For a load test: reps in each set (1 for a 1RM, 5 for a 5RM)."
     )
+    # When athletes see it (None: as soon as it exists); coaches always do.
+    published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(db_default=Now(), editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     exercises = models.ManyToManyField(Exercise, through="WorkoutExercise", related_name="workouts")
@@ -199,6 +201,8 @@ class Participation(models.Model):
     sort_key = models.DecimalField(max_digits=38, decimal_places=0, null=True, editable=False)
     notes = models.TextField(blank=True, default="")
     performed_on = models.DateField(db_default=Now())
+    # Who entered the result first, and who last changed it (a gym login's e-mail).
+    entered_by = models.CharField(max_length=254, blank=True, default="")
     recorded_by = models.CharField(max_length=150, blank=True, default="")
     created_at = models.DateTimeField(db_default=Now(), editable=False)
     updated_at = models.DateTimeField(auto_now=True)

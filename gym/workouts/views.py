@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from affiliates.people.access import COACH, role_required
+from gym.accounts.access import COACH, role_required
 from gym.members.forms import DropInForm
 from gym.members.services import member_save
 from gym.params import date_param, id_param, text_param

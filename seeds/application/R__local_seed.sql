@@ -181,3 +181,14 @@ SELECT DISTINCT ON (p.member_id) p.member_id, e.id, p.score_value, p.id, p.perfo
 ON CONFLICT (member_id, exercise_id) DO UPDATE
    SET value = EXCLUDED.value, participation_id = EXCLUDED.participation_id, achieved_on = EXCLUDED.achieved_on
  WHERE personal_record.value < EXCLUDED.value;
+
+-- The gym's own logins (password "fitbuddy" for each; never used outside local/test): its owner, a
+-- coach, and an athlete who is the member Ava Alvarez. They log in by e-mail on ironworks.localhost.
+INSERT INTO gym_login (email, password, name, role, member_id)
+SELECT v.email, 'pbkdf2_sha256$1000000$fitbuddylocalseed$bjfbf5BdL9gi87bhlJRffmODJSBfjweN1iQzbaxlZso=', v.name, v.role,
+       (SELECT m.id FROM member m WHERE m.email = v.member_email)
+  FROM (VALUES ('owner@ironworks.localhost', 'Olivia Owens', 'owner', NULL),
+               ('coach@ironworks.localhost', 'Carlos Coach', 'coach', NULL),
+               ('ava.alvarez@ironworks.localhost', 'Ava Alvarez', 'athlete', 'ava.alvarez@ironworks.localhost'))
+       AS v (email, name, role, member_email)
+ON CONFLICT (email) DO NOTHING;

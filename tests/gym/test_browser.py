@@ -52,7 +52,7 @@ def test_log_in_create_a_workout_record_results_and_read_the_ranked_board(gyms, 
 
     page.goto(f"{base}/")
     expect(page).to_have_url(f"{base}/login/?next=/")
-    page.fill("#id_username", "owner_a")
+    page.fill("#id_username", "owner_a@gym.test")
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
     expect(page.locator("h1")).to_have_text("Dashboard")

@@ -71,7 +71,7 @@ def test_a_class_of_fifteen_is_saved_in_one_post_and_ranks(gyms):
     with affiliate_context(gyms.a):
         saved = Participation.objects.filter(workout=gyms.fran_a)
         assert saved.count() == 15
-        assert set(saved.values_list("recorded_by", flat=True)) == {"coach_a"}
+        assert set(saved.values_list("recorded_by", flat=True)) == {"coach_a@gym.test"}
         assert all(p.sort_key is not None for p in saved)  # the database ranked every row
         assert saved.get(member=members[0]).scaling_level == "scaled"
         assert saved.get(member=members[1]).score_value == 3 * 60_000 + 3_000
@@ -135,7 +135,7 @@ def test_empty_and_unchanged_rows_are_left_alone(gyms):
     assert changed.status_code == 302
     with affiliate_context(gyms.a):
         ann = Participation.objects.get(workout=gyms.fran_a, member=gyms.ann)
-        assert (ann.scaling_level, ann.recorded_by) == ("scaled", "coach_a")
+        assert (ann.scaling_level, ann.recorded_by) == ("scaled", "coach_a@gym.test")
 
     emptied = client.post(sheet_url(gyms.fran_a), post([row(gyms.ann, level="scaled", score="")]))
     assert "cannot be emptied here" in emptied.content.decode()

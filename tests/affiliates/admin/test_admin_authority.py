@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.urls import reverse
 
-from affiliates.models import Affiliate, Membership, MigrationRun, StaffAudit
+from affiliates.models import Affiliate, MigrationRun, StaffAudit
 from affiliates.people import staff
 from tests.factories import PASSWORD, UserFactory, affiliate_provisioned
 
@@ -123,25 +123,22 @@ def test_retrying_a_run_needs_the_migrate_permission(client, clean_registry):
     assert run.status == "stopped"
 
 
-def test_membership_changes_in_the_admin_are_audited(client, clean_registry):
+def test_operators_help_a_gyms_login_and_it_is_audited_by_number(client, clean_registry):
+    from gym.accounts.models import GymLogin
+    from tests.factories import gym_login
+
     gym = affiliate_provisioned()
-    coach = UserFactory()
-    staff_client(client, "Operators", "grants")
+    coach = gym_login(gym, "coach@gym.test", GymLogin.Role.COACH)
+    staff_client(client, "Operators", "helper")
 
     response = client.post(
-        reverse("admin:affiliates_membership_add"),
-        {"affiliate": gym.pk, "user": coach.pk, "role": "coach"},
+        reverse("admin:affiliates_login_help", args=[gym.pk]),
+        {"email": "coach@gym.test", "action": "link"},
         follow=True,
     )
-    assert response.status_code == 200
-    membership = Membership.objects.get(affiliate=gym, user=coach)
-    client.post(reverse("admin:affiliates_membership_delete", args=[membership.pk]), {"post": "yes"}, follow=True)
-
-    assert not Membership.objects.filter(pk=membership.pk).exists()
-    trail = list(
-        StaffAudit.objects.filter(actor="grants", target=gym.slug).order_by("id").values_list("action", flat=True)
-    )
-    assert trail == ["membership_grant", "membership_revoke"]
+    assert response.status_code == 200 and f"login #{coach.pk} (coach)" in response.content.decode()
+    trail = list(StaffAudit.objects.filter(actor="helper", target=gym.slug).values_list("action", "detail"))
+    assert trail == [("login_link", f"login #{coach.pk}")]
 
 
 def test_the_audit_trail_is_append_only(client, clean_registry):

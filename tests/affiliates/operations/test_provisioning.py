@@ -9,6 +9,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from psycopg import sql
@@ -16,6 +17,8 @@ from psycopg import sql
 from affiliates.infra import databases
 from affiliates.infra.targets import affiliate_target, management_target, server_admin_target
 from affiliates.models import Affiliate, AffiliateEvent, Domain, Membership
+from affiliates.routing.context import affiliate_context
+from gym.accounts.models import GymLogin
 from tests.conftest import APP_VERSION, NEXT_APP_VERSION, affiliate_version, can_connect, server_state
 from tests.factories import affiliate_provisioned, affiliate_requested, new_slug
 
@@ -127,13 +130,19 @@ def test_provisioning_reaches_active_with_an_event_per_step(clean_registry):
         "create_database",
         "migrate",
         "grant_privileges",
+        "owner_login",  # in the gym's own database
         "activate",
         "invite_owner",  # the owner has no password yet: a link to set one
     ]
     assert all(o in ("succeeded", "skipped") for _, o in steps)
     assert all(e.requested_by for e in AffiliateEvent.objects.filter(affiliate=affiliate))
-    owner = Membership.objects.get(affiliate=affiliate)
-    assert (owner.user.username, owner.role, owner.user.has_usable_password()) == ("owner@example.com", "owner", False)
+    # The registry keeps the business contact; the owner's login is the gym's, without a password yet.
+    assert affiliate.contact_email == "owner@example.com"
+    assert not Membership.objects.filter(affiliate=affiliate).exists()
+    assert not get_user_model().objects.filter(email__iexact="owner@example.com").exists()
+    with affiliate_context(affiliate):
+        owner = GymLogin.objects.get()
+    assert (owner.email, owner.role, owner.has_usable_password()) == ("owner@example.com", "owner", False)
 
 
 def test_provisioning_twice_changes_nothing(clean_registry, admin_connection):

@@ -7,7 +7,7 @@ from django.test import Client
 
 from affiliates.models import Membership
 from tests.conftest import host
-from tests.factories import PASSWORD, UserFactory, affiliate_provisioned, login
+from tests.factories import PASSWORD, UserFactory, affiliate_provisioned, gym_login, login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -17,8 +17,10 @@ def _gym_login(client: Client, username: str, password: str = PASSWORD):
 
 
 def test_a_session_from_a_gyms_login_page_does_not_open_the_command_center_or_another_gym(gyms):
-    # A FitBuddy staff member who is also a member of gym A logs in on gym A's page.
-    both = login("both", gyms.a, Membership.Role.OWNER, is_staff=True, is_superuser=True)
+    # A FitBuddy staff member who also owns gym A: a staff account in the management database and,
+    # with the same e-mail, a login in gym A's database. They log in on gym A's page.
+    both = login("both@fitbuddy.test", is_staff=True, is_superuser=True, email="both@fitbuddy.test")
+    gym_login(gyms.a, "both@fitbuddy.test", "owner")
     gym = Client(HTTP_HOST=host(gyms.a))
     assert _gym_login(gym, both.username).status_code == 302
     assert gym.get("/members/").status_code == 200
@@ -49,18 +51,19 @@ def test_failed_logins_lock_the_gym_login_page_with_a_clear_message(clean_regist
     owner = login("lockme", gym, Membership.Role.OWNER)
     client = Client(HTTP_HOST=host(gym))
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
-        response = _gym_login(client, owner.username, "wrong-password")
+        response = _gym_login(client, owner.email, "wrong-password")
         assert (
-            response.status_code == 200 and "Please enter a correct username and password" in response.content.decode()
+            response.status_code == 200
+            and "That e-mail and password do not match a login of this gym" in response.content.decode()
         )
 
-    locked = _gym_login(client, owner.username, "wrong-password")
+    locked = _gym_login(client, owner.email, "wrong-password")
     assert locked.status_code == 429 and "Too many failed logins" in locked.content.decode()
     # Even the right password is refused while locked.
-    assert _gym_login(client, owner.username).status_code == 429
+    assert _gym_login(client, owner.email).status_code == 429
     # Another login from the same address is not locked (username and address together).
     other = login("notlocked", gym, Membership.Role.COACH)
-    assert _gym_login(client, other.username).status_code == 302
+    assert _gym_login(client, other.email).status_code == 302
 
 
 def test_failed_logins_lock_the_command_center_login_too(clean_registry, settings):
@@ -77,8 +80,39 @@ def test_a_successful_login_clears_earlier_failures(clean_registry, settings):
     owner = login("forgetful", gym, Membership.Role.OWNER)
     client = Client(HTTP_HOST=host(gym))
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
-        _gym_login(client, owner.username, "wrong-password")
-    assert _gym_login(client, owner.username).status_code == 302
+        _gym_login(client, owner.email, "wrong-password")
+    assert _gym_login(client, owner.email).status_code == 302
     client.post("/logout/")
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
-        assert _gym_login(client, owner.username, "wrong-password").status_code == 200
+        assert _gym_login(client, owner.email, "wrong-password").status_code == 200
+
+
+def test_a_gym_login_is_its_e_mail_in_any_case_and_staff_accounts_do_not_log_in_on_a_gym(gyms):
+    gym = Client(HTTP_HOST=host(gyms.a))
+    assert _gym_login(gym, "  Coach_A@GYM.test ").status_code == 302  # case and spaces do not matter
+    assert gym.get("/workouts/").status_code == 200
+
+    # The staff account (management database) is no login of the gym, whatever its password.
+    staff_try = Client(HTTP_HOST=host(gyms.a))
+    assert _gym_login(staff_try, gyms.staff.username).status_code == 200
+    assert staff_try.get("/workouts/").status_code == 302
+    # And a gym login does not open the command center.
+    admin = Client(HTTP_HOST="admin.localhost")
+    admin.post("/admin/login/?next=/admin/", {"username": "coach_a@gym.test", "password": PASSWORD})
+    assert admin.get("/admin/").status_code == 302
+
+
+def test_a_lockout_at_one_gym_is_not_one_at_another_and_keeps_no_e_mail_in_the_management_database(gyms, settings):
+    from axes.models import AccessAttempt
+
+    same = "twogyms@example.com"
+    gym_login(gyms.a, same, "coach")
+    gym_login(gyms.b, same, "coach")
+    at_a = Client(HTTP_HOST=host(gyms.a))
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _gym_login(at_a, same, "wrong-password")
+    assert _gym_login(at_a, same).status_code == 429
+
+    assert _gym_login(Client(HTTP_HOST=host(gyms.b)), same).status_code == 302  # gym B's login is its own
+    usernames = list(AccessAttempt.objects.values_list("username", flat=True))
+    assert usernames and not any("@" in name for name in usernames), usernames

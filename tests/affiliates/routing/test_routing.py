@@ -70,12 +70,14 @@ def test_relations_across_databases_are_refused(gyms):
 
 def test_suspended_and_archived_affiliates_get_a_clear_page(gyms, settings, tmp_path):
     settings.BACKUP_DIR = tmp_path
+    # Logged in while the gyms served (their logins are in their own databases).
+    owner_a, owner_b = client_for(gyms.a, gyms.owner_a), client_for(gyms.b, gyms.owner_b)
     lifecycle.affiliate_suspend(affiliate_id=gyms.a.pk)
     lifecycle.affiliate_archive(affiliate_id=gyms.b.pk)
     Affiliate.objects.clear_host_cache()
 
-    suspended = client_for(gyms.a, gyms.owner_a).get("/members/")
-    archived = client_for(gyms.b, gyms.owner_b).get("/members/")
+    suspended = owner_a.get("/members/")
+    archived = owner_b.get("/members/")
 
     assert suspended.status_code == 503 and b"suspended" in suspended.content
     assert archived.status_code == 503 and b"archived" in archived.content
@@ -162,6 +164,6 @@ def test_the_router_sends_the_marked_affiliate_models_away_from_default(gyms):
         assert router.db_for_read(PersonalRecord) == alias_for(gyms.a) != "default"
         assert router.db_for_write(Member) == alias_for(gyms.a)
         assert router.db_for_read(Affiliate) == "default"
-    assert gym_app_labels() == {"members", "workouts"}  # the apps with affiliate models
+    assert gym_app_labels() == {"accounts", "members", "workouts"}  # the apps with affiliate models
     assert router.allow_migrate("default", "workouts") is False  # Flyway owns them
     assert router.allow_migrate("default", "affiliates") is True
