@@ -8,8 +8,10 @@ import uuid
 
 import psycopg
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connections
+from django.test import Client
 
 from affiliates.infra import databases, flyway
 from affiliates.infra.targets import DatabaseTarget
@@ -44,16 +46,26 @@ def test_start_local_database_creates_migrates_and_seeds_both_databases(local_ap
     assert flyway.info(management, kind="affiliate_management")["schemaVersion"] == flyway.latest_version(
         "affiliate_management"
     )
-    # The management seed: the demo affiliate, its domain and logins.
+    # The management seed: the demo affiliate, its domain, its business contact; staff's demo login only.
     demo = Affiliate.objects.get(schema_name="ironworks")
     assert demo.status == Affiliate.Status.ACTIVE
     assert Domain.objects.filter(domain="ironworks.localhost", tenant=demo).exists()
-    assert set(Membership.objects.filter(affiliate=demo).values_list("user__username", "role")) == {
-        ("ironworks-owner", "owner"),
-        ("ironworks-coach", "coach"),
-    }
+    assert demo.contact_email == "owner@ironworks.localhost"
+    assert not Membership.objects.exists()
+    assert list(get_user_model().objects.values_list("username", flat=True)) == ["staff"]
     with psycopg.connect(**application.conninfo()) as conn:
         assert conn.execute("SELECT count(*) FROM master.participation").fetchone()[0] > 100
+        logins = set(conn.execute("SELECT email, role FROM master.gym_login").fetchall())
+    assert logins == {
+        ("owner@ironworks.localhost", "owner"),
+        ("coach@ironworks.localhost", "coach"),
+        ("ava.alvarez@ironworks.localhost", "athlete"),
+    }
+    # The demo owner logs in on the demo gym's host with the demo password.
+    Affiliate.objects.clear_host_cache()
+    client = Client(HTTP_HOST="ironworks.localhost")
+    response = client.post("/login/", {"username": "owner@ironworks.localhost", "password": "fitbuddy"})
+    assert response.status_code == 302 and client.get("/members/").status_code == 200
 
 
 @pytest.mark.flyway
