@@ -68,6 +68,7 @@ TENANT_APPS = [
     "gym.accounts",
     "gym.workouts",
     "gym.leaderboards",
+    "gym.athletes",
 ]
 INSTALLED_APPS = SHARED_APPS + TENANT_APPS
 DATABASE_ROUTERS = ["affiliates.routing.routers.AffiliateRouter"]

@@ -12,6 +12,8 @@ urlpatterns = [
     path("", include("gym.accounts.urls")),
     # The gym's logins, managed by its owners and admins.
     path("people/", include("gym.members.login_urls")),
+    # An athlete's own pages (their phone): the week, their scores, the boards, their progress.
+    path("me/", include("gym.athletes.urls")),
     # A member's own page reads their results, so its view lives above both apps (gym/leaderboards);
     # it keeps its place among the member pages, and its name, members:detail.
     path(

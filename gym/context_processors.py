@@ -8,6 +8,9 @@ from django.http import HttpRequest
 from django.urls import get_script_prefix, get_urlconf, reverse
 
 from gym.accounts.access import COACH, MANAGE, role_of
+from gym.accounts.models import GymLogin
+
+ATHLETE = GymLogin.Role.ATHLETE
 
 # (label, URL name, the URL names that count as being on that page)
 _NAV = (
@@ -32,10 +35,18 @@ def gym_navigation(request: HttpRequest) -> dict[str, object]:
     if affiliate is None or user is None or not user.is_authenticated:
         return {}
     role = role_of(request)
-    if role not in COACH:
-        return {"gym_role": role, "gym_nav": []}  # a login without a role here sees no gym pages to go to
     match = getattr(request, "resolver_match", None)
     here = match.view_name if match else ""
+    if role == ATHLETE:
+        return {
+            "gym_role": role,
+            "gym_nav": [
+                (label, url, here in current)
+                for label, url, current in _athlete_urls(get_urlconf(), get_script_prefix())
+            ],
+        }
+    if role not in COACH:
+        return {"gym_role": role, "gym_nav": []}  # a login without a role here sees no gym pages to go to
     return {
         "gym_role": role,
         "gym_nav": [
@@ -44,6 +55,17 @@ def gym_navigation(request: HttpRequest) -> dict[str, object]:
             if role in MANAGE or "people:list" not in current
         ],
     }
+
+
+_ATHLETE_NAV = (
+    ("My week", "athletes:home", {"athletes:home", "athletes:workout"}),
+    ("My progress", "athletes:progress", {"athletes:progress"}),
+)
+
+
+@lru_cache(maxsize=16)
+def _athlete_urls(urlconf: str | None, prefix: str) -> tuple[tuple[str, str, set[str]], ...]:
+    return tuple((label, reverse(name, urlconf=urlconf), current) for label, name, current in _ATHLETE_NAV)
 
 
 @lru_cache(maxsize=16)

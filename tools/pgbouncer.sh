@@ -50,16 +50,23 @@ SQL
   local db
   for db in $(superuser_psql -d postgres -Atqc "SELECT datname FROM pg_database WHERE datallowconn AND datname <> 'template0'"); do
     # A database dropped since it was listed (another process's test, a gym archived meanwhile) is
-    # no longer there to install into: only a failure on a database that still exists is one.
-    if ! superuser_psql -d "$db" -v ON_ERROR_STOP=1 -q -v auth_user="$auth_user" -f "$root/tools/pgbouncer-auth.sql" ||
-       ! superuser_psql -d postgres -q -c "GRANT CONNECT ON DATABASE \"$db\" TO \"$auth_user\"" >/dev/null 2>&1; then
-      # A DROP DATABASE in progress still shows its row until it commits: look again a moment later.
+    # no longer there to install into, and one dropped and made again under the same name (a test's
+    # gym put back) is there again a moment later: only a failure on a database that stays is one.
+    local attempt
+    for attempt in 1 2 3 4; do
+      if superuser_psql -d "$db" -v ON_ERROR_STOP=1 -q -v auth_user="$auth_user" -f "$root/tools/pgbouncer-auth.sql" 2>/dev/null &&
+         superuser_psql -d postgres -q -c "GRANT CONNECT ON DATABASE \"$db\" TO \"$auth_user\"" >/dev/null 2>&1; then
+        break
+      fi
       sleep 0.5
-      if [ -n "$(superuser_psql -d postgres -Atqc "SELECT 1 FROM pg_database WHERE datname = '$db' AND datallowconn")" ]; then
+      if [ -z "$(superuser_psql -d postgres -Atqc "SELECT 1 FROM pg_database WHERE datname = '$db' AND datallowconn")" ]; then
+        break  # gone: nothing to install into
+      fi
+      if [ "$attempt" = 4 ]; then
         echo "error: installing the pooler's lookup into $db failed" >&2
         exit 1
       fi
-    fi
+    done
   done
 }
 

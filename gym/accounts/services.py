@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
 from django.utils import timezone
 
 from gym.accounts.invitations import password_link_send
@@ -62,7 +62,7 @@ def login_role_change(login: GymLogin, role: str, *, by: GymLogin | None = None)
         raise ValidationError("Only an owner can make someone an owner, or change an owner's role.")
     if role == Role.ATHLETE and login.member_id is None:
         raise ValidationError(f"An athlete is a member: {login.email} is linked to no member of the gym.")
-    with transaction.atomic():
+    with transaction.atomic(using=router.db_for_write(GymLogin)):
         locked = GymLogin.objects.select_for_update().get(pk=login.pk)
         _last_owner_guard(locked, new_role=role)
         login.role = role
@@ -76,7 +76,7 @@ def login_remove(login: GymLogin, *, by: GymLogin | None = None) -> None:
         raise ValidationError("You cannot remove your own login.")
     if by is not None and by.role != Role.OWNER and login.role == Role.OWNER:
         raise ValidationError("Only an owner can remove an owner.")
-    with transaction.atomic():
+    with transaction.atomic(using=router.db_for_write(GymLogin)):
         locked = GymLogin.objects.select_for_update().get(pk=login.pk)
         _last_owner_guard(locked, removing=True)
         locked.delete()
@@ -107,7 +107,7 @@ def login_ensure(
     else:
         login.set_unusable_password()
     try:
-        with transaction.atomic():
+        with transaction.atomic(using=router.db_for_write(GymLogin)):
             login.save()
     except IntegrityError:  # made by another run between the check and the insert
         return GymLogin.objects.get(email=address), False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
 from django.utils import timezone
 
 from gym.accounts.invitations import password_link_send
@@ -35,7 +35,7 @@ def login_invite(
     if member is not None and GymLogin.objects.filter(member=member).exists():
         raise ValidationError(f"{member} already has a login here.")
     try:
-        with transaction.atomic():
+        with transaction.atomic(using=router.db_for_write(GymLogin)):
             login = GymLogin(email=address, role=role, name=name.strip() or (str(member) if member else ""))
             login.member = member
             login.set_unusable_password()

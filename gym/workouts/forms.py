@@ -65,15 +65,23 @@ class WorkoutForm(_WorkoutModelForm):
             "tiebreak_scheme",
             "reps_per_round",
             "rep_max",
+            "published_at",
         ]
         widgets = {
             "scheduled_on": forms.DateInput(attrs={"type": "date"}),
+            "published_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
             "description": forms.Textarea(attrs={"rows": 4}),
         }
         help_texts = {
-            "reps_per_round": "Reps in one round (AMRAP) or the whole workout (for time); lets people type CAP+15."
+            "reps_per_round": "Reps in one round (AMRAP) or the whole workout (for time); lets people type CAP+15.",
+            "published_at": "Leave empty and athletes see it once it is saved; coaches always see it.",
         }
-        labels = {"scheduled_on": "Date", "tiebreak_scheme": "Tiebreak", "rep_max": "Rep max"}
+        labels = {
+            "scheduled_on": "Date",
+            "tiebreak_scheme": "Tiebreak",
+            "rep_max": "Rep max",
+            "published_at": "Athletes see it from",
+        }
 
     field_order = [
         "name",
@@ -86,6 +94,7 @@ class WorkoutForm(_WorkoutModelForm):
         "rep_max",
         "scaling_levels",
         "tiebreak_scheme",
+        "published_at",
     ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import Rank
 
+from gym.accounts.models import GymLogin
 from gym.members.models import Member
 from gym.workouts.models import Benchmark, BenchmarkMovement, Exercise, Participation, Workout
 from gym.workouts.scores import format_result, format_tiebreak, format_time_ms
@@ -176,6 +177,14 @@ class BoardRow:
     participation: Participation
     score: str
     tiebreak: str = ""  # in its own unit (7:11, 45 reps)
+    entered_by: str = ""  # who typed the result first, by name
+    changed_by: str = ""  # who last changed it, when someone else did
+
+
+def _names(emails: set[str]) -> dict[str, str]:
+    """Gym logins' names by e-mail (one query); a login with no name shows its address's first part."""
+    found = dict(GymLogin.objects.filter(email__in=emails).values_list("email", "name"))
+    return {email: found.get(email) or email.split("@")[0] for email in emails if email}
 
 
 def leaderboard_for_workout(workout: Workout, *, level: str | None = None, gender: str | None = None) -> list[BoardRow]:
@@ -190,7 +199,16 @@ def leaderboard_for_workout(workout: Workout, *, level: str | None = None, gende
         .annotate(rank=Window(Rank(), order_by=F("sort_key").asc()))
         .order_by("sort_key", "id")
     )
+    rows = list(results)
+    names = _names({p.entered_by for p in rows} | {p.recorded_by for p in rows})
     return [
-        BoardRow(p.rank, p, format_result(p, workout), format_tiebreak(p.tiebreak_ms, workout.tiebreak_scheme))
-        for p in results
+        BoardRow(
+            p.rank,
+            p,
+            format_result(p, workout),
+            format_tiebreak(p.tiebreak_ms, workout.tiebreak_scheme),
+            entered_by=names.get(p.entered_by, ""),
+            changed_by=names.get(p.recorded_by, "") if p.recorded_by and p.recorded_by != p.entered_by else "",
+        )
+        for p in rows
     ]

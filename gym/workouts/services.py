@@ -204,7 +204,8 @@ def _participation_write(
                 raise ResultExists(participation)
         values = result_values(workout=workout, tiebreak_text=tiebreak_text, **result)
         if participation is None:
-            participation = Participation(workout=workout, member=member, **values, **columns)
+            entered = {"entered_by": columns["recorded_by"]}  # who typed it first; recorded_by: who last changed it
+            participation = Participation(workout=workout, member=member, **values, **columns, **entered)
             participation.save(force_insert=True)
         else:
             for name, value in {**values, **columns}.items():
@@ -230,6 +231,7 @@ def participations_record(
             workout=workout,
             member_id=member_id,
             recorded_by=recorded_by,
+            entered_by=recorded_by,  # kept by the upsert on a row that exists (not in its update_fields)
             performed_on=workout.scheduled_on,
             **values,
         )

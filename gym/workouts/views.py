@@ -7,14 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from gym.accounts.access import COACH, role_required
+from gym.accounts.access import COACH, EVERYONE, role_of, role_required
+from gym.accounts.models import GymLogin
 from gym.members.forms import DropInForm
 from gym.members.services import member_save
 from gym.params import date_param, id_param, text_param
@@ -67,8 +68,12 @@ def _remembered_level(request: HttpRequest, workout: Workout) -> str:
     return level if level in workout.scaling_levels else workout.scaling_levels[0]
 
 
-@role_required(*COACH)
+@role_required(*EVERYONE)
 def dashboard(request: HttpRequest) -> HttpResponse:
+    if role_of(request) == GymLogin.Role.ATHLETE:
+        return redirect("athletes:home")  # an athlete's front page is their week
+    if role_of(request) not in COACH:
+        raise PermissionDenied("You have no access to this page of this gym.")
     today = datetime.date.today()
     summary = dashboard_summary(today=today)
     context = {

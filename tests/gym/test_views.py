@@ -14,7 +14,7 @@ from gym.accounts.models import GymLogin
 from gym.members.models import Member
 from gym.workouts.models import Benchmark, Exercise, Participation, Workout
 from tests.conftest import client_for, host
-from tests.factories import MemberFactory
+from tests.factories import MemberFactory, gym_login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -59,9 +59,14 @@ LEAST_ROLE = {
     "people:role": Role.ADMIN,
     "people:resend": Role.ADMIN,
     "people:remove": Role.ADMIN,
+    # An athlete's own pages: for athletes only (a coach's login is no member).
+    "athletes:home": Role.ATHLETE,
+    "athletes:workout": Role.ATHLETE,
+    "athletes:progress": Role.ATHLETE,
+    "athletes:privacy": Role.ATHLETE,
 }
 #: Routes that only accept POST (a GET is 405 once access is granted).
-POST_ONLY = {"members:deactivate", "workouts:library_add", "people:role", "people:resend"}
+POST_ONLY = {"members:deactivate", "workouts:library_add", "people:role", "people:resend", "athletes:privacy"}
 
 
 def _named_routes(patterns, namespace: str | None = None):
@@ -141,11 +146,16 @@ def test_fitbuddy_staff_have_no_access_to_members_results_by_default(gyms):
 
 def test_roles_see_what_they_may(gyms):
     owner, admin, coach = (client_for(gyms.a, u) for u in (gyms.owner_a, gyms.admin_a, gyms.coach_a))
+    athlete = client_for(gyms.a, gym_login(gyms.a, "ann@a.test", Role.ATHLETE, member=gyms.ann))
     for name, url in urls(gyms).items():
         allowed = 405 if name in POST_ONLY else 200
-        assert owner.get(url).status_code == allowed, name
-        assert admin.get(url).status_code == allowed, name
-        assert coach.get(url).status_code == (allowed if LEAST_ROLE[name] == Role.COACH else 403), name
+        least = LEAST_ROLE[name]
+        staff_side = allowed if least != Role.ATHLETE else 403
+        assert owner.get(url).status_code == staff_side, name
+        assert admin.get(url).status_code == staff_side, name
+        assert coach.get(url).status_code == (allowed if least == Role.COACH else 403), name
+        expected_for_athlete = allowed if least == Role.ATHLETE else 302 if name == "dashboard" else 403
+        assert athlete.get(url).status_code == expected_for_athlete, name
 
 
 def test_outsiders_cannot_write_either(gyms):
