@@ -43,6 +43,24 @@ def page(monkeypatch):
         page.set_default_timeout(15_000)
         yield page
         browser.close()
+        forget_connections_of_this_loop()
+
+
+def forget_connections_of_this_loop() -> None:
+    """Close the database connections this thread opened while Playwright's event loop ran.
+
+    Django keeps connections per context: those opened under Playwright's loop are not the ones the
+    next test's fixtures see and close, and a later loop would find them again, dead once the gym's
+    database has been made again (the gym pair is, for every test). The aliases stay registered:
+    the next test's fixtures close their own context's connections through them."""
+    from django.db import connections
+
+    for alias in connections.settings:
+        connections[alias].close()
+        try:
+            delattr(connections._connections, alias)  # Django's per-context store of open connections
+        except AttributeError:
+            pass
 
 
 def test_log_in_create_a_workout_record_results_and_read_the_ranked_board(gyms, live_server, page):
@@ -105,11 +123,13 @@ def test_log_in_create_a_workout_record_results_and_read_the_ranked_board(gyms, 
 def test_an_outsider_sees_no_data_in_the_browser(gyms, live_server, page):
     base = f"http://{host(gyms.a)}:{live_server.url.rsplit(':', 1)[1]}"
     page.goto(f"{base}/login/")
-    page.fill("#id_username", "owner_b")
+    # Gym B's owner, with gym B's password, on gym A's page: gym A has no such login.
+    page.fill("#id_username", "owner_b@gym.test")
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
-    expect(page.locator("h1")).to_have_text("No access")
+    expect(page.locator(".errorlist")).to_contain_text("do not match a login of this gym")
     page.goto(f"{base}/members/")
+    expect(page.locator("h1")).to_have_text("Log in to Gym A")
     expect(page.locator("body")).not_to_contain_text("ann@a.test")
 
 

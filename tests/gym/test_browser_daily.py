@@ -12,13 +12,12 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import expect, sync_playwright
 
-from affiliates.models import Membership
 from affiliates.routing.context import affiliate_context
 from gym.members.models import Member
 from gym.workouts.models import Participation, Workout
 from tests.conftest import host
 from tests.factories import PASSWORD, affiliate_provisioned, login
-from tests.gym.test_browser import ARGS, CHROMIUM
+from tests.gym.test_browser import ARGS, CHROMIUM, forget_connections_of_this_loop
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.flyway]  # the demo's seed
 
@@ -29,7 +28,7 @@ SHOTS = Path(settings.BASE_DIR) / ".local"
 def demo(clean_registry, live_server):
     """A gym provisioned with the demo's data, its owner, and its address on the live server."""
     gym = affiliate_provisioned(name="Ironworks Demo", seed=True)
-    login("demo_owner", gym, Membership.Role.OWNER)
+    login("demo_owner", gym, "owner")
     gym.base = f"http://{host(gym)}:{live_server.url.rsplit(':', 1)[1]}"
     return gym
 
@@ -41,13 +40,14 @@ def browser(monkeypatch):
         chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         yield chromium
         chromium.close()
+        forget_connections_of_this_loop()
 
 
 def logged_in(browser, gym, *, width=1280, height=900, **options):
     page = browser.new_context(viewport={"width": width, "height": height}, **options).new_page()
     page.set_default_timeout(15_000)
     page.goto(f"{gym.base}/login/")
-    page.fill("#id_username", "demo_owner")
+    page.fill("#id_username", "demo_owner@gym.test")
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
     expect(page.locator("h1")).to_have_text("Dashboard")
