@@ -13,6 +13,7 @@ from gym.members.models import Member
 from gym.workouts.models import Benchmark, Exercise, Participation, Workout, WorkoutExercise
 from gym.workouts.records import personal_records_refresh, personal_records_update
 from gym.workouts.scores import parse_reps, parse_score, parse_time_ms
+from gym.workouts.selectors import result_warnings
 
 
 def exercise_save(*, exercise: Exercise | None = None, fields: dict[str, Any]) -> Exercise:
@@ -136,6 +137,14 @@ def result_values(
     }
 
 
+class ImplausibleResult(Exception):
+    """The result is far outside what the workout allows or the member has done, and was not confirmed."""
+
+    def __init__(self, warnings: list[str]) -> None:
+        super().__init__(" ".join(warnings))
+        self.warnings = warnings
+
+
 class ResultExists(Exception):
     """The member already has a result on the workout, and replacing it was not asked for."""
 
@@ -160,13 +169,15 @@ def participation_record(
     performed_on: datetime.date | None = None,
     recorded_by: str = "",
     replace: bool = True,
+    confirmed: bool = False,
 ) -> Participation:
     """Record (or correct) a member's result on a workout; personal records follow.
 
     With ``replace=False`` a result the member already has is left alone: ResultExists carries it (before
-    the score is read, so the coach is asked first). One locked read, then one INSERT or UPDATE, in one
-    transaction; a first result another request wrote meanwhile (the unique constraint) is read again
-    once, as an existing one.
+    the score is read, so the coach is asked first). A result that looks wrong (``result_warnings``) is
+    saved only ``confirmed``: ImplausibleResult says why. One locked read, then one INSERT or UPDATE, in
+    one transaction; a first result another request wrote meanwhile (the unique constraint) is read
+    again once, as an existing one.
     """
     if not member.is_active:
         raise ValidationError({"member": "This member is deactivated."})
@@ -180,6 +191,7 @@ def participation_record(
                 result={"scaling_level": scaling_level, "status": status, "score_text": score_text},
                 tiebreak_text=tiebreak_text,
                 columns=columns,
+                confirmed=confirmed,
             )
         except IntegrityError:
             if attempt == 2:
@@ -195,6 +207,7 @@ def _participation_write(
     result: dict[str, str],
     tiebreak_text: str,
     columns: dict[str, Any],
+    confirmed: bool,
 ) -> Participation:
     with transaction.atomic(using=router.db_for_write(Participation)):
         participation = Participation.objects.select_for_update().filter(workout=workout, member=member).first()
@@ -203,6 +216,9 @@ def _participation_write(
             if not replace:
                 raise ResultExists(participation)
         values = result_values(workout=workout, tiebreak_text=tiebreak_text, **result)
+        warnings = result_warnings(workout=workout, results={member: values}).get(member.pk)
+        if warnings and not confirmed:
+            raise ImplausibleResult(warnings)
         if participation is None:
             participation = Participation(workout=workout, member=member, **values, **columns)
             participation.save(force_insert=True)
@@ -252,3 +268,10 @@ def participations_record(
         )
         personal_records_refresh(workout=workout, member_ids=list(results))
     return saved
+
+
+def workout_time_cap_set(*, workout: Workout, seconds: int | None) -> Workout:
+    """Fix a workout's time cap (None: no cap), e.g. from its results sheet; results already recorded stay."""
+    workout.time_cap_seconds = seconds
+    workout.save(update_fields=["time_cap_seconds", "updated_at"])
+    return workout
