@@ -172,6 +172,17 @@ def results_sheet_rows(*, workout: Workout, level: str) -> list[SheetRow]:
     return rows
 
 
+def workout_results(*, workout: Workout) -> list[tuple[Participation, str]]:
+    """Every result on the workout (members who hide their scores too), ranked, each with its score as
+    people read it: what deleting the workout would delete. One query."""
+    results = Participation.objects.filter(workout=workout).select_related("member").order_by("sort_key", "id")
+    listed = []
+    for participation in results:
+        participation.workout = workout  # known already: no query for it
+        listed.append((participation, format_result(participation, workout)))
+    return listed
+
+
 @dataclass
 class BoardRow:
     rank: int

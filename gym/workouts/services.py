@@ -9,10 +9,16 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, router, transaction
 
-from gym.members.models import Member
+from gym.members.models import GymEvent, Member
+from gym.members.services import event_record
 from gym.workouts.models import Benchmark, Exercise, Participation, Workout, WorkoutExercise
-from gym.workouts.records import personal_records_refresh, personal_records_update
-from gym.workouts.scores import parse_reps, parse_score, parse_time_ms
+from gym.workouts.records import (
+    personal_record_exercise,
+    personal_records_recompute,
+    personal_records_refresh,
+    personal_records_update,
+)
+from gym.workouts.scores import format_result, parse_reps, parse_score, parse_time_ms
 from gym.workouts.selectors import result_warnings
 
 
@@ -275,3 +281,67 @@ def workout_time_cap_set(*, workout: Workout, seconds: int | None) -> Workout:
     workout.time_cap_seconds = seconds
     workout.save(update_fields=["time_cap_seconds", "updated_at"])
     return workout
+
+
+def _result_detail(participation: Participation) -> dict[str, Any]:
+    """A result as the events page shows it once it is gone."""
+    return {
+        "participation_id": participation.pk,
+        "member_id": participation.member_id,
+        "member": str(participation.member),
+        "level": participation.get_scaling_level_display(),
+        "score": format_result(participation, participation.workout),
+        "performed_on": participation.performed_on.isoformat(),
+        "recorded_by": participation.recorded_by,
+    }
+
+
+def participation_delete(*, participation: Participation, actor: str) -> None:
+    """Delete a result; the member's personal record on the workout's exercise goes back to their best
+    remaining result, and who deleted what, and when, is kept as an event for the owner."""
+    workout = participation.workout
+    with transaction.atomic(using=router.db_for_write(Participation)):
+        locked = Participation.objects.select_for_update().filter(pk=participation.pk).first()
+        if locked is None:
+            return  # deleted meanwhile (a second click): nothing left to do, nothing to record twice
+        exercise = personal_record_exercise(workout=workout)
+        detail = {"workout_id": workout.pk, "workout": workout.name, "day": workout.scheduled_on.isoformat()}
+        detail.update(_result_detail(participation))
+        participation.delete()
+        if exercise is not None:
+            personal_records_recompute(exercise=exercise, member_ids=[participation.member_id])
+        event_record(actor=actor, kind=GymEvent.Kind.RESULT_DELETED, detail=detail)
+
+
+class WorkoutHasResults(Exception):
+    """The workout has results and deleting them too was not confirmed (or more came since)."""
+
+    def __init__(self, results: int) -> None:
+        super().__init__(f"the workout has {results} result{'s' if results != 1 else ''}")
+        self.results = results
+
+
+def workout_delete(*, workout: Workout, actor: str, results_confirmed: int = 0) -> None:
+    """Delete a workout with its movements. One with results is deleted only when the person confirmed
+    that many results (``results_confirmed``, the number the confirmation page listed): otherwise
+    WorkoutHasResults, and nothing changes. Members' personal records on its exercise go back to their
+    best remaining results; the workout and its results are kept in an event for the owner."""
+    with transaction.atomic(using=router.db_for_write(Workout)):
+        Workout.objects.select_for_update().filter(pk=workout.pk).first()
+        results = list(Participation.objects.filter(workout=workout).select_related("member").order_by("id"))
+        if results and len(results) != results_confirmed:
+            raise WorkoutHasResults(len(results))
+        exercise = personal_record_exercise(workout=workout)
+        for participation in results:
+            participation.workout = workout  # known already: no query for it
+        detail = {
+            "workout_id": workout.pk,
+            "workout": workout.name,
+            "day": workout.scheduled_on.isoformat(),
+            "track": workout.track,
+            "results": [_result_detail(p) for p in results],
+        }
+        workout.delete()
+        if exercise is not None and results:
+            personal_records_recompute(exercise=exercise, member_ids=[p.member_id for p in results])
+        event_record(actor=actor, kind=GymEvent.Kind.WORKOUT_DELETED, detail=detail)

@@ -14,8 +14,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from affiliates.people.access import COACH, role_required
+from affiliates.people.access import COACH, MANAGE, role_required
 from gym.members.forms import DropInForm
+from gym.members.selectors import recent_events
 from gym.members.services import member_save
 from gym.params import date_param, id_param, text_param
 from gym.workouts.forms import (
@@ -41,15 +42,19 @@ from gym.workouts.selectors import (
     result_warnings,
     results_sheet_rows,
     week_programming,
+    workout_results,
     workouts_with_result_counts,
 )
 from gym.workouts.services import (
     ImplausibleResult,
     ResultExists,
+    WorkoutHasResults,
     exercise_save,
+    participation_delete,
     participation_record,
     participations_record,
     result_values,
+    workout_delete,
     workout_from_benchmark,
     workout_save,
     workout_time_cap_set,
@@ -385,3 +390,44 @@ def _sheet_results(workout: Workout, rows: list[_SheetRowWithForm]) -> tuple[dic
                 form.add_error(field if field in form.fields else None, errors)
             refused += 1
     return results, refused
+
+
+@role_required(*COACH)
+@require_POST
+def delete_result(request: HttpRequest, workout_id: int, participation_id: int) -> HttpResponse:
+    """Delete one result (kept as an event for the owner: who, when, what it was)."""
+    workout = get_object_or_404(Workout, pk=workout_id)
+    participation = get_object_or_404(
+        Participation.objects.select_related("member"), pk=participation_id, workout=workout
+    )
+    participation.workout = workout  # known already: no query for it
+    shown = format_result(participation, workout)
+    participation_delete(participation=participation, actor=request.user.get_username())
+    messages.success(request, f"{participation.member}'s result ({shown}) deleted.")
+    return redirect("workouts:detail", workout_id=workout.pk)
+
+
+@role_required(*COACH)
+@require_POST
+def delete_workout(request: HttpRequest, workout_id: int) -> HttpResponse:
+    """Delete a workout: at once when it has no results; with results, only from the confirmation page
+    that lists them (which posts how many it listed)."""
+    workout = get_object_or_404(Workout, pk=workout_id)
+    confirmed = request.POST.get("confirm") == "delete"
+    listed = request.POST.get("results", "")
+    listed_count = int(listed) if confirmed and listed.isascii() and listed.isdigit() and len(listed) < 10 else 0
+    try:
+        workout_delete(workout=workout, actor=request.user.get_username(), results_confirmed=listed_count)
+    except WorkoutHasResults as exc:
+        if confirmed:
+            messages.error(request, "The results changed since the list below was shown: check it again.")
+        context = {"workout": workout, "results": workout_results(workout=workout), "count": exc.results}
+        return render(request, "workouts/workout_delete.html", context)
+    messages.success(request, f"{workout.name} ({workout.scheduled_on}) deleted.")
+    return redirect("workouts:list")
+
+
+@role_required(*MANAGE)
+def events(request: HttpRequest) -> HttpResponse:
+    """What was deleted or deactivated, by whom and when: for the gym's owner and admins."""
+    return render(request, "workouts/events.html", {"events": recent_events()})
