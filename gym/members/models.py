@@ -31,3 +31,28 @@ class Member(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+
+@affiliate_model
+class GymEvent(models.Model):
+    """Something a gym's staff did that leaves nothing behind to see (a result or a workout deleted, a
+    member deactivated): who, when, and what it was. Append-only (sql/application/V8)."""
+
+    class Kind(models.TextChoices):
+        RESULT_DELETED = "result_deleted", "Result deleted"
+        WORKOUT_DELETED = "workout_deleted", "Workout deleted"
+        MEMBER_DEACTIVATED = "member_deactivated", "Member deactivated"
+        MEMBER_REACTIVATED = "member_reactivated", "Member reactivated"
+
+    at = models.DateTimeField(db_default=Now(), editable=False)
+    actor = models.TextField(help_text="The login that did it (request.user.get_username()).")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    detail = models.JSONField(default=dict, help_text="What it was, as it was: names, scores, ids.")
+
+    class Meta:
+        managed = False
+        db_table = "gym_event"
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.actor}"

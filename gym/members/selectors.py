@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from django.db.models import CharField, Func, QuerySet, Value
 from django.db.models.functions import Concat
 
-from gym.members.models import Member
+from gym.members.models import GymEvent, Member
 
 #: A spreadsheet runs a cell that starts with one of these as a formula (OWASP: CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -58,3 +58,8 @@ def member_export_rows() -> Iterator[list[str]]:
                 "yes" if m.is_active else "no",
             )
         ]
+
+
+def recent_events(*, limit: int = 200) -> list[GymEvent]:
+    """The gym's latest events (deletions, deactivations), newest first."""
+    return list(GymEvent.objects.order_by("-at", "-id")[:limit])

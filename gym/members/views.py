@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from gym.accounts.access import COACH, MANAGE, role_required
 from gym.members.forms import MemberForm
@@ -66,10 +66,17 @@ def member_edit(request: HttpRequest, member_id: int) -> HttpResponse:
 
 
 @role_required(*MANAGE)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def member_deactivate(request: HttpRequest, member_id: int) -> HttpResponse:
+    """GET: the confirmation page (what deactivating means); POST active=0 deactivates, active=1
+    reactivates. Anything else changes nothing."""
     member = get_object_or_404(Member, pk=member_id)
-    member_active_set(member=member, active=request.POST.get("active") == "1")
+    active = {"0": False, "1": True}.get(request.POST.get("active", "")) if request.method == "POST" else None
+    if active is None:
+        error = "Choose Deactivate or Reactivate." if request.method == "POST" else ""
+        context = {"member": member, "error": error}
+        return render(request, "members/member_deactivate.html", context, status=400 if error else 200)
+    member_active_set(member=member, active=active, actor=request.user.get_username())
     messages.success(request, f"{member} {'reactivated' if member.is_active else 'deactivated'}.")
     return redirect("members:detail", member_id=member.pk)
 

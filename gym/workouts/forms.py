@@ -9,7 +9,7 @@ from django.forms import BaseInlineFormSet, inlineformset_factory
 from gym.members.models import Member
 from gym.widgets import ListSelect
 from gym.workouts.models import Exercise, Participation, ScalingLevel, ScoreType, Workout, WorkoutExercise
-from gym.workouts.scores import format_time_ms, parse_time_ms
+from gym.workouts.scores import format_time_ms, parse_time_cap
 
 # Only django-stubs' ModelForm is generic: Django's takes no type argument at run time.
 if TYPE_CHECKING:
@@ -41,8 +41,16 @@ class ExerciseForm(_ExerciseModelForm):
 
 #: Bounds a coach can mean (the database accepts any positive integer).
 FIRST_PROGRAMMING_DAY, LAST_PROGRAMMING_DAY = datetime.date(2000, 1, 1), datetime.date(2099, 12, 31)
-MAX_TIME_CAP_SECONDS = 24 * 3600
 MAX_REPS_PER_ROUND = 100_000
+
+
+TIME_CAP_HELP = "In minutes (20 is twenty minutes), or m:ss, e.g. 7:30; leave empty for none."
+
+
+def _time_cap(text: str) -> int | None:
+    """A time cap as typed (minutes unless m:ss) in seconds; None when left empty."""
+    text = text.strip()
+    return parse_time_cap(text) if text else None
 
 
 class WorkoutForm(_WorkoutModelForm):
@@ -51,7 +59,7 @@ class WorkoutForm(_WorkoutModelForm):
         widget=forms.CheckboxSelectMultiple,
         initial=[ScalingLevel.RX, ScalingLevel.SCALED],
     )
-    time_cap = forms.CharField(required=False, help_text="mm:ss, e.g. 12:00 (leave empty for none)")
+    time_cap = forms.CharField(required=False, max_length=20, help_text=TIME_CAP_HELP)
 
     class Meta:
         model = Workout
@@ -123,15 +131,7 @@ class WorkoutForm(_WorkoutModelForm):
         return data
 
     def clean_time_cap(self) -> int | None:
-        text: str = self.cleaned_data["time_cap"].strip()
-        if not text:
-            return None
-        ms = parse_time_ms(text)
-        if ms < 1000 or ms % 1000:
-            raise ValidationError("A time cap is a whole number of seconds, e.g. 12:00.")
-        if ms > MAX_TIME_CAP_SECONDS * 1000:
-            raise ValidationError("A time cap is at most 24 hours (24:00:00).")
-        return ms // 1000
+        return _time_cap(self.cleaned_data["time_cap"])
 
     def save(self, commit: bool = True) -> Workout:
         self.instance.time_cap_seconds = self.cleaned_data.get("time_cap")
@@ -194,11 +194,35 @@ MovementFormSet = inlineformset_factory(
 )
 
 
+class TimeCapForm(forms.Form):
+    """The workout's time cap, fixed from its results sheet (the rows typed so far stay as typed)."""
+
+    time_cap = forms.CharField(required=False, max_length=20, label="Time cap", help_text=TIME_CAP_HELP)
+
+    def clean_time_cap(self) -> int | None:
+        return _time_cap(self.cleaned_data["time_cap"])
+
+
+def _time_help(workout: Workout) -> str:
+    """For time: CAP+N is suggested only where it can be read (a cap, and the workout's total reps)."""
+    if not workout.time_cap_seconds:
+        return "m:ss, e.g. 12:34"
+    if workout.reps_per_round:
+        return "m:ss, e.g. 12:34, or CAP+15 if the cap stopped them 15 reps short"
+    return "m:ss, e.g. 12:34, or CAP 85 reps if the cap stopped them after 85 reps"
+
+
+def _rounds_reps_help(workout: Workout) -> str:
+    if workout.reps_per_round:
+        return f"rounds+reps, e.g. 5+12 (a round is {workout.reps_per_round} reps; a bare number counts reps)"
+    return "rounds+reps, e.g. 5+12"
+
+
 def score_help(workout: Workout) -> str:
     """How a score on this workout is typed, for the people typing it."""
     helps: dict[str, str] = {
-        ScoreType.TIME: "e.g. 12:34, or CAP+15 if the cap stopped them 15 reps short",
-        ScoreType.ROUNDS_REPS: "rounds+reps, e.g. 5+12",
+        ScoreType.TIME: _time_help(workout),
+        ScoreType.ROUNDS_REPS: _rounds_reps_help(workout),
         ScoreType.LOAD: "e.g. 102.5 kg or 225 lb",
         ScoreType.DISTANCE: "e.g. 2345 m, 5 km",
         ScoreType.PASS_FAIL: "pass or fail",
@@ -206,9 +230,12 @@ def score_help(workout: Workout) -> str:
     return helps.get(workout.score_type, "")
 
 
+CONFIRM_LABEL = "Yes, this result is right"
+
+
 class ResultForm(forms.Form):
     STATUS_CHOICES = [
-        (Participation.Status.FINISHED, "Finished (or capped: type CAP+15)"),
+        (Participation.Status.FINISHED, "Finished (or capped: type it as the score)"),
         (Participation.Status.DNF, "Did not finish"),
         (Participation.Status.DQ, "Disqualified"),
         (Participation.Status.WITHDRAWN, "Withdrawn"),
@@ -221,6 +248,13 @@ class ResultForm(forms.Form):
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
     # Shown (as a checkbox) only when the member already has a result on this workout.
     replace = forms.BooleanField(required=False, label="Replace the existing result", widget=forms.HiddenInput)
+    # Shown (as a checkbox) only when the result is far outside what the workout or the member allows.
+    confirm = forms.BooleanField(required=False, label=CONFIRM_LABEL, widget=forms.HiddenInput)
+
+    def ask_to_confirm(self, warnings: list[str]) -> None:
+        """The result looks wrong: say why, and save it only once the coach ticks that it is right."""
+        self.fields["confirm"].widget = forms.CheckboxInput()
+        self.add_error("score", f"Please check: {' '.join(warnings)} Tick “{CONFIRM_LABEL}” and save again to keep it.")
 
     def ask_to_replace(self, existing: Participation, shown: str) -> None:
         """The member already has a result: say which, and offer to replace it."""
@@ -255,6 +289,8 @@ class SheetRowForm(forms.Form):
     score = forms.CharField(required=False, max_length=50)
     tiebreak = forms.CharField(required=False, max_length=20)
     status = forms.ChoiceField(choices=ResultForm.STATUS_CHOICES, initial=Participation.Status.FINISHED)
+    # Rendered only on a row whose result looks wrong (result_warnings): ticked, the row is saved as typed.
+    confirm = forms.BooleanField(required=False, label=CONFIRM_LABEL)
 
     def __init__(self, *args: Any, workout: Workout, member: Member, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -75,6 +75,11 @@ def personal_record_exercise(*, workout: Workout) -> Exercise | None:
     return movements[0].exercise
 
 
+def personal_records_recompute(*, exercise: Exercise, member_ids: list[int]) -> int:
+    """The members' records on the exercise from their remaining results (after results were deleted)."""
+    return _records_recompute(exercise=exercise, member_ids=member_ids) if member_ids else 0
+
+
 def personal_records_refresh(*, workout: Workout, member_ids: list[int]) -> int:
     """Recompute the members' records on the workout's exercise from all their results, in a fixed
     number of queries (a results sheet saves a whole class at once). Returns how many records exist."""

@@ -1,7 +1,9 @@
 """Scores as people type them, to and from the exact integers FitBuddy stores (docs/domain.md).
 
 for time      "12:34", "1:02:03", "12:34.5", "95s", "CAP+15" (capped, 15 reps short)  -> ms
-AMRAP         "5+12", "5 rounds + 12 reps", "5"                                       -> rounds*100000 + reps
+              ("12.34" is refused: did they mean 12:34?)
+AMRAP         "5+12", "5 rounds + 12 reps", "5 rounds"; a bare "117" is reps when a   -> rounds*100000 + reps
+              round's reps are known (3 + 27 for 30-rep rounds), else rounds
 reps, cal,    "150", "150 reps", "42 cal", "87 points"                                -> the integer
 points
 load          "102.5 kg", "225 lb", "102.5" (kg)                                      -> grams
@@ -75,7 +77,9 @@ def _bounded(value: int, what: str) -> int:
 
 
 TIME_RE = re.compile(r"^(?:(?P<h>\d+):)?(?P<m>\d{1,3}):(?P<s>\d{1,2}(?:\.\d{1,3})?)$")
-SECONDS_RE = re.compile(r"^(?P<s>\d+(?:\.\d{1,3})?)\s*(?:s|sec|secs|seconds)?$")
+SECONDS_RE = re.compile(r"^(?P<s>\d+(?:\.\d{1,3})?)\s*(?P<unit>s|sec|secs|seconds)?$")
+#: "12.34" or "12,34" with no unit: minutes and seconds written with the wrong separator, or seconds?
+DECIMAL_TIME_RE = re.compile(r"^(?P<m>\d+)[.,](?P<s>\d+)$", re.ASCII)
 CAP_SHORT_RE = re.compile(r"^cap\s*\+\s*(?P<n>\d+)$")
 CAP_DONE_RE = re.compile(r"^(?:cap(?:ped)?\s*(?:at)?\s*)?(?P<n>\d+)\s*reps?$")
 
@@ -92,8 +96,16 @@ def parse_reps(text: str) -> int:
 
 
 def parse_time_ms(text: str) -> int:
-    """'12:34', '1:02:03', '12:34.5' or '95s' to milliseconds."""
+    """'12:34', '1:02:03', '12:34.5' or '95s' to milliseconds.
+
+    A number with a decimal point or comma and no unit ('12.34') is refused with a question: it is
+    12:34 written with the wrong separator far more often than 12.34 seconds (written '12.34s').
+    """
     text = text.strip().lower()
+    decimal = DECIMAL_TIME_RE.match(text)
+    if decimal:
+        guess = f"{int(decimal['m'])}:{decimal['s'][:2]:0<2}"
+        raise ValidationError(f"{text!r}: Did you mean {guess}? Write times as m:ss (or h:mm:ss).")
     match = TIME_RE.match(text)
     if match:
         seconds = Decimal(match["s"])
@@ -108,6 +120,32 @@ def parse_time_ms(text: str) -> int:
     if match:
         return _bounded(int(Decimal(match["s"]) * 1000), "time")
     raise ValidationError(f"{text!r} is not a time: write minutes:seconds, e.g. 12:34 (or 1:02:03).")
+
+
+CAP_MINUTES_RE = re.compile(r"^(?P<n>\d{1,6})\s*(?:m|min|mins|minutes?)?$", re.ASCII)
+#: The longest time cap a coach can mean.
+MAX_TIME_CAP_SECONDS = 24 * 3600
+
+
+def parse_time_cap(text: str) -> int:
+    """A workout's time cap, in whole seconds: minutes unless written m:ss or h:mm:ss.
+
+    '20' and '20 min' are twenty minutes (a coach never means a 20-second cap), '7:30' is seven and
+    a half minutes, '1:00:00' an hour; '90s' says seconds outright.
+    """
+    text = text.strip().lower()
+    minutes = CAP_MINUTES_RE.match(text)
+    if minutes:
+        ms = int(minutes["n"]) * 60_000
+    elif TIME_RE.match(text) or SECONDS_RE.match(text) or DECIMAL_TIME_RE.match(text):
+        ms = parse_time_ms(text)
+    else:
+        raise ValidationError(f"{text[:20]!r} is not a time cap: write minutes (20) or minutes:seconds (7:30).")
+    if ms < 1000 or ms % 1000:
+        raise ValidationError("A time cap is a whole number of seconds, e.g. 12 (minutes) or 7:30.")
+    if ms > MAX_TIME_CAP_SECONDS * 1000:
+        raise ValidationError("A time cap is at most 24 hours (24:00:00).")
+    return ms // 1000
 
 
 @dataclass(frozen=True)
@@ -157,11 +195,21 @@ def _capped(n: int, *, short: bool, shape: WorkoutShape) -> Score:
     return Score(Status.CAPPED, None, n)
 
 
-ROUNDS_REPS_RE = re.compile(r"^(?P<r>\d+)\s*(?:rounds?|rds?|r)?\s*(?:\+\s*(?P<p>\d+)\s*(?:reps?)?)?$")
+ROUNDS_REPS_RE = re.compile(r"^(?P<r>\d+)\s*(?P<word>rounds?|rds?|r)?\s*(?:(?P<plus>\+)\s*(?P<p>\d+)\s*(?:reps?)?)?$")
+BARE_REPS_RE = re.compile(r"^(?P<n>\d+)\s*(?:reps?)?$")
 
 
 def _parse_rounds_reps(raw: str, low: str, shape: WorkoutShape) -> Score:
-    """``5+12``, ``5 rounds + 12 reps``, ``7``."""
+    """``5+12``, ``5 rounds + 12 reps``, ``7 rounds``; a bare ``117`` (or ``117 reps``) is a count of reps
+    when a round's reps are known (3 + 27 in 30-rep rounds), and rounds when they are not."""
+    bare = BARE_REPS_RE.match(low)
+    if bare and shape.reps_per_round:
+        rounds, reps = divmod(int(bare["n"]), shape.reps_per_round)
+        return Score(Status.FINISHED, _bounded(rounds * ROUND + reps, "score"))
+    if bare and "rep" in low:
+        raise ValidationError(
+            f"{raw}: the workout does not say how many reps make a round; write rounds+reps, e.g. 5+12."
+        )
     match = ROUNDS_REPS_RE.match(low)
     if not match:
         raise ValidationError(f"{raw!r} is not rounds + reps: write e.g. 5+12.")
@@ -290,8 +338,9 @@ def format_score(
 
 
 def _format_rounds_reps(value: int) -> str:
+    """Always both parts, ``5 + 17`` or ``5 + 0``: a bare number on a board could be rounds or reps."""
     rounds, reps = divmod(value, ROUND)
-    return f"{rounds}+{reps}" if reps else f"{rounds}"
+    return f"{rounds} + {reps}"
 
 
 FORMATTERS: dict[str, Callable[[int], str]] = {

@@ -4,16 +4,18 @@ and one workout's results ranked (its leaderboard; docs/domain.md, "Ranking one 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
+from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import Rank
 
 from gym.accounts.models import GymLogin
 from gym.members.models import Member
-from gym.workouts.models import Benchmark, BenchmarkMovement, Exercise, Participation, Workout
-from gym.workouts.scores import format_result, format_tiebreak, format_time_ms
+from gym.workouts.models import Benchmark, BenchmarkMovement, Exercise, Participation, ScoreType, Workout
+from gym.workouts.records import personal_record_exercise
+from gym.workouts.scores import ROUND, format_result, format_score, format_tiebreak, format_time_ms
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,17 @@ def results_sheet_rows(*, workout: Workout, level: str) -> list[SheetRow]:
     return rows
 
 
+def workout_results(*, workout: Workout) -> list[tuple[Participation, str]]:
+    """Every result on the workout (members who hide their scores too), ranked, each with its score as
+    people read it: what deleting the workout would delete. One query."""
+    results = Participation.objects.filter(workout=workout).select_related("member").order_by("sort_key", "id")
+    listed = []
+    for participation in results:
+        participation.workout = workout  # known already: no query for it
+        listed.append((participation, format_result(participation, workout)))
+    return listed
+
+
 @dataclass
 class BoardRow:
     rank: int
@@ -212,3 +225,118 @@ def leaderboard_for_workout(workout: Workout, *, level: str | None = None, gende
         )
         for p in rows
     ]
+
+
+# --- Results that look wrong (docs/gym-site.md, "Results that look wrong") ---
+
+#: A for-time result faster than this per rep, when the workout's total reps are known, is asked about.
+MIN_MS_PER_REP = 1000
+#: A time under this share of the member's best on the same workout (and level) is asked about.
+TIME_UNDER_BEST = 0.5
+#: A higher-is-better score over this multiple of the member's best (or record) is asked about.
+SCORE_OVER_BEST = 1.5
+#: An AMRAP over this many reps a second of its cap is asked about.
+AMRAP_MAX_REPS_PER_SECOND = 1
+#: A load over this is asked about whoever lifted it (every world record is below it).
+MAX_PLAUSIBLE_LOAD_GRAMS = 500_000
+
+_HIGHER_IS_BETTER = {ScoreType.ROUNDS_REPS, ScoreType.REPS, ScoreType.LOAD, ScoreType.CALORIES, ScoreType.DISTANCE}
+
+
+def _same_workout(workout: Workout) -> Q:
+    """Results on the same workout over time: the same library benchmark, or the same name and score type."""
+    same_name = Q(workout__name__iexact=workout.name, workout__score_type=workout.score_type)
+    return Q(workout__benchmark_id=workout.benchmark_id) | same_name if workout.benchmark_id else same_name
+
+
+def _reps(value: int, workout: Workout) -> int:
+    """An AMRAP score in reps (when a round's reps are known), anything else as it is."""
+    if workout.score_type == ScoreType.ROUNDS_REPS and workout.reps_per_round:
+        rounds, reps = divmod(value, ROUND)
+        return rounds * workout.reps_per_round + reps
+    return value
+
+
+def _workout_warnings(workout: Workout, value: int) -> list[str]:
+    """What the workout itself says a result cannot be: under a second a rep, more reps than the cap allows."""
+    shown = format_score(value, workout.score_type)
+    total, cap = workout.reps_per_round, workout.time_cap_seconds
+    if workout.score_type == ScoreType.TIME and total and value < total * MIN_MS_PER_REP:
+        return [f"{shown} for {total} reps is faster than 1 second a rep."]
+    if workout.score_type == ScoreType.ROUNDS_REPS and total and cap:
+        reps = _reps(value, workout)
+        if reps > cap * AMRAP_MAX_REPS_PER_SECOND:
+            return [f"{shown} is {reps} reps: more than the {format_time_ms(cap * 1000)} cap allows (1 rep a second)."]
+    if workout.score_type == ScoreType.LOAD and value > MAX_PLAUSIBLE_LOAD_GRAMS:
+        return [f"{shown} is more than anyone has lifted ({format_score(MAX_PLAUSIBLE_LOAD_GRAMS, ScoreType.LOAD)})."]
+    return []
+
+
+def _history_warnings(
+    workout: Workout, member: Member, value: int, best: int | None, record: tuple[str, int] | None
+) -> list[str]:
+    """What the member's own history says: far faster than their best, far above their best or record."""
+    shown = format_score(value, workout.score_type)
+    if best is not None and workout.score_type == ScoreType.TIME and value < best * TIME_UNDER_BEST:
+        best_shown = format_score(best, workout.score_type)
+        return [f"{shown} is less than half of {member}’s best on {workout.name} at this level ({best_shown})."]
+    if record is not None and value > record[1] * SCORE_OVER_BEST:
+        exercise, pr = record
+        return [f"{shown} is more than 1.5 × {member}’s record on {exercise} ({format_score(pr, workout.score_type)})."]
+    if (
+        best is not None
+        and workout.score_type in _HIGHER_IS_BETTER
+        and _reps(value, workout) > _reps(best, workout) * SCORE_OVER_BEST
+    ):
+        best_shown = format_score(best, workout.score_type)
+        return [f"{shown} is more than 1.5 × {member}’s best on {workout.name} at this level ({best_shown})."]
+    return []
+
+
+def result_warnings(*, workout: Workout, results: Mapping[Member, Mapping[str, Any]]) -> dict[int, list[str]]:
+    """Results far outside what the workout allows or what the member has done before, by member id,
+    each with why (a 12-second Fran, a load far over the member's record, an AMRAP over its cap).
+
+    ``results`` maps members to the columns ``result_values`` returned. Only finished results with a
+    score are looked at. The single-result form and the results sheet both ask before saving any of
+    them. A fixed number of queries however many results: the members' bests on the same workout
+    (one), and for a single-lift test their records on its exercise (two).
+    """
+    scored = {
+        member: values["score_value"]
+        for member, values in results.items()
+        if values.get("status") == Participation.Status.FINISHED and values.get("score_value") is not None
+    }
+    if not scored or workout.score_type not in (*_HIGHER_IS_BETTER, ScoreType.TIME):
+        return {}
+    aggregate = Min if workout.score_type == ScoreType.TIME else Max
+    bests = {
+        (row["member_id"], row["scaling_level"]): row["best"]
+        for row in Participation.objects.filter(
+            _same_workout(workout),
+            member__in=list(scored),
+            status=Participation.Status.FINISHED,
+            score_value__isnull=False,
+        )
+        .exclude(workout=workout)
+        .values("member_id", "scaling_level")
+        .annotate(best=aggregate("score_value"))
+    }
+    records: dict[int, tuple[str, int]] = {}
+    exercise = personal_record_exercise(workout=workout) if workout.score_type == ScoreType.LOAD else None
+    if exercise is not None:
+        records = {
+            member_id: (exercise.name, value)
+            for member_id, value in exercise.personal_records.filter(member__in=list(scored))
+            .exclude(participation__workout=workout)
+            .values_list("member_id", "value")
+        }
+    warnings: dict[int, list[str]] = {}
+    for member, value in scored.items():
+        best = bests.get((member.pk, results[member]["scaling_level"]))
+        found = _workout_warnings(workout, value) + _history_warnings(
+            workout, member, value, best, records.get(member.pk)
+        )
+        if found:
+            warnings[member.pk] = found
+    return warnings

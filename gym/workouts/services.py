@@ -9,10 +9,17 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, router, transaction
 
-from gym.members.models import Member
+from gym.members.models import GymEvent, Member
+from gym.members.services import event_record
 from gym.workouts.models import Benchmark, Exercise, Participation, Workout, WorkoutExercise
-from gym.workouts.records import personal_records_refresh, personal_records_update
-from gym.workouts.scores import parse_reps, parse_score, parse_time_ms
+from gym.workouts.records import (
+    personal_record_exercise,
+    personal_records_recompute,
+    personal_records_refresh,
+    personal_records_update,
+)
+from gym.workouts.scores import format_result, parse_reps, parse_score, parse_time_ms
+from gym.workouts.selectors import result_warnings
 
 
 def exercise_save(*, exercise: Exercise | None = None, fields: dict[str, Any]) -> Exercise:
@@ -136,6 +143,14 @@ def result_values(
     }
 
 
+class ImplausibleResult(Exception):
+    """The result is far outside what the workout allows or the member has done, and was not confirmed."""
+
+    def __init__(self, warnings: list[str]) -> None:
+        super().__init__(" ".join(warnings))
+        self.warnings = warnings
+
+
 class ResultExists(Exception):
     """The member already has a result on the workout, and replacing it was not asked for."""
 
@@ -160,13 +175,15 @@ def participation_record(
     performed_on: datetime.date | None = None,
     recorded_by: str = "",
     replace: bool = True,
+    confirmed: bool = False,
 ) -> Participation:
     """Record (or correct) a member's result on a workout; personal records follow.
 
     With ``replace=False`` a result the member already has is left alone: ResultExists carries it (before
-    the score is read, so the coach is asked first). One locked read, then one INSERT or UPDATE, in one
-    transaction; a first result another request wrote meanwhile (the unique constraint) is read again
-    once, as an existing one.
+    the score is read, so the coach is asked first). A result that looks wrong (``result_warnings``) is
+    saved only ``confirmed``: ImplausibleResult says why. One locked read, then one INSERT or UPDATE, in
+    one transaction; a first result another request wrote meanwhile (the unique constraint) is read
+    again once, as an existing one.
     """
     if not member.is_active:
         raise ValidationError({"member": "This member is deactivated."})
@@ -180,6 +197,7 @@ def participation_record(
                 result={"scaling_level": scaling_level, "status": status, "score_text": score_text},
                 tiebreak_text=tiebreak_text,
                 columns=columns,
+                confirmed=confirmed,
             )
         except IntegrityError:
             if attempt == 2:
@@ -195,6 +213,7 @@ def _participation_write(
     result: dict[str, str],
     tiebreak_text: str,
     columns: dict[str, Any],
+    confirmed: bool,
 ) -> Participation:
     with transaction.atomic(using=router.db_for_write(Participation)):
         participation = Participation.objects.select_for_update().filter(workout=workout, member=member).first()
@@ -203,6 +222,9 @@ def _participation_write(
             if not replace:
                 raise ResultExists(participation)
         values = result_values(workout=workout, tiebreak_text=tiebreak_text, **result)
+        warnings = result_warnings(workout=workout, results={member: values}).get(member.pk)
+        if warnings and not confirmed:
+            raise ImplausibleResult(warnings)
         if participation is None:
             entered = {"entered_by": columns["recorded_by"]}  # who typed it first; recorded_by: who last changed it
             participation = Participation(workout=workout, member=member, **values, **columns, **entered)
@@ -254,3 +276,74 @@ def participations_record(
         )
         personal_records_refresh(workout=workout, member_ids=list(results))
     return saved
+
+
+def workout_time_cap_set(*, workout: Workout, seconds: int | None) -> Workout:
+    """Fix a workout's time cap (None: no cap), e.g. from its results sheet; results already recorded stay."""
+    workout.time_cap_seconds = seconds
+    workout.save(update_fields=["time_cap_seconds", "updated_at"])
+    return workout
+
+
+def _result_detail(participation: Participation) -> dict[str, Any]:
+    """A result as the events page shows it once it is gone."""
+    return {
+        "participation_id": participation.pk,
+        "member_id": participation.member_id,
+        "member": str(participation.member),
+        "level": participation.get_scaling_level_display(),
+        "score": format_result(participation, participation.workout),
+        "performed_on": participation.performed_on.isoformat(),
+        "recorded_by": participation.recorded_by,
+    }
+
+
+def participation_delete(*, participation: Participation, actor: str) -> None:
+    """Delete a result; the member's personal record on the workout's exercise goes back to their best
+    remaining result, and who deleted what, and when, is kept as an event for the owner."""
+    workout = participation.workout
+    with transaction.atomic(using=router.db_for_write(Participation)):
+        locked = Participation.objects.select_for_update().filter(pk=participation.pk).first()
+        if locked is None:
+            return  # deleted meanwhile (a second click): nothing left to do, nothing to record twice
+        exercise = personal_record_exercise(workout=workout)
+        detail = {"workout_id": workout.pk, "workout": workout.name, "day": workout.scheduled_on.isoformat()}
+        detail.update(_result_detail(participation))
+        participation.delete()
+        if exercise is not None:
+            personal_records_recompute(exercise=exercise, member_ids=[participation.member_id])
+        event_record(actor=actor, kind=GymEvent.Kind.RESULT_DELETED, detail=detail)
+
+
+class WorkoutHasResults(Exception):
+    """The workout has results and deleting them too was not confirmed (or more came since)."""
+
+    def __init__(self, results: int) -> None:
+        super().__init__(f"the workout has {results} result{'s' if results != 1 else ''}")
+        self.results = results
+
+
+def workout_delete(*, workout: Workout, actor: str, results_confirmed: int = 0) -> None:
+    """Delete a workout with its movements. One with results is deleted only when the person confirmed
+    that many results (``results_confirmed``, the number the confirmation page listed): otherwise
+    WorkoutHasResults, and nothing changes. Members' personal records on its exercise go back to their
+    best remaining results; the workout and its results are kept in an event for the owner."""
+    with transaction.atomic(using=router.db_for_write(Workout)):
+        Workout.objects.select_for_update().filter(pk=workout.pk).first()
+        results = list(Participation.objects.filter(workout=workout).select_related("member").order_by("id"))
+        if results and len(results) != results_confirmed:
+            raise WorkoutHasResults(len(results))
+        exercise = personal_record_exercise(workout=workout)
+        for participation in results:
+            participation.workout = workout  # known already: no query for it
+        detail = {
+            "workout_id": workout.pk,
+            "workout": workout.name,
+            "day": workout.scheduled_on.isoformat(),
+            "track": workout.track,
+            "results": [_result_detail(p) for p in results],
+        }
+        workout.delete()
+        if exercise is not None and results:
+            personal_records_recompute(exercise=exercise, member_ids=[p.member_id for p in results])
+        event_record(actor=actor, kind=GymEvent.Kind.WORKOUT_DELETED, detail=detail)

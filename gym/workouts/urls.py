@@ -15,4 +15,11 @@ urlpatterns = [
     path("workouts/<int:workout_id>/", views.workout_detail, name="detail"),
     path("workouts/<int:workout_id>/edit/", views.workout_edit, name="edit"),
     path("workouts/<int:workout_id>/sheet/", views.results_sheet, name="sheet"),
+    path("workouts/<int:workout_id>/delete/", views.delete_workout, name="delete"),
+    path(
+        "workouts/<int:workout_id>/results/<int:participation_id>/delete/",
+        views.delete_result,
+        name="result_delete",
+    ),
+    path("events/", views.events, name="events"),
 ]

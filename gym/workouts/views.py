@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib import messages
@@ -14,9 +14,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from gym.accounts.access import COACH, EVERYONE, role_of, role_required
+from gym.accounts.access import COACH, EVERYONE, MANAGE, role_of, role_required
 from gym.accounts.models import GymLogin
 from gym.members.forms import DropInForm
+from gym.members.selectors import recent_events
 from gym.members.services import member_save
 from gym.params import date_param, id_param, text_param
 from gym.workouts.forms import (
@@ -25,6 +26,7 @@ from gym.workouts.forms import (
     MovementFormSet,
     ResultForm,
     SheetRowForm,
+    TimeCapForm,
     WorkoutForm,
     score_help,
 )
@@ -38,33 +40,50 @@ from gym.workouts.selectors import (
     hidden_result_count,
     leaderboard_for_workout,
     result_form_initial,
+    result_warnings,
     results_sheet_rows,
     week_programming,
+    workout_results,
     workouts_with_result_counts,
 )
 from gym.workouts.services import (
+    ImplausibleResult,
     ResultExists,
+    WorkoutHasResults,
     exercise_save,
+    participation_delete,
     participation_record,
     participations_record,
     result_values,
+    workout_delete,
     workout_from_benchmark,
     workout_save,
+    workout_time_cap_set,
 )
 
-#: The scaling level a coach chose last (results sheet and result form), kept in the session.
-LEVEL_SESSION_KEY = "fitbuddy.last_scaling_level"
+#: The scaling level a coach chose last for new rows, per workout (results sheet and result form), kept in
+#: the session: {workout id: level}. A level chosen on one workout never carries to another.
+LEVEL_SESSION_KEY = "fitbuddy.scaling_level_by_workout"
+#: How many workouts' levels a session keeps (the oldest is forgotten first).
+LEVELS_KEPT = 20
 
 
-def _level_remember(request: HttpRequest, level: str) -> None:
-    """Keep the level chosen last for the next new rows; the session is written only when it changes
-    (a write is a commit on the management database, on every result saved otherwise)."""
-    if request.session.get(LEVEL_SESSION_KEY) != level:
-        request.session[LEVEL_SESSION_KEY] = level
+def _level_remember(request: HttpRequest, workout: Workout, level: str) -> None:
+    """Keep the level chosen last on this workout for its next new rows; the session is written only when
+    it changes (a write is a commit on the management database, on every result saved otherwise)."""
+    levels = request.session.get(LEVEL_SESSION_KEY)
+    levels = dict(levels) if isinstance(levels, dict) else {}
+    key = str(workout.pk)
+    if levels.get(key) == level:
+        return
+    levels.pop(key, None)
+    levels[key] = level
+    request.session[LEVEL_SESSION_KEY] = dict(list(levels.items())[-LEVELS_KEPT:])
 
 
 def _remembered_level(request: HttpRequest, workout: Workout) -> str:
-    level = request.session.get(LEVEL_SESSION_KEY)
+    levels = request.session.get(LEVEL_SESSION_KEY)
+    level = levels.get(str(workout.pk)) if isinstance(levels, dict) else None
     return level if level in workout.scaling_levels else workout.scaling_levels[0]
 
 
@@ -177,31 +196,9 @@ def workout_detail(request: HttpRequest, workout_id: int) -> HttpResponse:
         else {"scaling_level": _remembered_level(request, workout)}
     )
     form = ResultForm(request.POST or None, workout=workout, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        # Correcting a member's own result replaces it; a second result for anyone else asks first.
-        replace = bool(data.get("replace")) or (editing is not None and editing.member_id == data["member"].pk)
-        try:
-            participation_record(
-                workout=workout,
-                member=data["member"],
-                scaling_level=data["scaling_level"],
-                status=data["status"],
-                score_text=data.get("score", ""),
-                tiebreak_text=data.get("tiebreak", "") or "",
-                notes=data.get("notes", ""),
-                recorded_by=request.user.get_username(),
-                replace=replace,
-            )
-        except ResultExists as exc:
-            form.ask_to_replace(exc.existing, format_result(exc.existing, workout))
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            _level_remember(request, data["scaling_level"])
-            messages.success(request, f"Result saved for {data['member']}.")
-            return redirect("workouts:detail", workout_id=workout.pk)
+    if request.method == "POST" and form.is_valid() and _result_record(request, workout, form, editing):
+        messages.success(request, f"Result saved for {form.cleaned_data['member']}.")
+        return redirect("workouts:detail", workout_id=workout.pk)
     return render(
         request,
         "workouts/workout_detail.html",
@@ -217,11 +214,44 @@ def workout_detail(request: HttpRequest, workout_id: int) -> HttpResponse:
     )
 
 
+def _result_record(request: HttpRequest, workout: Workout, form: ResultForm, editing: Participation | None) -> bool:
+    """Record the valid form's result; False (the form carrying why) when it was refused or needs asking."""
+    data = form.cleaned_data
+    # Correcting a member's own result replaces it; a second result for anyone else asks first.
+    replace = bool(data.get("replace")) or (editing is not None and editing.member_id == data["member"].pk)
+    try:
+        participation_record(
+            workout=workout,
+            member=data["member"],
+            scaling_level=data["scaling_level"],
+            status=data["status"],
+            score_text=data.get("score", ""),
+            tiebreak_text=data.get("tiebreak", "") or "",
+            notes=data.get("notes", ""),
+            recorded_by=request.user.get_username(),
+            replace=replace,
+            confirmed=bool(data.get("confirm")),
+        )
+    except ResultExists as exc:
+        form.ask_to_replace(exc.existing, format_result(exc.existing, workout))
+    except ImplausibleResult as exc:
+        form.ask_to_confirm(exc.warnings)
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        _level_remember(request, workout, data["scaling_level"])
+        return True
+    return False
+
+
 @dataclass
 class _SheetRowWithForm(SheetRow):
-    """A results sheet's row with the form its result is typed in (``row.form`` on the page)."""
+    """A results sheet's row with the form its result is typed in (``row.form`` on the page) and what
+    looks wrong in it (``row.warnings``, asked about before anything is saved)."""
 
     form: SheetRowForm
+    warnings: list[str] = field(default_factory=list)
 
 
 @role_required(*COACH)
@@ -232,46 +262,97 @@ def results_sheet(request: HttpRequest, workout_id: int) -> HttpResponse:
         messages.info(request, f"{workout} is unscored: it has no results to record.")
         return redirect("workouts:detail", workout_id=workout.pk)
     action = request.POST.get("action") if request.method == "POST" else None
+    if request.method == "POST" and "fix_cap" in request.POST:
+        action = "cap"
     dropin = DropInForm(request.POST if action == "dropin" else None, prefix="dropin")
     if action == "dropin" and dropin.is_valid():
         member = member_save(fields=dropin.cleaned_data)
         messages.success(request, f"{member} added as a drop-in: their row is on the sheet.")
         return redirect(reverse("workouts:sheet", args=[workout.pk]) + f"#m{member.pk}")
+    cap_form = _sheet_cap_fix(request, workout, action)
     level = _remembered_level(request, workout)
-    if action == "save" and request.POST.get("default_level") in workout.scaling_levels:
+    if action in ("save", "cap") and request.POST.get("default_level") in workout.scaling_levels:
         level = request.POST["default_level"]
-        _level_remember(request, level)
-    rows: list[_SheetRowWithForm] = []
-    for row in results_sheet_rows(workout=workout, level=level):
-        prefix = f"m{row.member.pk}"
-        # A member added after the sheet was opened has no fields in the post: their row stays as it was.
-        data = request.POST if action == "save" and f"{prefix}-status" in request.POST else None
-        form = SheetRowForm(data, workout=workout, member=row.member, prefix=prefix, initial=row.initial)
-        rows.append(_SheetRowWithForm(member=row.member, existing=row.existing, initial=row.initial, form=form))
-    if action == "save":
-        results, refused = _sheet_results(workout, rows)
-        if refused:
-            messages.error(
-                request,
-                f"{refused} row{'s' if refused != 1 else ''} need{'s' if refused == 1 else ''} fixing "
-                "(marked below); nothing was saved.",
-            )
-        elif not results:
-            messages.info(request, "Nothing to save: no row was filled in or changed.")
-        else:
-            participations_record(workout=workout, results=results, recorded_by=request.user.get_username())
-            messages.success(request, f"Saved {len(results)} result{'s' if len(results) != 1 else ''}.")
-            return redirect("workouts:sheet", workout_id=workout.pk)
+        _level_remember(request, workout, level)
+    rows = _sheet_rows(request, workout, level, bound=action in ("save", "cap"))
+    if action == "save" and _sheet_save(request, workout, rows):
+        return redirect("workouts:sheet", workout_id=workout.pk)
     context = {
         "workout": workout,
         "rows": rows,
         "level": level,
         "recorded": sum(1 for row in rows if row.existing),
         "dropin": dropin,
+        "cap_form": cap_form,
         "time_cap": format_time_ms(workout.time_cap_seconds * 1000) if workout.time_cap_seconds else "",
         "score_help": score_help(workout),
     }
     return render(request, "workouts/results_sheet.html", context)
+
+
+def _sheet_cap_fix(request: HttpRequest, workout: Workout, action: str | None) -> TimeCapForm:
+    """The sheet's time-cap field; with ``action`` "cap", the workout's cap is fixed (the rows typed so far
+    are shown again as typed, nothing of them saved)."""
+    if action != "cap":
+        return TimeCapForm(
+            initial={"time_cap": format_time_ms(workout.time_cap_seconds * 1000) if workout.time_cap_seconds else ""}
+        )
+    cap_form = TimeCapForm(request.POST)
+    if cap_form.is_valid():
+        workout_time_cap_set(workout=workout, seconds=cap_form.cleaned_data["time_cap"])
+        cap = format_time_ms(workout.time_cap_seconds * 1000) if workout.time_cap_seconds else "none"
+        messages.success(request, f"Time cap set to {cap}. The rows you typed are below, not saved yet.")
+    else:
+        messages.error(request, "The time cap was not changed (see below). The rows you typed are kept.")
+    return cap_form
+
+
+def _sheet_rows(request: HttpRequest, workout: Workout, level: str, *, bound: bool) -> list[_SheetRowWithForm]:
+    rows: list[_SheetRowWithForm] = []
+    for row in results_sheet_rows(workout=workout, level=level):
+        prefix = f"m{row.member.pk}"
+        # A member added after the sheet was opened has no fields in the post: their row stays as it was.
+        data = request.POST if bound and f"{prefix}-status" in request.POST else None
+        form = SheetRowForm(data, workout=workout, member=row.member, prefix=prefix, initial=row.initial)
+        rows.append(_SheetRowWithForm(member=row.member, existing=row.existing, initial=row.initial, form=form))
+    return rows
+
+
+def _sheet_save(request: HttpRequest, workout: Workout, rows: list[_SheetRowWithForm]) -> bool:
+    """Save the sheet's rows, all or none: True once saved (or when there was nothing to save, False)."""
+    results, refused = _sheet_results(workout, rows)
+    unconfirmed = _sheet_warnings(workout, rows, results)
+    if refused or unconfirmed:
+        problems = []
+        if refused:
+            problems.append(f"{refused} row{'s' if refused != 1 else ''} need{'s' if refused == 1 else ''} fixing")
+        if unconfirmed:
+            plural = "s need" if unconfirmed != 1 else " needs"
+            problems.append(f"{unconfirmed} row{plural} confirming")
+        messages.error(request, f"{' and '.join(problems)} (marked below); nothing was saved.".capitalize())
+        return False
+    if not results:
+        messages.info(request, "Nothing to save: no row was filled in or changed.")
+        return False
+    participations_record(workout=workout, results=results, recorded_by=request.user.get_username())
+    messages.success(request, f"Saved {len(results)} result{'s' if len(results) != 1 else ''}.")
+    return True
+
+
+def _sheet_warnings(workout: Workout, rows: list[_SheetRowWithForm], results: dict[int, dict[str, Any]]) -> int:
+    """Flag the rows whose result looks wrong (``result_warnings``, as the single-result form asks) and
+    are not confirmed; returns how many."""
+    by_member = {row.member.pk: row for row in rows}
+    warnings = result_warnings(
+        workout=workout, results={by_member[pk].member: values for pk, values in results.items()}
+    )
+    unconfirmed = 0
+    for member_id, found in warnings.items():
+        row = by_member[member_id]
+        row.warnings = found
+        if not row.form.cleaned_data.get("confirm"):
+            unconfirmed += 1
+    return unconfirmed
 
 
 def _sheet_results(workout: Workout, rows: list[_SheetRowWithForm]) -> tuple[dict[int, dict[str, Any]], int]:
@@ -314,3 +395,44 @@ def _sheet_results(workout: Workout, rows: list[_SheetRowWithForm]) -> tuple[dic
                 form.add_error(field if field in form.fields else None, errors)
             refused += 1
     return results, refused
+
+
+@role_required(*COACH)
+@require_POST
+def delete_result(request: HttpRequest, workout_id: int, participation_id: int) -> HttpResponse:
+    """Delete one result (kept as an event for the owner: who, when, what it was)."""
+    workout = get_object_or_404(Workout, pk=workout_id)
+    participation = get_object_or_404(
+        Participation.objects.select_related("member"), pk=participation_id, workout=workout
+    )
+    participation.workout = workout  # known already: no query for it
+    shown = format_result(participation, workout)
+    participation_delete(participation=participation, actor=request.user.get_username())
+    messages.success(request, f"{participation.member}'s result ({shown}) deleted.")
+    return redirect("workouts:detail", workout_id=workout.pk)
+
+
+@role_required(*COACH)
+@require_POST
+def delete_workout(request: HttpRequest, workout_id: int) -> HttpResponse:
+    """Delete a workout: at once when it has no results; with results, only from the confirmation page
+    that lists them (which posts how many it listed)."""
+    workout = get_object_or_404(Workout, pk=workout_id)
+    confirmed = request.POST.get("confirm") == "delete"
+    listed = request.POST.get("results", "")
+    listed_count = int(listed) if confirmed and listed.isascii() and listed.isdigit() and len(listed) < 10 else 0
+    try:
+        workout_delete(workout=workout, actor=request.user.get_username(), results_confirmed=listed_count)
+    except WorkoutHasResults as exc:
+        if confirmed:
+            messages.error(request, "The results changed since the list below was shown: check it again.")
+        context = {"workout": workout, "results": workout_results(workout=workout), "count": exc.results}
+        return render(request, "workouts/workout_delete.html", context)
+    messages.success(request, f"{workout.name} ({workout.scheduled_on}) deleted.")
+    return redirect("workouts:list")
+
+
+@role_required(*MANAGE)
+def events(request: HttpRequest) -> HttpResponse:
+    """What was deleted or deactivated, by whom and when: for the gym's owner and admins."""
+    return render(request, "workouts/events.html", {"events": recent_events()})

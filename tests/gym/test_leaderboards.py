@@ -66,9 +66,17 @@ def test_higher_is_better_and_tiebreak_decides_equal_scores(gyms):
         participation_record(
             workout=amrap, member=_member("HighFast"), scaling_level="rx", score_text="20+5", tiebreak_text="17:10"
         )
-        participation_record(workout=amrap, member=_member("Mid"), scaling_level="rx", score_text="20")
+        participation_record(workout=amrap, member=_member("Mid"), scaling_level="rx", score_text="20 rounds")
+        # A bare number is reps where a round's reps are known: 35 reps of Cindy is 1 round and 5 reps.
+        participation_record(workout=amrap, member=_member("Bare"), scaling_level="rx", score_text="35")
 
-        assert _board(amrap) == [(1, "HighFast", "20+5"), (2, "HighSlow", "20+5"), (3, "Mid", "20"), (4, "Low", "15+3")]
+        assert _board(amrap) == [
+            (1, "HighFast", "20 + 5"),
+            (2, "HighSlow", "20 + 5"),
+            (3, "Mid", "20 + 0"),
+            (4, "Low", "15 + 3"),
+            (5, "Bare", "1 + 5"),
+        ]
 
 
 def test_filters_re_rank_within_themselves_and_hidden_members_are_left_out(gyms):
@@ -82,7 +90,7 @@ def test_filters_re_rank_within_themselves_and_hidden_members_are_left_out(gyms)
         ]:
             participation_record(workout=fran, member=_member(name, gender), scaling_level=level, score_text=score)
         shy = _member("Shy", hide_scores=True)
-        participation_record(workout=fran, member=shy, scaling_level="rx", score_text="1:00")
+        participation_record(workout=fran, member=shy, scaling_level="rx", score_text="1:45")  # the fastest
 
         assert _board(fran, gender="F") == [(1, "Fa", "3:00"), (2, "Fb", "2:00")]
         assert _board(fran, level="scaled") == [(1, "Fb", "2:00"), (2, "Mb", "2:10")]

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from gym.workouts.scores import format_score, format_tiebreak, parse_score, parse_time_ms
+from gym.workouts.scores import format_score, format_tiebreak, parse_score, parse_time_cap, parse_time_ms
 
 
 @pytest.mark.parametrize(
@@ -18,7 +18,14 @@ from gym.workouts.scores import format_score, format_tiebreak, parse_score, pars
         ("CAP 85 reps", "time", {"total_reps": 90, "time_cap_seconds": 600}, "capped", None, 85),
         ("5+12", "rounds_reps", {"reps_per_round": 30}, "finished", 500_012, None),
         ("5 rounds + 12 reps", "rounds_reps", {}, "finished", 500_012, None),
-        ("7", "rounds_reps", {}, "finished", 700_000, None),
+        ("7", "rounds_reps", {}, "finished", 700_000, None),  # a round's reps unknown: rounds
+        ("7 rounds", "rounds_reps", {"reps_per_round": 30}, "finished", 700_000, None),
+        ("7+0", "rounds_reps", {"reps_per_round": 30}, "finished", 700_000, None),
+        ("117", "rounds_reps", {"reps_per_round": 30}, "finished", 300_027, None),  # a bare count is reps
+        ("117 reps", "rounds_reps", {"reps_per_round": 30}, "finished", 300_027, None),
+        ("5 + 12", "rounds_reps", {"reps_per_round": 30}, "finished", 500_012, None),  # as it is shown
+        ("12.34s", "time", {}, "finished", 12_340, None),  # seconds, said outright
+        ("8:12.34", "time", {}, "finished", 492_340, None),
         ("150", "reps", {}, "finished", 150, None),
         ("1,050 reps", "reps", {}, "finished", 1050, None),
         ("42 cal", "calories", {}, "finished", 42, None),
@@ -47,6 +54,9 @@ def test_parses_what_people_type(text, score_type, kwargs, status, value, reps):
     ("text", "score_type", "kwargs", "message"),
     [
         ("12:65", "time", {}, "seconds must be below 60"),
+        ("12.34", "time", {}, "Did you mean 12:34? Write times as m:ss (or h:mm:ss)."),
+        ("12,34", "time", {}, "Did you mean 12:34?"),
+        ("117 reps", "rounds_reps", {}, "does not say how many reps make a round"),
         ("twelve", "time", {}, "not a time"),
         ("", "time", {}, "Enter a score"),
         ("0:00", "time", {}, "zero"),
@@ -85,7 +95,8 @@ def test_rejects_what_does_not_parse_with_a_clear_message(text, score_type, kwar
         (754_000, "time", "12:34"),
         (3_723_000, "time", "1:02:03"),
         (754_500, "time", "12:34.5"),
-        (500_012, "rounds_reps", "5+12"),
+        (500_012, "rounds_reps", "5 + 12"),
+        (700_000, "rounds_reps", "7 + 0"),  # always rounds and reps: a bare 7 could be either
         (102_500, "load", "102.5 kg"),
         (2_345_000, "distance", "2345 m"),
         (1, "pass_fail", "pass"),
@@ -111,3 +122,28 @@ def test_time_round_trip():
 )
 def test_tiebreaks_show_in_their_own_unit(value, scheme, shown):
     assert format_tiebreak(value, scheme) == shown
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("20", 1200), ("20 min", 1200), ("20m", 1200), ("7:30", 450), ("1:00:00", 3600), ("90s", 90), ("12:00", 720)],
+)
+def test_a_time_cap_is_minutes_unless_written_m_ss(text, seconds):
+    assert parse_time_cap(text) == seconds
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("ten", "not a time cap"),
+        ("0", "whole number of seconds"),
+        ("7:30.5", "whole number of seconds"),
+        ("25:00:00", "at most 24 hours"),
+        ("99999999999999s", "far too large"),
+        ("12.5", "Did you mean"),
+    ],
+)
+def test_a_time_cap_that_cannot_be_one_is_refused(text, message):
+    with pytest.raises(ValidationError) as caught:
+        parse_time_cap(text)
+    assert message in " ".join(caught.value.messages)

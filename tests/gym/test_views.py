@@ -53,6 +53,9 @@ LEAST_ROLE = {
     "workouts:library": Role.COACH,
     "workouts:library_add": Role.COACH,
     "workouts:sheet": Role.COACH,
+    "workouts:delete": Role.COACH,
+    "workouts:result_delete": Role.COACH,
+    "workouts:events": Role.ADMIN,
     "leaderboards:workout": Role.COACH,
     "leaderboards:overall": Role.COACH,
     "people:list": Role.ADMIN,
@@ -66,7 +69,14 @@ LEAST_ROLE = {
     "athletes:privacy": Role.ATHLETE,
 }
 #: Routes that only accept POST (a GET is 405 once access is granted).
-POST_ONLY = {"members:deactivate", "workouts:library_add", "people:role", "people:resend", "athletes:privacy"}
+POST_ONLY = {
+    "workouts:library_add",
+    "workouts:delete",
+    "workouts:result_delete",
+    "people:role",
+    "people:resend",
+    "athletes:privacy",
+}
 
 
 def _named_routes(patterns, namespace: str | None = None):
@@ -86,12 +96,16 @@ def urls(gyms) -> dict[str, str]:
     """Every non-public gym route -> a URL for it on gym A, its arguments taken from gym A's data."""
     with affiliate_context(gyms.a):
         fran = Benchmark.objects.get(name="Fran")
+        al_on_fran, _ = Participation.objects.get_or_create(
+            workout=gyms.fran_a, member=gyms.al, defaults={"score_value": 300_000, "recorded_by": "coach_a"}
+        )
     objects = {
         "member_id": gyms.ann.pk,
         "workout_id": gyms.fran_a.pk,
         "exercise_id": gyms.squat.pk,
         "benchmark_id": fran.pk,
         "login_id": gyms.coach_a.pk,
+        "participation_id": al_on_fran.pk,
     }
     result = {}
     for name, route in gym_routes().items():
@@ -135,6 +149,9 @@ def test_every_page_refuses_a_login_of_another_affiliate(gyms):
         client = another_gyms_session(gyms)  # the session was ended: present it again
     with affiliate_context(gyms.a):
         assert Member.objects.get(pk=gyms.ann.pk).is_active  # the POSTs changed nothing
+        assert (
+            Workout.objects.filter(pk=gyms.fran_a.pk).exists() and Participation.objects.filter(member=gyms.al).exists()
+        )
 
 
 def test_fitbuddy_staff_have_no_access_to_members_results_by_default(gyms):
@@ -164,7 +181,9 @@ def test_outsiders_cannot_write_either(gyms):
         {"member": gyms.ann.pk, "scaling_level": "rx", "status": "finished", "score": "3:00"},
     )
     assert response.status_code == 302
-    response = another_gyms_session(gyms).post(reverse("members:deactivate", args=[gyms.ann.pk], urlconf=URLCONF))
+    response = another_gyms_session(gyms).post(
+        reverse("members:deactivate", args=[gyms.ann.pk], urlconf=URLCONF), {"active": "0"}
+    )
     assert response.status_code == 302
     with affiliate_context(gyms.a):
         assert not Participation.objects.exists()
@@ -271,7 +290,7 @@ def test_member_search_paging_and_deactivate(gyms):
     assert "Page 1 of 2" in first and "Pat00" in first and "Pat29" not in first and "Pat29" in second
     assert "Ann" not in first
 
-    client.post(f"/members/{gyms.ann.pk}/active/")
+    client.post(f"/members/{gyms.ann.pk}/active/", {"active": "0"})
     assert "ann@a.test" not in client.get("/members/").content.decode()
     assert "ann@a.test" in client.get("/members/?show=all").content.decode()
 
