@@ -111,3 +111,47 @@ def post_form(html: str, action: str, *, needs: set[str]) -> dict[str, str]:
             return fields
     found = [(form_action, sorted(fields)) for form_action, fields in parser.forms]
     raise RuntimeError(f"no POST form to {action} with the fields {sorted(needs)} on the page; forms: {found}")
+
+
+def gym_login_make(affiliate, email: str, role: str, password: str, member=None):
+    """A login of the gym, in its own database (owners, coaches and athletes live there)."""
+    from affiliates.routing.context import affiliate_context
+    from gym.accounts.models import GymLogin
+
+    with affiliate_context(affiliate.pk):
+        login = GymLogin(email=email, role=role, member=member)
+        login.set_password(password)
+        login.save()
+    return login
+
+
+def gym_client(affiliate, login):
+    """A test client on the gym's host, logged in as ``login`` (a session of this gym, as its login page makes)."""
+    from django.test import Client
+
+    from affiliates.people import sessions
+    from affiliates.routing.context import affiliate_context
+
+    client = Client(HTTP_HOST=affiliate.domains.first().domain)
+    with affiliate_context(affiliate.pk):
+        client.force_login(login, backend="gym.accounts.backends.GymLoginBackend")
+    session = client.session
+    session[sessions.SITE_KEY] = f"gym:{affiliate.pk}"
+    session.save()
+    return client
+
+
+def gym_session_key(affiliate, login) -> str:
+    """A logged-in session key on the gym's site (for clients outside Django's test client)."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from affiliates.people import sessions
+
+    store = SessionStore()
+    store[SESSION_KEY] = str(login.pk)
+    store[BACKEND_SESSION_KEY] = "gym.accounts.backends.GymLoginBackend"
+    store[HASH_SESSION_KEY] = login.get_session_auth_hash()
+    store[sessions.SITE_KEY] = f"gym:{affiliate.pk}"
+    store.create()
+    return store.session_key

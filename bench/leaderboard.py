@@ -26,19 +26,17 @@ import statistics
 import time
 
 import scratch
-from common import server_target
+from common import gym_client, gym_login_make, server_target
 
 import psycopg
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from affiliates.operations import provisioning
-from affiliates.people import sessions
 from affiliates.routing.context import affiliate_context
-from affiliates.models import Affiliate, Membership
+from affiliates.models import Affiliate
 from gym.members.models import Member
 from gym.workouts.models import Participation, Workout
 from affiliates.infra.targets import server_admin_target
@@ -99,13 +97,9 @@ def fill(affiliate: Affiliate, results: int) -> int:
     return workout.pk
 
 
-def client_for(affiliate: Affiliate, user) -> Client:
-    client = Client(HTTP_HOST=affiliate.domains.get().domain)
-    client.force_login(user)  # outside a request: mark the session as this gym's, as its login page does
-    session = client.session
-    session[sessions.SITE_KEY] = f"gym:{affiliate.pk}"
-    session.save()
-    return client
+def client_for(affiliate: Affiliate, owners: dict) -> Client:
+    """A client logged in as the gym's owner (a login of its own database)."""
+    return gym_client(affiliate, owners[affiliate.pk])
 
 
 def pooler_start() -> str:
@@ -122,12 +116,10 @@ def affiliate_backends(names: list[str]) -> int:
 
 def main() -> None:
     scratch.prepare()
-    owner = get_user_model().objects.create_user("bench-owner", password=PASSWORD)
     try:
         started = time.perf_counter()
         affiliates = [provision(i) for i in range(FLEET)]
-        for a in affiliates:
-            Membership.objects.create(affiliate=a, user=owner, role="owner")
+        owners = {a.pk: gym_login_make(a, "owner@bench.test", "owner", PASSWORD) for a in affiliates}
         workouts = {a.pk: fill(a, 30) for a in affiliates}
         print(f"(setup: {FLEET} affiliates provisioned and filled in {time.perf_counter() - started:.1f} s)")
 
@@ -142,7 +134,7 @@ def main() -> None:
         w_small, w_large = fill(small, 10), fill(large, LARGE_BOARD)
         counts = []
         for affiliate, workout_id in ((small, w_small), (large, w_large)):
-            client = client_for(affiliate, owner)
+            client = client_for(affiliate, owners)
             client.get(f"/workouts/{workout_id}/leaderboard/")  # warm the caches
             with CaptureQueriesContext(connection) as mgmt:
                 with affiliate_context(affiliate):
@@ -161,7 +153,7 @@ def main() -> None:
 
         # (d, part 1) memory after serving one affiliate
         one = affiliates[2]
-        one_client = client_for(one, owner)
+        one_client = client_for(one, owners)
         for _ in range(50):
             one_client.get(f"/workouts/{workouts[one.pk]}/leaderboard/")
         rss_one = rss_mib()
@@ -171,7 +163,7 @@ def main() -> None:
         from affiliates.routing.connections import forget_all
 
         names = [a.database_name for a in affiliates]
-        clients = {a.pk: client_for(a, owner) for a in affiliates[2:]}
+        clients = {a.pk: client_for(a, owners) for a in affiliates[2:]}
         fleet = affiliates[2:]
         default_cap = settings.AFFILIATE_CONNECTIONS_PER_THREAD
         print(f"== (b) leaderboard requests per second ({REQUESTS} requests x 3 rounds, one thread, full WSGI stack)")

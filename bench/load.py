@@ -30,18 +30,14 @@ from urllib.parse import urlencode
 from pathlib import Path
 
 import scratch
-from common import post_form, server_target
+from common import gym_login_make, gym_session_key, post_form, server_target
 from leaderboard import fill, pooler_start, provision
 
 import psycopg
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-from django.contrib.sessions.backends.db import SessionStore
 from django.db import connections
 
-from affiliates.people import sessions
 from affiliates.routing.connections import forget_all
 from affiliates.routing.context import affiliate_context
-from affiliates.models import Membership
 from gym.members.models import Member
 from gym.workouts.models import Participation
 
@@ -96,17 +92,6 @@ class Load:
     acknowledged: dict[tuple[str, int], tuple[str, float]] = field(default_factory=dict)  # -> (score, when)
     last_attempt: dict[tuple[str, int], str] = field(default_factory=dict)  # (host, member) -> score sent
     lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-def session_for(user, affiliate) -> str:
-    """A logged-in session on the gym's site, as its login page would make."""
-    store = SessionStore()
-    store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    store[sessions.SITE_KEY] = f"gym:{affiliate.pk}"
-    store.create()
-    return store.session_key
 
 
 def gunicorn_start(port: int, pooler: str) -> subprocess.Popen:
@@ -275,14 +260,13 @@ def summary(label: str, load: Load, seconds: float) -> None:
 
 def main() -> None:
     scratch.prepare()
-    owner = get_user_model().objects.create_user("load-owner", password="bench-password-1")
     server = None
     try:
         started = time.perf_counter()
         gyms, affiliates = [], []
         for i in range(GYMS):
             affiliate = provision(i)
-            Membership.objects.create(affiliate=affiliate, user=owner, role="owner")
+            owner = gym_login_make(affiliate, "owner@load.test", "owner", "bench-password-1")
             workout = fill(affiliate, MEMBERS)
             with affiliate_context(affiliate):
                 # One member per client thread, with no result yet: every acknowledged write makes a row.
@@ -291,7 +275,7 @@ def main() -> None:
                     for c in range(CLIENTS)
                 )
                 member_ids = [m.pk for m in extra]
-            gyms.append(Gym(affiliate.domains.get().domain, session_for(owner, affiliate), workout, member_ids))
+            gyms.append(Gym(affiliate.domains.get().domain, gym_session_key(affiliate, owner), workout, member_ids))
             affiliates.append(affiliate)
         pooler = pooler_start()  # after provisioning: the lookup is installed in this run's databases too
         print(f"(setup: {GYMS} affiliates provisioned and filled in {time.perf_counter() - started:.1f} s)")

@@ -16,33 +16,22 @@ import statistics
 import time
 
 import scratch
-from common import post_form
+from common import gym_client, gym_login_make, post_form
 
-from django.contrib.auth import get_user_model
 from django.db import connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from affiliates.operations import provisioning
-from affiliates.people import sessions
 from affiliates.routing.connections import alias_for
 from affiliates.routing.context import affiliate_context
-from affiliates.models import Affiliate, Membership
+from affiliates.models import Affiliate
 from gym.members.models import Member
 from gym.workouts.models import Benchmark, Participation
 from gym.workouts.services import workout_from_benchmark
 
 PASSWORD = "bench-password-1"
 ROUNDS = int(os.environ.get("BENCH_SHEET_ROUNDS", "7"))
-
-
-def client_for(affiliate: Affiliate, user) -> Client:
-    client = Client(HTTP_HOST=affiliate.domains.first().domain)
-    client.force_login(user)
-    session = client.session
-    session[sessions.SITE_KEY] = f"gym:{affiliate.pk}"
-    session.save()
-    return client
 
 
 def sheet_post(client: Client, workout_id: int, members: list[Member], loads: list[str]) -> dict[str, str]:
@@ -76,9 +65,8 @@ def main() -> None:
         )
         provisioning.affiliate_provision(affiliate_id=affiliate.pk)
         affiliate = Affiliate.objects.get(pk=affiliate.pk)
-        coach = get_user_model().objects.create_user("bench_coach", password=PASSWORD)
-        Membership.objects.create(affiliate=affiliate, user=coach, role=Membership.Role.COACH)
-        client = client_for(affiliate, coach)
+        coach = gym_login_make(affiliate, "coach@bench.test", "coach", PASSWORD)
+        client = gym_client(affiliate, coach)
         with affiliate_context(affiliate):
             members = Member.objects.bulk_create(
                 [Member(first_name=f"A{i:02d}", last_name="Bench", email=f"a{i}@bench.test") for i in range(60)]

@@ -18,6 +18,7 @@ BENCHMARKS = [
     "fleet_migrate.py",
     "aws_placement.py",
     "results_sheet.py",
+    "athlete.py",
     "load.py",
 ]
 #: The sizes of the quick run (each benchmark reads its own; the figures mean little at these sizes).
@@ -39,6 +40,9 @@ QUICK = {
     "BENCH_LOAD_CLIENTS": "4",
     "BENCH_LOAD_SECONDS": "6",
     "BENCH_FAULT_SECONDS": "9",
+    "BENCH_ATHLETE_ROUNDS": "5",
+    "BENCH_ATHLETE_MEMBERS": "300",
+    "BENCH_ATHLETE_RESULTS": "3000",
 }
 
 

@@ -37,7 +37,7 @@ from psycopg import sql
 
 from affiliates.infra import credentials, databases, flyway
 from affiliates.infra.targets import DatabaseTarget, server_admin_target
-from affiliates.models import Affiliate, DatabaseServer, Domain, Membership, StaffAudit
+from affiliates.models import Affiliate, DatabaseServer, Domain, StaffAudit
 from affiliates.people import sessions
 from affiliates.routing.context import affiliate_context
 from fitbuddy.celery import app as celery_app
@@ -491,10 +491,10 @@ def gyms(clean_registry, _gym_pair, admin_connection):
     # The audit trail is append-only and the pair's slugs are the same in every test of this process:
     # a test reads the rows after this one.
     ns.audit_from = StaffAudit.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    ns.owner_a = login("owner_a", a, Membership.Role.OWNER)
-    ns.admin_a = login("admin_a", a, Membership.Role.ADMIN)
-    ns.coach_a = login("coach_a", a, Membership.Role.COACH)
-    ns.owner_b = login("owner_b", b, Membership.Role.OWNER)
+    ns.owner_a = login("owner_a", a, GymLogin.Role.OWNER)
+    ns.admin_a = login("admin_a", a, GymLogin.Role.ADMIN)
+    ns.coach_a = login("coach_a", a, GymLogin.Role.COACH)
+    ns.owner_b = login("owner_b", b, GymLogin.Role.OWNER)
     ns.staff = login("staff", is_staff=True, is_superuser=True)
     with affiliate_context(a):
         ns.ann = MemberFactory(first_name="Ann", last_name="A", email="ann@a.test", gender=Member.Gender.FEMALE)

@@ -21,7 +21,7 @@ from affiliates.models import Affiliate
 from affiliates.routing.context import affiliate_context
 from gym.workouts.models import ScoreType, Workout
 from tests.conftest import client_for
-from tests.factories import ParticipationFactory, WorkoutFactory
+from tests.factories import ParticipationFactory, WorkoutFactory, gym_login
 from tests.gym.test_views import PUBLIC_ROUTES, URLCONF, gym_routes, urls
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -268,8 +268,10 @@ def gym_pages(gyms) -> list[str]:
     return pages
 
 
-@pytest.mark.parametrize("who", ["owner_a", "coach_a", "staff"])
+@pytest.mark.parametrize("who", ["owner_a", "coach_a", "athlete", "staff"])
 def test_no_bad_input_on_any_gym_page_ends_in_a_500_or_changes_a_row(gyms, who):
+    if who == "athlete":
+        gyms.athlete = gym_login(gyms.a, "ann@a.test", "athlete", member=gyms.ann)
     client = client_for(gyms.a, getattr(gyms, who), raise_request_exception=False)
     rows = Rows(gyms.a)
     try:
@@ -280,7 +282,7 @@ def test_no_bad_input_on_any_gym_page_ends_in_a_500_or_changes_a_row(gyms, who):
 
 
 def command_center_pages(gyms) -> list[str]:
-    pages = ["/admin/", reverse("admin:affiliates_fleet")]
+    pages = ["/admin/", reverse("admin:affiliates_fleet"), reverse("admin:affiliates_login_help", args=[gyms.a.pk])]
     for model, model_admin in admin.site._registry.items():
         opts = model._meta
         pages.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))

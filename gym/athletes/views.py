@@ -20,7 +20,7 @@ from gym.members.models import Member
 from gym.workouts.models import Participation
 from gym.workouts.scores import format_time_ms
 from gym.workouts.selectors import leaderboard_for_workout, result_form_initial
-from gym.workouts.services import participation_record
+from gym.workouts.services import ImplausibleResult, participation_record
 
 ATHLETE = (GymLogin.Role.ATHLETE,)
 
@@ -65,7 +65,10 @@ def workout(request: HttpRequest, workout_id: int) -> HttpResponse:
                     notes=data.get("notes", ""),
                     recorded_by=request.user.get_username(),
                     replace=True,
+                    confirmed=bool(data.get("confirm")),
                 )
+            except ImplausibleResult as exc:
+                form.ask_to_confirm(exc.warnings)  # a 12-second Fran: asked, nothing saved
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
                     form.add_error(field if field in form.fields else None, errors)

@@ -67,6 +67,21 @@ def test_an_athlete_sees_the_published_week_logs_their_score_and_reads_the_board
         assert not Participation.objects.filter(workout=athlete.tomorrow).exists()
 
 
+def test_a_12_second_fran_from_an_athlete_is_asked_about_before_it_is_saved(athlete):
+    me = client_for(athlete.a, athlete.ann_login)
+    with affiliate_context(athlete.a):
+        WorkoutFactory._meta.model.objects.filter(pk=athlete.today_wod.pk).update(reps_per_round=90)
+    url = f"/me/workouts/{athlete.today_wod.pk}/"
+    asked = me.post(url, {"scaling_level": "rx", "status": "finished", "score": "0:12"}).content.decode()
+    assert asked.count('name="confirm"') == 1 and 'type="checkbox"' in asked
+    with affiliate_context(athlete.a):
+        assert not Participation.objects.filter(workout=athlete.today_wod).exists()
+    saved = me.post(url, {"scaling_level": "rx", "status": "finished", "score": "0:12", "confirm": "on"})
+    assert saved.status_code == 302
+    with affiliate_context(athlete.a):
+        assert Participation.objects.get(workout=athlete.today_wod).score_value == 12_000
+
+
 def test_an_athlete_cannot_reach_the_coaches_pages_nor_log_for_someone_else(athlete):
     me = client_for(athlete.a, athlete.ann_login)
     for url in ("/members/", "/workouts/", f"/workouts/{athlete.today_wod.pk}/", "/people/", "/leaderboards/overall/"):

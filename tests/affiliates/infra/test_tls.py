@@ -10,8 +10,8 @@ from psycopg import sql
 
 from affiliates.infra.flyway_runner import run_many
 from affiliates.infra.targets import affiliate_target, on_database, server_admin_target, tls_for
-from affiliates.models import Membership
 from affiliates.routing import connections
+from gym.accounts.models import GymLogin
 from tests.conftest import APP_VERSION, client_for
 from tests.factories import affiliate_provisioned, login
 
@@ -41,7 +41,7 @@ def test_an_affiliate_on_a_tls_server_is_provisioned_migrated_and_served_over_ve
     as_admin = on_database(server_admin_target(gym.database_server), gym.database_name)
     results = run_many("check", {"gym": as_admin}, kind="application", threads=1)
     assert results["gym"].state == "current"  # the fleet runner (Java API) over TLS too
-    owner = login("tls_owner", gym, Membership.Role.OWNER)
+    owner = login("tls_owner", gym, GymLogin.Role.OWNER)
     assert client_for(gym, owner).get("/members/").status_code == 200  # the gym's pages, over TLS
 
 

@@ -123,7 +123,8 @@ def test_restore_onto_a_server_whose_administrator_is_another_login(
     """The dump names its server's administrator (default privileges); the target server may not know it."""
     from psycopg import sql
 
-    from affiliates.models import DatabaseServer, Membership
+    from affiliates.models import DatabaseServer
+    from gym.accounts.models import GymLogin
     from tests.factories import PASSWORD, affiliate_provisioned, login
 
     settings.BACKUP_BUCKET = ""
@@ -141,7 +142,7 @@ def test_restore_onto_a_server_whose_administrator_is_another_login(
     second.admin_secret_ref = "env:FB_FLEET_ADMIN"
     second.save(update_fields=["admin_secret_ref"])
     gym = affiliate_provisioned(server_name="second")
-    login("restored_owner", gym, Membership.Role.OWNER)  # in the gym's own database
+    login("restored_owner", gym, GymLogin.Role.OWNER)  # in the gym's own database
     before = snapshot(gym)
 
     run("archive_affiliate", gym.slug, "--yes")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -413,11 +414,21 @@ def test_check_reports_each_drift_state(fleet_sql, admin_connection, settings):
     as_admin(ahead, insert.format(v=beyond, ok="true"))
     as_admin(failed, insert.format(v=beyond, ok="false"))
     as_admin(mismatch, "UPDATE master.flyway_schema_history SET checksum = checksum + 1 WHERE version = '1'")
-    admin_connection.execute(
-        psycopg.sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
-            psycopg.sql.Identifier(unreachable.database_name), psycopg.sql.Identifier(unreachable.database_name + "_x")
-        )
+    rename = psycopg.sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
+        psycopg.sql.Identifier(unreachable.database_name), psycopg.sql.Identifier(unreachable.database_name + "_x")
     )
+    for attempt in range(5):
+        # Another test process's pooler install may be visiting every database at this moment.
+        admin_connection.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [unreachable.database_name]
+        )
+        try:
+            admin_connection.execute(rename)
+            break
+        except psycopg.errors.ObjectInUse:
+            if attempt == 4:
+                raise
+            time.sleep(0.2)
     try:
         run = fleet.run_create(
             "check", fleet.affiliates_select(), started_by="pytest", channel="command", enqueue=False

@@ -105,12 +105,12 @@ def test_in_production_each_role_gets_its_own_secret_and_rotation_keeps_the_gym_
     """AFFILIATE_CREDENTIALS=secretsmanager: a random password per role, referenced by ARN, rotated live."""
     import json
 
-    from affiliates.models import Membership
+    from gym.accounts.models import GymLogin
     from tests.factories import login
 
     settings.AFFILIATE_CREDENTIALS = "secretsmanager"
     gym = affiliate_provisioned()
-    owner = login("owner_sm", gym, Membership.Role.OWNER)
+    owner = login("owner_sm", gym, GymLogin.Role.OWNER)
 
     assert gym.secret_ref.startswith("aws-secretsmanager:arn:aws:secretsmanager:")
     arn = gym.secret_ref.removeprefix("aws-secretsmanager:")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from affiliates.models import Membership
+from gym.accounts.models import GymLogin
 from tests.conftest import host
 from tests.factories import PASSWORD, UserFactory, affiliate_provisioned, gym_login, login
 
@@ -48,7 +48,7 @@ def test_a_session_from_a_gyms_login_page_does_not_open_the_command_center_or_an
 
 def test_failed_logins_lock_the_gym_login_page_with_a_clear_message(clean_registry, settings):
     gym = affiliate_provisioned()
-    owner = login("lockme", gym, Membership.Role.OWNER)
+    owner = login("lockme", gym, GymLogin.Role.OWNER)
     client = Client(HTTP_HOST=host(gym))
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
         response = _gym_login(client, owner.email, "wrong-password")
@@ -62,7 +62,7 @@ def test_failed_logins_lock_the_gym_login_page_with_a_clear_message(clean_regist
     # Even the right password is refused while locked.
     assert _gym_login(client, owner.email).status_code == 429
     # Another login from the same address is not locked (username and address together).
-    other = login("notlocked", gym, Membership.Role.COACH)
+    other = login("notlocked", gym, GymLogin.Role.COACH)
     assert _gym_login(client, other.email).status_code == 302
 
 
@@ -77,7 +77,7 @@ def test_failed_logins_lock_the_command_center_login_too(clean_registry, setting
 
 def test_a_successful_login_clears_earlier_failures(clean_registry, settings):
     gym = affiliate_provisioned()
-    owner = login("forgetful", gym, Membership.Role.OWNER)
+    owner = login("forgetful", gym, GymLogin.Role.OWNER)
     client = Client(HTTP_HOST=host(gym))
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
         _gym_login(client, owner.email, "wrong-password")

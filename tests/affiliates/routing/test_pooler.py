@@ -12,9 +12,10 @@ from django.db import connections as django_connections
 from django.urls import reverse
 
 from affiliates.infra.targets import pooler_for
-from affiliates.models import DatabaseServer, Membership
+from affiliates.models import DatabaseServer
 from affiliates.routing import connections
 from affiliates.routing.context import affiliate_context
+from gym.accounts.models import GymLogin
 from gym.workouts.models import Participation, ScoreType
 from tests.conftest import client_for, pooler_show
 from tests.factories import MemberFactory, WorkoutFactory, affiliate_provisioned, login
@@ -32,7 +33,7 @@ def pooled(pooler, settings, clean_registry):
 
 def test_a_gym_is_served_through_pgbouncer_reads_writes_and_exports(pooled):
     gym = affiliate_provisioned()
-    owner = login("pooled_owner", gym, Membership.Role.OWNER)
+    owner = login("pooled_owner", gym, GymLogin.Role.OWNER)
     with affiliate_context(gym):
         alias = connections.alias_for(gym)
         assert django_connections[alias].settings_dict["PORT"] == int(pooled.rsplit(":", 1)[1])
