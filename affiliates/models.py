@@ -146,6 +146,11 @@ class Affiliate(TenantMixin):  # type: ignore[misc]  # django-tenants has no typ
     def __str__(self) -> str:
         return f"{self.name} ({self.slug})"
 
+    def clean(self) -> None:
+        super().clean()
+        # Stored as the database's check wants it: trimmed, lower-case (a form's "Boss@Gym.com" too).
+        self.contact_email = (self.contact_email or "").strip().lower()
+
     @property
     def slug(self) -> str:
         return self.schema_name

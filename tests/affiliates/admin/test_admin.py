@@ -143,3 +143,23 @@ def test_an_upper_case_domain_typed_in_the_command_center_is_stored_lower_case(s
     response = staff_client.post(url, {"domain": "http://nope/", "tenant": affiliate.pk, "is_primary": "on"})
     assert response.status_code == 200 and "Invalid host name" in response.content.decode()
     assert affiliate.domains.get().domain == "caps-gym.localhost"
+
+
+def test_a_contact_address_typed_with_capitals_is_stored_as_the_registry_keeps_it(staff_client):
+    from django.contrib import admin as django_admin
+    from django.test import RequestFactory
+
+    from affiliates.admin.affiliate import AffiliateAdmin
+
+    affiliate = provisioning.affiliate_request(
+        slug=new_slug(), name="Caps", domain=f"{new_slug()}.localhost", enqueue=False
+    )
+    request = RequestFactory().get("/admin/")
+    request.user = get_user_model().objects.create_superuser("capsadmin", "c@fitbuddy.localhost", "a-long-pw-1")
+    form_class = AffiliateAdmin(Affiliate, django_admin.site).get_form(request, affiliate)
+    form = form_class(
+        {"schema_name": affiliate.slug, "name": "Caps", "contact_email": "  Boss@Caps-Gym.COM "}, instance=affiliate
+    )
+    assert form.is_valid(), form.errors
+    form.save()
+    assert Affiliate.objects.get(pk=affiliate.pk).contact_email == "boss@caps-gym.com"
