@@ -64,6 +64,11 @@ def local_databases_start(
         provisioning.affiliate_provision(affiliate_id=affiliate.pk, requested_by="start_local_database")
     # A database prepared before gym logins lived in each gym: its owners and coaches move into their gyms.
     moved = gym_logins.memberships_move(progress=progress)
-    if moved.moved or moved.users_deleted:
-        progress(f"{moved.moved} gym login(s) moved into their gyms' databases")
+    if moved.moved or moved.already_there or moved.users_deleted:
+        progress(
+            f"gym logins: {moved.moved} moved into their gyms' databases, {moved.already_there} already there;"
+            f" {moved.users_deleted} user(s) removed from the management database"
+        )
+    for line in moved.kept:
+        progress(f"gym login kept in the management database: {line}")
     return results

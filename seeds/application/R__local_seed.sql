@@ -97,7 +97,9 @@ ON CONFLICT (workout_id, position) DO NOTHING;
 -- Results. n is a member's place in email order, so every machine gets the same numbers.
 -- Members 4 and 5 tie exactly on Fran (shared rank); every 7th member is time-capped.
 WITH m AS (SELECT id, row_number() OVER (ORDER BY email) AS n FROM member WHERE email LIKE '%@ironworks.localhost' AND is_active),
-     w AS (SELECT id, name, scheduled_on FROM workout)
+     -- The first two weeks' workouts only: on a database seeded before, the later weeks' workouts (and any
+     -- a developer made) exist too, and have results of their own below, or none.
+     w AS (SELECT id, name, scheduled_on FROM workout WHERE scheduled_on BETWEEN DATE '2026-01-05' AND DATE '2026-01-13')
 INSERT INTO participation (workout_id, member_id, scaling_level, status, score_value, reps_completed, tiebreak_ms, performed_on, recorded_by)
 SELECT w.id, m.id, r.scaling_level, r.status, r.score_value, r.reps_completed, r.tiebreak_ms, w.scheduled_on, 'seed'
   FROM m CROSS JOIN w
@@ -176,7 +178,7 @@ SELECT DISTINCT ON (p.member_id) p.member_id, e.id, p.score_value, p.id, p.perfo
   FROM participation p
   JOIN workout w ON w.id = p.workout_id AND w.name IN ('Back Squat 1RM', 'Back Squat 5RM')
   JOIN exercise e ON lower(e.name) = 'back squat'
- WHERE p.status = 'finished'
+ WHERE p.status = 'finished' AND p.score_value IS NOT NULL
  ORDER BY p.member_id, p.score_value DESC, p.performed_on
 ON CONFLICT (member_id, exercise_id) DO UPDATE
    SET value = EXCLUDED.value, participation_id = EXCLUDED.participation_id, achieved_on = EXCLUDED.achieved_on

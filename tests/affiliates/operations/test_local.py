@@ -92,3 +92,23 @@ def test_start_local_database_without_seeds_leaves_the_application_database_empt
     application = DatabaseTarget.from_django(connections["default"].settings_dict, name=local_application_name)
     with psycopg.connect(**application.conninfo()) as conn:
         assert conn.execute("SELECT count(*) FROM master.member").fetchone()[0] == 0
+
+
+@pytest.mark.flyway
+def test_the_seeds_run_again_on_a_demo_made_by_an_earlier_version(local_application_name):
+    """A repeatable seed runs again whenever it changes, on the data its earlier version left: it must
+    neither fail nor add results without a score (the first weeks' results only go to the first weeks)."""
+    call_command("start_local_database", stdout=io.StringIO())
+    application = DatabaseTarget.from_django(connections["default"].settings_dict, name=local_application_name)
+    with psycopg.connect(**application.conninfo(), autocommit=True) as conn:
+        before = conn.execute("SELECT count(*) FROM master.participation").fetchone()[0]
+        # What an earlier seed left: its history row's checksum differs, so Flyway runs the seed again.
+        conn.execute("UPDATE master.flyway_schema_history SET checksum = checksum + 1 WHERE version IS NULL")
+    call_command("start_local_database", stdout=io.StringIO())
+    with psycopg.connect(**application.conninfo()) as conn:
+        after = conn.execute("SELECT count(*) FROM master.participation").fetchone()[0]
+        unscored = conn.execute(
+            "SELECT count(*) FROM master.participation p JOIN master.workout w ON w.id = p.workout_id"
+            " WHERE p.status = 'finished' AND p.score_value IS NULL AND w.score_type <> 'none'"
+        ).fetchone()[0]
+    assert (after, unscored) == (before, 0)
