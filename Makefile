@@ -29,6 +29,8 @@ services:
 ## runs, else the local PostgreSQL and the installed Flyway.
 start_local_database:
 ifeq ($(DOCKER_ENGINE),yes)
+	@# The pooler's lookup login gets a password made on this machine (compose refuses to start without one).
+	@grep -qs '^POOLER_AUTH_PASSWORD=' .env || echo "POOLER_AUTH_PASSWORD=$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >> .env
 	docker compose up -d --wait postgres redis
 	docker compose run --rm flyway
 else

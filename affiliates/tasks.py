@@ -18,7 +18,7 @@ from django.db import OperationalError as DjangoOperationalError
 from affiliates.errors import AffiliateBusy
 from affiliates.infra import flyway, queue
 from affiliates.models import Affiliate
-from affiliates.operations import fleet, lifecycle, provisioning, reconcile
+from affiliates.operations import fleet, lifecycle, provisioning, reconcile, role_passwords
 
 
 class TransientError(Exception):
@@ -146,3 +146,16 @@ def reconcile_task() -> ReconcileResult:
     """Queue again affiliates and migration runs left unfinished (run by Celery beat)."""
     queued = reconcile.reconcile()
     return {"queued": [item.describe() for item in queued]}
+
+
+@shared_task(name=queue.ROLE_REPAIR, **RETRY_TRANSIENT)
+def affiliate_role_repair_task(self: Task[Any, Any], affiliate_id: int) -> AffiliateTaskResult:
+    """Set a gym role's password back after it was changed from inside (asked for by the web process
+    when the role refused every password it knows); audited, and a no-op when the role accepts it."""
+    try:
+        status = role_passwords.role_repair(affiliate_id)
+    except AffiliateBusy:
+        return {"affiliate_id": affiliate_id, "status": "busy"}
+    except (psycopg.OperationalError, DjangoOperationalError) as exc:
+        raise TransientError(str(exc)) from exc
+    return {"affiliate_id": affiliate_id, "status": status}

@@ -148,6 +148,20 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE",
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_affiliate-mgt")}
 
+# Logins (docs/security.md). DATABASE_URL is the process's own login to the management database:
+# the web login (rows only) for web, worker and beat; the owner (Flyway, migrate) for the deploy step,
+# `make start_local_database` and the test suite. `manage.py management_logins`, run as the owner,
+# gives the web login its rights and the audit trail to AUDIT_OWNER_ROLE.
+WEB_DATABASE_LOGIN = env.str("WEB_DATABASE_LOGIN", default="fitbud_web")
+# Only to create the web login, or set its password, where the owner may (local development and
+# compose); in production an administrator creates it and this stays empty.
+WEB_DATABASE_PASSWORD = env.str("WEB_DATABASE_PASSWORD", default="" if IS_PRODUCTION else "password1-web")
+AUDIT_OWNER_ROLE = env.str("AUDIT_OWNER_ROLE", default="fitbud_audit")
+# The administrator login (CREATEDB, CREATEROLE) that database servers registered with
+# `env:DATABASE_URL` (the management database's own server) are administered with: given to the
+# worker and to operators' commands, never to the web process. Empty: DATABASE_URL's login.
+PROVISIONING_DATABASE_URL = env.str("PROVISIONING_DATABASE_URL", default="")
+
 # The local default affiliate's application database.
 LOCAL_APPLICATION_DATABASE = env.str("LOCAL_APPLICATION_DATABASE", default="fitbuddy-dev")
 

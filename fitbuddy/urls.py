@@ -13,3 +13,7 @@ urlpatterns = [
     path("login/", RedirectView.as_view(url="/admin/login/", query_string=True, permanent=False)),
     path("admin/", admin.site.urls),
 ]
+
+# An error raised before a gym request reaches its URLs (a middleware loading the gym's login) is
+# answered from here: a gym role that refused its password is a 503 while the worker repairs it.
+handler500 = "affiliates.routing.repair.server_error"

@@ -30,3 +30,5 @@ urlpatterns = [
 ]
 
 handler403 = "fitbuddy.views.forbidden"
+# A gym role that refused its password: 503 while the worker repairs it (any other error: Django's 500).
+handler500 = "affiliates.routing.repair.server_error"

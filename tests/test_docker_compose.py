@@ -38,14 +38,24 @@ def test_compose_uses_the_original_readme_credentials_everywhere():
     services = _compose()["services"]
     pg = services["postgres"]["environment"]
 
-    for name in ("flyway", "web", "worker"):
-        url = urlsplit(services[name]["environment"]["DATABASE_URL"])
+    # The flyway service (the deploy step) is the owner; the worker administers servers as it.
+    for name, variable in (("flyway", "DATABASE_URL"), ("worker", "PROVISIONING_DATABASE_URL")):
+        url = urlsplit(services[name]["environment"][variable])
         assert (url.username, url.password, url.path) == (
             pg["POSTGRES_USER"],
             pg["POSTGRES_PASSWORD"],
             "/affiliate-mgt",
         )
         assert url.port == 5432
+
+
+def test_compose_runs_web_worker_and_beat_as_the_web_login():
+    services = _compose()["services"]
+    for name in ("web", "worker", "beat"):
+        url = urlsplit(services[name]["environment"]["DATABASE_URL"])
+        assert (url.username, url.path, url.port) == ("fitbud_web", "/affiliate-mgt", 5432)
+    assert "PROVISIONING_DATABASE_URL" not in services["web"]["environment"]
+    assert "PROVISIONING_DATABASE_URL" not in services["beat"]["environment"]
 
 
 def test_compose_seeds_only_through_localhost():

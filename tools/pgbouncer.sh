@@ -8,15 +8,17 @@
 #
 # Affiliate roles authenticate through auth_query (tools/pgbouncer-auth.sql) as the lookup role
 # FITBUDDY_POOLER_AUTH_USER (pgbouncer_auth); the only password PgBouncer's own file holds is that
-# role's. Settings: FITBUDDY_POOLER_PORT (6432), FITBUDDY_PG_PORT (5432), FITBUDDY_PGDATA (as
-# tools/postgres.sh), FITBUDDY_POOLER_DIR (.local/pgbouncer; as root /var/lib/fitbuddy/pgbouncer),
-# FITBUDDY_POOLER_AUTH_PASSWORD.
+# role's, generated on first start into $dir/lookup-password (mode 0600; `tools/pgbouncer.sh password`
+# prints it) unless FITBUDDY_POOLER_AUTH_PASSWORD sets one: the repository holds none.
+# Settings: FITBUDDY_POOLER_PORT (6432), FITBUDDY_PG_PORT (5432), FITBUDDY_PGDATA (as
+# tools/postgres.sh), FITBUDDY_POOLER_DIR (.local/pgbouncer; as root /var/lib/fitbuddy/pgbouncer).
+#
+#   tools/pgbouncer.sh password   the lookup login's password (for the admin console: SHOW POOLS, …)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 port=${FITBUDDY_POOLER_PORT:-6432}
 pg_port=${FITBUDDY_PG_PORT:-5432}
 auth_user=${FITBUDDY_POOLER_AUTH_USER:-pgbouncer_auth}
-auth_password=${FITBUDDY_POOLER_AUTH_PASSWORD:-pgbouncer-local-lookup}
 pool_size=${FITBUDDY_POOLER_POOL_SIZE:-20}
 if [ "$(id -u)" = 0 ]; then
   # PgBouncer refuses to run as root: it runs as postgres, with its files beside the cluster's.
@@ -27,6 +29,18 @@ else
   data=${FITBUDDY_PGDATA:-$root/.local/postgres}
   dir=${FITBUDDY_POOLER_DIR:-$root/.local/pgbouncer}
   as_postgres() { "$@"; }
+fi
+# The lookup login's password: given, or the one generated on the first start and kept beside the
+# config (only its owner reads it), so a restart keeps it.
+password_file=$dir/lookup-password
+if [ -n "${FITBUDDY_POOLER_AUTH_PASSWORD:-}" ]; then
+  auth_password=$FITBUDDY_POOLER_AUTH_PASSWORD
+else
+  if [ ! -s "$password_file" ]; then
+    mkdir -p "$dir"
+    (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$password_file.tmp" && mv "$password_file.tmp" "$password_file")
+  fi
+  auth_password=$(cat "$password_file")
 fi
 bin=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
 [ -x "$bin" ] || { echo "error: pgbouncer not found (apt-get install pgbouncer)" >&2; exit 1; }
@@ -113,12 +127,21 @@ serialize() {
 }
 
 case "${1:-start}" in
+  password) printf '%s\n' "$auth_password" ;;
   install-auth) serialize; install_auth ;;
   start)
     serialize
     install_auth
     if ready; then echo "pgbouncer: ready on localhost:$port"; exit 0; fi
     write_config
+    if [ -f "$dir/pgbouncer.pid" ] && kill -0 "$(cat "$dir/pgbouncer.pid")" 2>/dev/null; then
+      # Running, but not with this password (one set by an earlier version): reload the new file.
+      kill -HUP "$(cat "$dir/pgbouncer.pid")"
+      for _ in $(seq 1 50); do ready && break; sleep 0.1; done
+      ready || { echo "error: pgbouncer is running but refuses the lookup login; see $dir/pgbouncer.log" >&2; exit 1; }
+      echo "pgbouncer: ready on localhost:$port (lookup login's password reloaded)"
+      exit 0
+    fi
     # 9>&-: the daemon must not inherit the lock's descriptor, or it would hold the lock for its whole
     # life and the next run of this script would wait on it forever.
     if [ "$(id -u)" = 0 ]; then "$bin" -d -u postgres "$dir/pgbouncer.ini" 9>&-; else "$bin" -d "$dir/pgbouncer.ini" 9>&-; fi

@@ -32,6 +32,7 @@ PROVISION = "affiliates.tasks.affiliate_provision_task"
 RESTORE = "affiliates.tasks.affiliate_restore_task"
 MIGRATION_RUN = "affiliates.tasks.migration_run_task"
 RECONCILE = "affiliates.tasks.reconcile_task"
+ROLE_REPAIR = "affiliates.tasks.affiliate_role_repair_task"
 
 
 def broker_display() -> str:

@@ -104,6 +104,17 @@ def management_target() -> DatabaseTarget:
     return DatabaseTarget.from_django(connections["default"].settings_dict)
 
 
+def provisioning_management_target() -> DatabaseTarget:
+    """The management database as the administrator login reaches it: ``PROVISIONING_DATABASE_URL``
+    (the worker's and operators' commands'; the web process is never given it), else Django's own
+    login (local development and tests, where that login administers the server)."""
+    if not settings.PROVISIONING_DATABASE_URL:
+        return management_target()
+    login = credentials.login_resolve("env:PROVISIONING_DATABASE_URL")
+    management = management_target()
+    return dataclasses.replace(management, user=login.username, password=login.password)
+
+
 def pooler_for(server: DatabaseServer) -> tuple[str, int] | None:
     """Where the application's affiliate connections to ``server`` go: its pooler (HOST:PORT), or
     ``DATABASE_POOLER`` for the management database's own server, or None (straight to it)."""
@@ -121,13 +132,14 @@ def pooler_for(server: DatabaseServer) -> tuple[str, int] | None:
 def server_admin_target(server: DatabaseServer, *, name: str = MAINTENANCE_DATABASE) -> DatabaseTarget:
     """The administrative login for a server, from its ``admin_secret_ref``.
 
-    ``env:DATABASE_URL`` (or none) is the management database's own login, as Django has it; any
-    other reference is resolved by ``credentials.login_resolve`` (an environment variable, a
+    ``env:DATABASE_URL`` (or none) is the administrator login of the management database's own server
+    (:func:`provisioning_management_target`); any other reference is resolved by
+    ``credentials.login_resolve`` (an environment variable, a
     Secrets Manager secret).
     """
     ref = server.admin_secret_ref or MANAGEMENT_LOGIN_REF
     if ref == MANAGEMENT_LOGIN_REF:
-        management = management_target()
+        management = provisioning_management_target()
         user, password = management.user, management.password
     else:
         try:

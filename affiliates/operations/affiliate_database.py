@@ -14,7 +14,7 @@ from django.conf import settings
 
 from affiliates.errors import OperationError
 from affiliates.infra import credentials, databases, flyway, locks
-from affiliates.infra.targets import CONNECT_TIMEOUT, DatabaseTarget, management_target, on_database
+from affiliates.infra.targets import CONNECT_TIMEOUT, DatabaseTarget, on_database, provisioning_management_target
 from affiliates.models import Affiliate, DatabaseServer
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ def affiliate_database_ensure(admin: DatabaseTarget, affiliate: Affiliate) -> bo
         )
     # Affiliate roles must never reach the management database either (on its own server, which
     # need not be the affiliate's).
-    management = management_target()
+    management = provisioning_management_target()
     with databases.admin_connect(management) as conn:
         databases.database_lock_down(conn, management.name)
     return created

@@ -12,7 +12,7 @@ from django.db import connections
 from affiliates.infra import databases, flyway, seeds
 from affiliates.infra.targets import DatabaseTarget, management_target, on_database
 from affiliates.models import Affiliate
-from affiliates.operations import gym_logins, provisioning
+from affiliates.operations import gym_logins, management_database, provisioning
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,9 @@ def local_databases_start(
         results.append(
             LocalDatabase(kind, target, created[target.name], result.migrations_executed, result.target_version)
         )
+
+    # The web login (rows only) and the audit trail's owner, as at every deploy.
+    management_database.logins_ensure(progress=progress)
 
     # The local default affiliate (fitbuddy-dev) is provisioned like any other: its own role, grants,
     # recorded schema version. Every step finds its work done on later runs.

@@ -6,17 +6,26 @@ A login that fails for its password is tried once more with the alternatives
 (after ``rotate_affiliate_credentials``), or the password derived under each of
 ``SECRET_KEY_FALLBACKS`` (after a ``DJANGO_SECRET_KEY`` rotation, until ``rekey_affiliate_roles``
 has run). The password that works is kept for the alias's next connections.
+
+When every password is refused, someone changed the role's password from inside (PostgreSQL lets any
+role change its own): the login fails with :class:`RoleRefused`, and the worker is asked, once per
+``ROLE_REPAIR_INTERVAL`` seconds per role, to set the password back with the provisioning login
+(``affiliate_role_repair_task``, audited). The web process cannot do it itself: it holds no login
+that may alter roles.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from typing import Any
 
 import psycopg
 from django.db.backends.postgresql import base
 
-from affiliates.infra import credentials
+from affiliates.errors import QueueUnavailable
+from affiliates.infra import credentials, queue
 
 logger = logging.getLogger(__name__)
 
@@ -24,8 +33,35 @@ logger = logging.getLogger(__name__)
 SECRET_REF = "FITBUDDY_SECRET_REF"
 
 
+#: How often one process asks the worker to repair one role's password.
+ROLE_REPAIR_INTERVAL = 30.0
+_repairs_asked: dict[str, float] = {}
+_repairs_lock = threading.Lock()
+
+
+class RoleRefused(psycopg.OperationalError):
+    """An affiliate role refused every password FitBuddy knows for it: a repair has been asked for."""
+
+
 def _password_rejected(exc: psycopg.OperationalError) -> bool:
     return "password authentication failed" in str(exc)
+
+
+def _repair_ask(alias: str, role: str) -> None:
+    """Queue the role's repair (at most once per interval in this process); never fails the request more."""
+    now = time.monotonic()
+    with _repairs_lock:
+        if _repairs_asked.get(role, 0.0) > now:
+            return
+        _repairs_asked[role] = now + ROLE_REPAIR_INTERVAL
+    affiliate_id = alias.removeprefix("affiliate_")
+    if not affiliate_id.isdigit():
+        return
+    try:
+        queue.send(queue.ROLE_REPAIR, int(affiliate_id))
+        logger.error("affiliate role %s refused every known password: its repair is queued", role)
+    except QueueUnavailable as exc:
+        logger.error("affiliate role %s refused every known password; its repair could not be queued: %s", role, exc)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -49,4 +85,5 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 logger.warning("affiliate role %s: logged in with its rotated password", self.settings_dict["USER"])
                 self.settings_dict["PASSWORD"] = password
                 return connection
-            raise
+            _repair_ask(self.alias, self.settings_dict["USER"])
+            raise RoleRefused(f"affiliate role {self.settings_dict['USER']} refused its password: {exc}") from exc

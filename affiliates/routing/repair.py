@@ -1,0 +1,38 @@
+"""A gym whose database role refused its password gets a 503 while the worker repairs it, not a 500.
+
+The refusal can surface anywhere a request first touches the gym's database (a middleware loading the
+login, a view), and Django turns it into a response where it is raised; its 500 handler is the one
+place every such error reaches, so the gym site's ``handler500`` is :func:`server_error`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views import defaults
+
+from affiliates.routing.backend.base import RoleRefused
+
+#: Seconds a browser is told to wait: the worker sets the role's password back within a few.
+RETRY_AFTER_SECONDS = 10
+
+
+def _refused(exc: BaseException | None) -> bool:
+    while exc is not None:
+        if isinstance(exc, RoleRefused):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The gym site's 500 handler: a 503 with Retry-After when the gym's role refused FitBuddy's login."""
+    if not _refused(sys.exc_info()[1]):
+        return defaults.server_error(request)
+    response = render(
+        request, "affiliates/repairing.html", {"affiliate": getattr(request, "affiliate", None)}, status=503
+    )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
