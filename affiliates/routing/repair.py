@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.template import loader
 from django.views import defaults
 
 from affiliates.routing.backend.base import RoleRefused
@@ -31,8 +31,9 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """The gym site's 500 handler: a 503 with Retry-After when the gym's role refused FitBuddy's login."""
     if not _refused(sys.exc_info()[1]):
         return defaults.server_error(request)
-    response = render(
-        request, "affiliates/repairing.html", {"affiliate": getattr(request, "affiliate", None)}, status=503
-    )
+    # Rendered without the request: its context processors would read the login from the gym's
+    # database, which is what just refused.
+    page = loader.render_to_string("affiliates/repairing.html", {"affiliate": getattr(request, "affiliate", None)})
+    response = HttpResponse(page, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response

@@ -43,8 +43,12 @@ class RoleRefused(psycopg.OperationalError):
     """An affiliate role refused every password FitBuddy knows for it: a repair has been asked for."""
 
 
+#: How a refused password reads: PostgreSQL's words, and PgBouncer's (it checks the SCRAM proof itself).
+PASSWORD_REFUSED = ("password authentication failed", "SASL authentication failed")
+
+
 def _password_rejected(exc: psycopg.OperationalError) -> bool:
-    return "password authentication failed" in str(exc)
+    return any(words in str(exc) for words in PASSWORD_REFUSED)
 
 
 def _repair_ask(alias: str, role: str) -> None:
