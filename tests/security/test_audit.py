@@ -183,10 +183,15 @@ def test_a_domain_added_renamed_and_deleted_inline_on_the_affiliate_page_is_in_t
     data.update({"domains-TOTAL_FORMS": "2", "domains-1-domain": added_name, "domains-1-tenant": str(gym.pk)})
     post(client, url, data)
     added = Domain.objects.get(domain=added_name)
-    post(client, url, page_data(client, url, **{"domains-0-domain": renamed_name}))
+
+    def row_of(data: dict, domain: Domain) -> str:  # the inline lists domains by name: find the row
+        return next(f"domains-{i}" for i in (0, 1) if data[f"domains-{i}-id"] == str(domain.pk))
+
     data = page_data(client, url)
-    index = next(i for i in (0, 1) if data[f"domains-{i}-id"] == str(added.pk))
-    data[f"domains-{index}-DELETE"] = "on"
+    data[f"{row_of(data, first)}-domain"] = renamed_name
+    post(client, url, data)
+    data = page_data(client, url)
+    data[f"{row_of(data, added)}-DELETE"] = "on"
     post(client, url, data)
 
     (add,) = records_since(start, "domain.add")
