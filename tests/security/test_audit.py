@@ -31,6 +31,7 @@ from django.urls import reverse
 from affiliates.admin.audited import AuditedAdmin
 from affiliates.audit import audit_record
 from affiliates.audit.chain import GENESIS, ChainRow, chain_verify, row_hash, timestamp_text
+from affiliates.infra import backups
 from affiliates.infra.targets import DatabaseTarget
 from affiliates.models import Affiliate, DatabaseServer, Domain, StaffAudit, StaffAuditChainHead
 from tests.factories import PASSWORD, affiliate_requested, new_slug
@@ -99,13 +100,13 @@ def post(client, url: str, data: dict) -> None:
     assert response.status_code == 302, f"the page refused the post: {errors}"
 
 
-def verify() -> tuple[int, str, str]:
+def verify(*args: str) -> tuple[int, str, str]:
     """``manage.py audit_verify``: its exit code, stdout and stderr."""
     from io import StringIO
 
     out, err = StringIO(), StringIO()
     try:
-        call_command("audit_verify", stdout=out, stderr=err)
+        call_command("audit_verify", *args, stdout=out, stderr=err)
     except CommandError as exc:
         return 1, out.getvalue(), err.getvalue() + str(exc)
     return 0, out.getvalue(), err.getvalue()
@@ -536,3 +537,94 @@ def test_the_migration_chains_the_records_written_before_it(fresh_database):
 
     assert report.intact and report.checked == 3, [str(b) for b in report.breaks]
     assert [r.actor for r in rows] == ["old", "older", "new"] and rows[0].prev_hash == GENESIS
+
+
+# --- the head shipped to S3 under Object Lock: what catches a determined superuser ---
+
+ANCHOR_BUCKET = "fitbuddy-test-audit-anchors"
+
+
+@pytest.fixture
+def anchor_bucket(aws, settings):
+    settings.AUDIT_ANCHOR_BUCKET = ANCHOR_BUCKET
+    s3 = backups.s3_client()
+    s3.create_bucket(Bucket=ANCHOR_BUCKET, ObjectLockEnabledForBucket=True)
+    return s3
+
+
+def ship_head() -> str:
+    from io import StringIO
+
+    out = StringIO()
+    call_command("audit_ship_head", stdout=out)
+    return out.getvalue()
+
+
+def rewrite_chain(statement: str, params=()) -> None:
+    """What a determined superuser (or the table's owner) does, here in the test's transaction: change
+    the trail with the triggers off, then recompute every hash after the first changed place and move
+    the head, with the database's own function. The chain alone then verifies."""
+    with connection.cursor() as cursor:
+        for table in ("staff_audit", "staff_audit_chain_head"):
+            cursor.execute(f"ALTER TABLE master.{table} DISABLE TRIGGER USER")
+        cursor.execute(statement, params)
+        cursor.execute(
+            """
+            DO $$
+            DECLARE r record; previous text := '0000000000000000000000000000000000000000000000000000000000000000';
+            BEGIN
+                FOR r IN SELECT * FROM master.staff_audit ORDER BY chain_seq LOOP
+                    UPDATE master.staff_audit
+                       SET prev_hash = previous,
+                           row_hash = master.staff_audit_chain_hash(r.chain_seq, r.id, r.created_at, r.actor,
+                                      r.channel, r.action, r.target, r.outcome, r.detail, r.changes, previous)
+                     WHERE id = r.id
+                    RETURNING row_hash INTO previous;
+                END LOOP;
+                UPDATE master.staff_audit_chain_head
+                   SET chain_seq = (SELECT max(chain_seq) FROM master.staff_audit), row_hash = previous;
+            END $$
+            """
+        )
+        for table in ("staff_audit", "staff_audit_chain_head"):
+            cursor.execute(f"ALTER TABLE master.{table} ENABLE TRIGGER USER")
+
+
+@pytest.mark.django_db
+def test_a_chain_recomputed_by_a_superuser_verifies_alone_but_not_against_the_shipped_heads(anchor_bucket):
+    records = []
+    for _ in range(3):
+        records.append(audit_record(actor="honest", channel="admin", action="test.anchor", outcome="succeeded"))
+        assert f"shipped head #{records[-1].chain_seq} {records[-1].row_hash}" in ship_head()
+    code, out, _ = verify()
+    assert code == 0 and "3 shipped head(s)" in out
+
+    rewrite_chain("UPDATE master.staff_audit SET actor = 'someone else' WHERE id = %s", [records[1].pk])
+
+    assert verify("--without-anchors")[0] == 0  # the chain alone cannot tell: this is what the anchor is for
+    code, _, err = verify()
+    assert code == 1 and "rewritten after that head was shipped" in err
+    assert f"record id={records[1].pk} (chain #{records[1].chain_seq})" in err  # the first anchor that no longer holds
+    assert f"record id={records[0].pk} " not in err
+
+
+@pytest.mark.django_db
+def test_records_cut_from_the_end_with_the_head_moved_back_are_caught_by_the_shipped_head(anchor_bucket):
+    records = [audit_record(actor="honest", channel="admin", action="test.cut", outcome="succeeded") for _ in range(2)]
+    ship_head()
+
+    rewrite_chain("DELETE FROM master.staff_audit WHERE id = %s", [records[1].pk])
+
+    assert verify("--without-anchors")[0] == 0
+    code, _, err = verify()
+    assert code == 1 and f"says the chain reached #{records[1].chain_seq}; that record is gone" in err
+
+
+@pytest.mark.django_db
+def test_the_head_is_shipped_only_to_a_bucket_with_object_lock(aws, settings):
+    settings.AUDIT_ANCHOR_BUCKET = "fitbuddy-test-unlocked"
+    backups.s3_client().create_bucket(Bucket="fitbuddy-test-unlocked")
+
+    with pytest.raises(CommandError, match="Object Lock"):
+        ship_head()
+    assert verify()[0] == 0  # no head shipped there: the chain alone is checked, and holds
