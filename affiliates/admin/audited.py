@@ -98,10 +98,10 @@ class AuditedAdmin(_ModelAdmin[_M]):
             after = changes.snapshot_stored(type(obj), obj.pk) or changes.snapshot(obj)
             record_change(request, obj, "change", diff=changes.diff(before, after))
         else:  # saved without save_model (a user's password form): Django's own words for what changed
-            record_change(request, obj, "change", detail=self._message_text(obj, message))
+            record_change(request, obj, "change", detail=self._message_text(message))
         return super().log_change(request, obj, message)
 
-    def _message_text(self, obj: models.Model, message: Any) -> str:
+    def _message_text(self, message: Any) -> str:
         if not message:
             return "changed"
         text = message if isinstance(message, str) else json.dumps(message)

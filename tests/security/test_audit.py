@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import psycopg
@@ -362,6 +363,32 @@ def test_the_database_sets_time_place_and_hash_whatever_the_client_sends():
     with pytest.raises(Exception, match="moves only with a new staff_audit row"):
         with connection.cursor() as cursor:
             cursor.execute("UPDATE master.staff_audit_chain_head SET chain_seq = 1")
+
+
+@pytest.mark.django_db
+def test_a_login_that_may_only_insert_and_select_still_extends_the_chain():
+    """When the application's login is split from the table's owner, the SECURITY DEFINER trigger still
+    moves the head, and the login cannot move it by hand (a role made in this test's transaction)."""
+    role = f"test_audit_writer_{uuid.uuid4().hex[:8]}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE ROLE {role} NOLOGIN")
+        cursor.execute(f"GRANT {role} TO CURRENT_USER")
+        cursor.execute(f"GRANT USAGE ON SCHEMA master TO {role}")
+        cursor.execute(f"GRANT INSERT, SELECT ON master.staff_audit TO {role}")
+        cursor.execute(f"SET LOCAL ROLE {role}")
+        cursor.execute(
+            "INSERT INTO master.staff_audit (actor, channel, action, outcome)"
+            " VALUES ('web', 'admin', 'test.role', 'succeeded') RETURNING id"
+        )
+        (pk,) = cursor.fetchone()
+        cursor.execute("SAVEPOINT by_hand")
+        with pytest.raises(Exception, match="permission denied"):
+            cursor.execute("UPDATE master.staff_audit_chain_head SET chain_seq = 0")
+        cursor.execute("ROLLBACK TO SAVEPOINT by_hand")
+        cursor.execute("RESET ROLE")
+        (row,) = stored_rows(cursor, "id = %s", [pk])
+    head = StaffAuditChainHead.objects.get()
+    assert (head.chain_seq, head.row_hash) == (row.chain_seq, row.row_hash) and row_hash(row) == row.row_hash
 
 
 @pytest.mark.django_db
