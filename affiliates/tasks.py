@@ -16,7 +16,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import OperationalError as DjangoOperationalError
 
 from affiliates.errors import AffiliateBusy
-from affiliates.infra import flyway, queue
+from affiliates.infra import audit_anchor, flyway, queue
 from affiliates.models import Affiliate
 from affiliates.operations import fleet, lifecycle, provisioning, reconcile, role_passwords
 
@@ -159,3 +159,17 @@ def affiliate_role_repair_task(self: Task[Any, Any], affiliate_id: int) -> Affil
     except (psycopg.OperationalError, DjangoOperationalError) as exc:
         raise TransientError(str(exc)) from exc
     return {"affiliate_id": affiliate_id, "status": status}
+
+
+class AnchorResult(TypedDict):
+    """What the audit anchor's task answers: the head it shipped."""
+
+    chain_seq: int
+    row_hash: str
+
+
+@shared_task(name="affiliates.tasks.audit_head_ship_task")
+def audit_head_ship_task() -> AnchorResult:
+    """Ship the staff audit chain's head to the Object Lock bucket (run by Celery beat)."""
+    anchor = audit_anchor.head_ship()
+    return {"chain_seq": anchor.chain_seq, "row_hash": anchor.row_hash}

@@ -249,6 +249,17 @@ RECONCILE_EVERY_SECONDS = env.float("RECONCILE_EVERY_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE = {
     "reconcile": {"task": "affiliates.tasks.reconcile_task", "schedule": RECONCILE_EVERY_SECONDS},
 }
+# The staff audit chain's head is shipped to this S3 bucket (created with Object Lock enabled; each
+# head kept in COMPLIANCE mode for AUDIT_ANCHOR_RETENTION_DAYS) every AUDIT_ANCHOR_EVERY_SECONDS, and
+# `manage.py audit_verify` compares the chain with every head shipped (docs/security-audit.md).
+AUDIT_ANCHOR_BUCKET = env.str("FITBUDDY_AUDIT_ANCHOR_BUCKET", default="")
+AUDIT_ANCHOR_RETENTION_DAYS = env.int("AUDIT_ANCHOR_RETENTION_DAYS", default=400)
+AUDIT_ANCHOR_EVERY_SECONDS = env.float("AUDIT_ANCHOR_EVERY_SECONDS", default=300)
+if AUDIT_ANCHOR_BUCKET:
+    CELERY_BEAT_SCHEDULE["audit_head_ship"] = {
+        "task": "affiliates.tasks.audit_head_ship_task",
+        "schedule": AUDIT_ANCHOR_EVERY_SECONDS,
+    }
 
 CACHES = {
     "default": {

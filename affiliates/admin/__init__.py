@@ -6,4 +6,10 @@ action only to those who hold it (``@admin.action(permissions=…)``) and the ac
 before it acts, so a forged POST changes nothing.
 """
 
-from affiliates.admin import affiliate, database_server, migration_run, records  # noqa: F401  (registers each admin)
+from affiliates.admin import (  # noqa: F401  (registers each admin)
+    affiliate,
+    database_server,
+    migration_run,
+    records,
+    staff_accounts,
+)

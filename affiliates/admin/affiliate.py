@@ -19,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from affiliates.admin import fleet as fleet_admin
+from affiliates.admin.audited import AuditedAdmin
 from affiliates.admin.common import CSS, badge, report, require
 from affiliates.admin.forms import AffiliateRequestForm, DomainForm, LoginHelpForm
 from affiliates.errors import BackupError, OperationError, QueueUnavailable
@@ -34,10 +35,8 @@ if TYPE_CHECKING:
     # The stubs' admin classes take their models; Django's cannot be subscripted at run time.
     _DomainInline = admin.TabularInline[Domain, Affiliate]
     _EventInline = admin.TabularInline[AffiliateEvent, Affiliate]
-    _ModelAdmin = admin.ModelAdmin[Affiliate]
 else:
     _DomainInline = _EventInline = admin.TabularInline
-    _ModelAdmin = admin.ModelAdmin
 
 #: Per affiliate selected for a restore: the backup it comes back from (None: it cannot) and why not.
 RestorePlan = list[tuple[Affiliate, str | None, str]]
@@ -79,7 +78,9 @@ class _Service(Protocol):
 
 
 @admin.register(Affiliate)
-class AffiliateAdmin(_ModelAdmin):
+class AffiliateAdmin(AuditedAdmin[Affiliate]):
+    """Every change on these pages, a domain inline included, is audited (``AuditedAdmin``)."""
+
     class Media:
         css = CSS
 

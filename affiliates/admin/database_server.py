@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
+from affiliates.admin.audited import AuditedAdmin
 from affiliates.admin.common import CSS, badge, report, require
 from affiliates.models import DatabaseServer, StaffAudit
 from affiliates.operations import servers
@@ -17,16 +18,11 @@ from affiliates.operations.placement import servers_with_load
 if TYPE_CHECKING:
     from affiliates.operations.placement import LoadedServer
 
-    # The stubs' admin classes take the model; Django's cannot be subscripted at run time.
-    _ModelAdmin = admin.ModelAdmin[DatabaseServer]
-else:
-    _ModelAdmin = admin.ModelAdmin
-
 
 @admin.register(DatabaseServer)
-class DatabaseServerAdmin(_ModelAdmin):
+class DatabaseServerAdmin(AuditedAdmin[DatabaseServer]):
     """Editing a server (its host, its admin login reference) needs Administrators' change permission:
-    FitBuddy sends credentials to that host."""
+    FitBuddy sends credentials to that host. Adding and editing one are audited (``AuditedAdmin``)."""
 
     list_display = ["name", "kind", "host", "port", "pooler", "capacity", "accepting", "is_default"]
     list_filter = ["kind", "is_accepting"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib import admin
 from django.db.models import QuerySet
@@ -12,17 +12,11 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from affiliates.admin.audited import AuditedAdmin
 from affiliates.admin.common import CSS, badge, report, require
 from affiliates.models import MigrationRun, MigrationRunAffiliate, StaffAudit
 from affiliates.operations import fleet
 from affiliates.people import staff
-
-if TYPE_CHECKING:
-    # The stubs' admin classes take their models; Django's cannot be subscripted at run time.
-    _RunAdmin = admin.ModelAdmin[MigrationRun]
-    _RunAffiliateAdmin = admin.ModelAdmin[MigrationRunAffiliate]
-else:
-    _RunAdmin = _RunAffiliateAdmin = admin.ModelAdmin
 
 RUN_TONES: dict[str, str] = {
     MigrationRun.Status.SUCCEEDED: "ok",
@@ -33,7 +27,7 @@ RUN_TONES: dict[str, str] = {
 
 
 @admin.register(MigrationRun)
-class MigrationRunAdmin(_RunAdmin):
+class MigrationRunAdmin(AuditedAdmin[MigrationRun]):
     """Runs are started from the affiliate list or ``manage.py migrate_affiliates``; here they are followed."""
 
     list_display = ["__str__", "kind", "status_badge", "progress", "started_by", "created_at", "finished_at"]
@@ -128,7 +122,7 @@ class MigrationRunAdmin(_RunAdmin):
 
 
 @admin.register(MigrationRunAffiliate)
-class MigrationRunAffiliateAdmin(_RunAffiliateAdmin):
+class MigrationRunAffiliateAdmin(AuditedAdmin[MigrationRunAffiliate]):
     list_display = [
         "run",
         "affiliate",

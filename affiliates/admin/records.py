@@ -4,24 +4,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.contrib import admin
 from django.http import HttpRequest
 
+from affiliates.admin.audited import AuditedAdmin
 from affiliates.admin.forms import DomainForm
 from affiliates.models import AffiliateEvent, Domain, StaffAudit
 
-if TYPE_CHECKING:
-    # The stubs' admin classes take their models; Django's cannot be subscripted at run time.
-    _EventAdmin = admin.ModelAdmin[AffiliateEvent]
-    _AuditAdmin = admin.ModelAdmin[StaffAudit]
-else:
-    _EventAdmin = _AuditAdmin = admin.ModelAdmin
-
 
 @admin.register(AffiliateEvent)
-class AffiliateEventAdmin(_EventAdmin):
+class AffiliateEventAdmin(AuditedAdmin[AffiliateEvent]):
     list_display = ["created_at", "affiliate", "step", "outcome", "duration_ms", "requested_by", "short_error"]
     list_filter = ["outcome", "step"]
     search_fields = ["affiliate__schema_name", "error", "requested_by"]
@@ -38,11 +30,17 @@ class AffiliateEventAdmin(_EventAdmin):
         return (obj.error[:120] + "…") if len(obj.error) > 120 else obj.error
 
 
-admin.site.register(Domain, form=DomainForm, list_display=["domain", "tenant", "is_primary"], search_fields=["domain"])
+@admin.register(Domain)
+class DomainAdmin(AuditedAdmin[Domain]):
+    """Adding, renaming, moving to another affiliate or deleting a domain is audited with before and after."""
+
+    form = DomainForm
+    list_display = ["domain", "tenant", "is_primary"]
+    search_fields = ["domain"]
 
 
 @admin.register(StaffAudit)
-class StaffAuditAdmin(_AuditAdmin):
+class StaffAuditAdmin(AuditedAdmin[StaffAudit]):
     """Append-only: nobody adds, edits or deletes here (the database refuses the last two as well)."""
 
     list_display = ["created_at", "actor", "channel", "action", "target", "outcome", "short_detail"]

@@ -7,7 +7,7 @@ Three logins share the management database (docs/security.md):
   ``master`` and ``public`` tables and runs this module;
 - the **web login** (``WEB_DATABASE_LOGIN``) reads and writes rows: no DDL, no CREATEDB or
   CREATEROLE, owns nothing; on the audit trail it may only insert and read;
-- the **audit owner** (``AUDIT_OWNER_ROLE``, NOLOGIN) owns ``staff_audit``, so no login the
+- the **audit owner** (``AUDIT_OWNER_ROLE``, NOLOGIN) owns ``staff_audit`` and its chain's head, so no login the
   application uses can disable its triggers; the owner login is its member only so that Flyway can
   still change the table.
 
@@ -28,6 +28,8 @@ from affiliates.infra import credentials
 READ_ONLY_TABLES = (("master", "flyway_schema_history"), ("public", "django_migrations"))
 #: The append-only audit trail: the web login inserts and reads, nothing else.
 AUDIT_TABLE = ("master", "staff_audit")
+#: The audit chain's head, moved only by the trail's own trigger: the web login reads it.
+AUDIT_HEAD_TABLE = ("master", "staff_audit_chain_head")
 SCHEMAS = ("public", "master")
 
 
@@ -45,6 +47,11 @@ class LoginsReport:
 
 def _role_exists(conn: psycopg.Connection[Any], role: str) -> bool:
     return conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone() is not None
+
+
+def _table_exists(conn: psycopg.Connection[Any], schema: str, table: str) -> bool:
+    row = conn.execute("SELECT to_regclass(%s)", [f"{schema}.{table}"]).fetchone()
+    return bool(row and row[0])
 
 
 def _can_create_roles(conn: psycopg.Connection[Any]) -> bool:
@@ -148,6 +155,13 @@ def management_logins_ensure(
         sql.SQL("REVOKE ALL ON {} FROM {}").format(audit, web),
         sql.SQL("GRANT SELECT, INSERT ON {} TO {}").format(audit, web),
     ]
+    head = sql.Identifier(*AUDIT_HEAD_TABLE)
+    if _table_exists(conn, *AUDIT_HEAD_TABLE):
+        statements += [
+            sql.SQL("ALTER TABLE {} OWNER TO {}").format(head, sql.Identifier(audit_owner)),
+            sql.SQL("REVOKE ALL ON {} FROM {}").format(head, web),
+            sql.SQL("GRANT SELECT ON {} TO {}").format(head, web),
+        ]
     with conn.transaction():
         for statement in statements:
             conn.execute(statement)

@@ -48,6 +48,8 @@ WEB_LOGIN_REFUSED = [
     ("DELETE FROM master.staff_audit", "permission denied"),
     ("TRUNCATE master.staff_audit", "permission denied"),
     ("DELETE FROM master.flyway_schema_history", "permission denied"),
+    ("UPDATE master.staff_audit_chain_head SET chain_seq = 0", "permission denied"),
+    ("ALTER TABLE master.staff_audit_chain_head DISABLE TRIGGER USER", "must be owner"),
     ("DROP TABLE master.affiliate", "must be owner"),
     ("ALTER TABLE master.affiliate ADD COLUMN attacker int", "must be owner"),
 ]
