@@ -75,7 +75,7 @@ def database_lock_down(conn: psycopg.Connection[Any], name: str, *, role: str | 
 
 
 #: How often a GRANT or REVOKE is tried when another session changes the same database's privileges.
-ACL_ATTEMPTS = 5
+ACL_ATTEMPTS = 20
 
 
 def _acl_change(conn: psycopg.Connection[Any], statement: sql.Composed) -> None:
