@@ -53,7 +53,7 @@ CSRF_TRUSTED_ORIGINS = env.list(
 # Apps: the management database's apps (django-tenants' SHARED_APPS) and the per-affiliate
 # gym apps (TENANT_APPS), whose models the router sends to the current affiliate's database.
 SHARED_APPS = [
-    "django.contrib.admin",
+    "affiliates.apps.CommandCenterAdminConfig",  # Django's admin, every model admin guarded (affiliates/admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
