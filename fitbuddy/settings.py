@@ -288,6 +288,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 BACKUP_DIR = Path(env.str("FITBUDDY_BACKUP_DIR", default=str(BASE_DIR / "backups")))
 # Backups go to this S3 bucket (key affiliates/<slug>/<UTC time>.dump) when set; else to BACKUP_DIR.
 BACKUP_BUCKET = env.str("FITBUDDY_BACKUP_BUCKET", default="")
+# Backups in S3 are encrypted at rest by S3: AES256 (S3-managed keys) or aws:kms (a KMS key:
+# BACKUP_S3_KMS_KEY_ID, or the account's aws/s3 key when empty). Never unencrypted.
+BACKUP_S3_ENCRYPTION = env.str("BACKUP_S3_ENCRYPTION", default="AES256")
+BACKUP_S3_KMS_KEY_ID = env.str("BACKUP_S3_KMS_KEY_ID", default="")
 
 LOGGING = {
     "version": 1,
