@@ -293,6 +293,10 @@ BACKUP_BUCKET = env.str("FITBUDDY_BACKUP_BUCKET", default="")
 BACKUP_S3_ENCRYPTION = env.str("BACKUP_S3_ENCRYPTION", default="AES256")
 BACKUP_S3_KMS_KEY_ID = env.str("BACKUP_S3_KMS_KEY_ID", default="")
 
+# Error pages (DEBUG) and error mails show no password, secret or conninfo, in settings, request
+# metadata or a traceback's local variables (fitbuddy/error_reports.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "fitbuddy.error_reports.SecretsFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
