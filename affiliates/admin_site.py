@@ -38,8 +38,9 @@ class CheckedChangeList(ChangeList):
     its SQL is made (a year past 9999, a date that overflows) is an incorrect lookup, not a 500."""
 
     def get_queryset(self, request: HttpRequest, exclude_parameters: Any = None) -> QuerySet[Any]:
-        queryset: QuerySet[Any] = super().get_queryset(request, exclude_parameters)
         try:
+            # Django's date hierarchy turns a year past a C long into an OverflowError of its own.
+            queryset: QuerySet[Any] = super().get_queryset(request, exclude_parameters)
             queryset.query.get_compiler(queryset.db).as_sql()
         except (EmptyResultSet, FullResultSet):
             pass  # a filter that matches nothing (or everything) is a fine filter
