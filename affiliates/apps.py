@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class AffiliatesConfig(AppConfig):
@@ -14,3 +15,10 @@ class AffiliatesConfig(AppConfig):
 
         # After auth's own post_migrate handler has created the permissions (it is registered first).
         post_migrate.connect(groups_ensure_after_migrate, dispatch_uid="affiliates.staff_groups")
+
+
+class CommandCenterAdminConfig(admin_apps.AdminConfig):
+    """Django's admin, whose ``admin.site`` is the command center's guarded site."""
+
+    default = False  # named in INSTALLED_APPS; AffiliatesConfig stays this module's app
+    default_site = "affiliates.admin_site.CommandCenterSite"

@@ -143,3 +143,18 @@ def check_management_hosts(app_configs: Sequence[AppConfig] | None, **kwargs: An
             )
         ]
     return []
+
+
+@register(Tags.compatibility)
+def check_backup_encryption(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
+    from affiliates.infra.backups import S3_ENCRYPTIONS
+
+    if settings.BACKUP_S3_ENCRYPTION not in S3_ENCRYPTIONS:
+        return [
+            Error(
+                f"BACKUP_S3_ENCRYPTION is {settings.BACKUP_S3_ENCRYPTION!r}: backups would not be uploaded.",
+                hint=f"Use one of: {', '.join(S3_ENCRYPTIONS)}.",
+                id="affiliates.E009",
+            )
+        ]
+    return []

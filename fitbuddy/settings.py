@@ -53,7 +53,7 @@ CSRF_TRUSTED_ORIGINS = env.list(
 # Apps: the management database's apps (django-tenants' SHARED_APPS) and the per-affiliate
 # gym apps (TENANT_APPS), whose models the router sends to the current affiliate's database.
 SHARED_APPS = [
-    "django.contrib.admin",
+    "affiliates.apps.CommandCenterAdminConfig",  # Django's admin, every model admin guarded (affiliates/admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -313,6 +313,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 BACKUP_DIR = Path(env.str("FITBUDDY_BACKUP_DIR", default=str(BASE_DIR / "backups")))
 # Backups go to this S3 bucket (key affiliates/<slug>/<UTC time>.dump) when set; else to BACKUP_DIR.
 BACKUP_BUCKET = env.str("FITBUDDY_BACKUP_BUCKET", default="")
+# Backups in S3 are encrypted at rest by S3: AES256 (S3-managed keys) or aws:kms (a KMS key:
+# BACKUP_S3_KMS_KEY_ID, or the account's aws/s3 key when empty). Never unencrypted.
+BACKUP_S3_ENCRYPTION = env.str("BACKUP_S3_ENCRYPTION", default="AES256")
+BACKUP_S3_KMS_KEY_ID = env.str("BACKUP_S3_KMS_KEY_ID", default="")
+
+# Error pages (DEBUG) and error mails show no password, secret or conninfo, in settings, request
+# metadata or a traceback's local variables (fitbuddy/error_reports.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "fitbuddy.error_reports.SecretsFilter"
 
 LOGGING = {
     "version": 1,

@@ -51,12 +51,33 @@ BAD = [
 BAD_KINDS = ["\x00", "x" * 10_000, "9" * 30, "-3", "abc", "2026-02-30", "٣", "\u200f12\u200e", "NaN", ""]
 #: For query strings, the values that differ in kind (each page reads a few parameters, and each
 #: one is tried with each of these).
-GET_BAD = ["\x00", "a\x00b", "x" * 10_000, "9" * 30, "-3", "abc", "2026-02-30", "\u200f12\u200e"]
+GET_BAD = [
+    "\x00",
+    "a\x00b",
+    "x" * 10_000,
+    "9" * 30,
+    "-3",
+    "abc",
+    "2026-02-30",
+    "\u200f12\u200e",
+    "99999-01-01",
+    "999999999",
+]
 #: Query parameters the gym pages read.
 GYM_PARAMS = ["q", "page", "show", "edit", "level", "gender", "start", "end"]
 #: Django admin's own: a change list's search, page, ordering, errors flag and filters; an add or
 #: change page's way back to its list and its popup flags.
-CHANGELIST_PARAMS = ["q", "p", "o", "e", "status", "_changelist_filters"]
+CHANGELIST_PARAMS = [
+    "q",
+    "p",
+    "o",
+    "e",
+    "status",
+    "_changelist_filters",
+    "created_at__gte",
+    "created_at__year",
+    "id__in",
+]
 FORM_PAGE_PARAMS = ["_changelist_filters", "_to_field", "_popup"]
 
 

@@ -21,7 +21,7 @@ from django.utils.safestring import SafeString
 from affiliates.admin import fleet as fleet_admin
 from affiliates.admin.audited import AuditedAdmin
 from affiliates.admin.common import CSS, badge, report, require
-from affiliates.admin.forms import AffiliateRequestForm, DomainForm, LoginHelpForm
+from affiliates.admin.forms import AffiliateRequestForm, DomainForm, LoginHelpForm, RestoreServerForm
 from affiliates.errors import BackupError, OperationError, QueueUnavailable
 from affiliates.infra import backups, flyway, queue
 from affiliates.models import Affiliate, AffiliateEvent, Domain, MigrationRun, StaffAudit
@@ -396,9 +396,10 @@ class AffiliateAdmin(AuditedAdmin[Affiliate]):
                 plan.append((affiliate, backups.backup_latest(affiliate.slug), ""))
             except BackupError as exc:
                 plan.append((affiliate, None, str(exc)))
-        server_name = request.POST.get("server", "")
-        problem = ""
-        if request.POST.get("confirmed") == "yes":
+        chosen = RestoreServerForm(request.POST)
+        server_name = chosen.cleaned_data["server"] if chosen.is_valid() else ""
+        problem = chosen.problem()
+        if request.POST.get("confirmed") == "yes" and not problem:
             try:
                 placement.database_server_choose(server_name=server_name or None)
             except ValidationError as exc:

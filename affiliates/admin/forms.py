@@ -93,3 +93,14 @@ class LoginHelpForm(forms.Form):
 
     email = forms.EmailField(label="The login's e-mail", max_length=254)
     action = forms.ChoiceField(label="Help", choices=gym_logins.LoginHelp.CHOICES, widget=forms.RadioSelect)
+
+
+class RestoreServerForm(forms.Form):
+    """The restore confirmation's choice of server: a name as the registry holds them (a NUL or an
+    over-long value is refused with a message, never sent to PostgreSQL)."""
+
+    server = forms.CharField(required=False, max_length=100, strip=True)
+
+    def problem(self) -> str:
+        """What is wrong with the choice, for the page ("" when nothing is)."""
+        return " ".join(f"Database server: {message}" for message in self.errors.get("server", []))

@@ -7,6 +7,12 @@ deleted and raises :class:`BackupError`, so archive never drops a database on a 
 Without a bucket, backups go to ``FITBUDDY_BACKUP_DIR``, written under a ``.partial`` name and
 renamed only once they read back.
 
+A backup holds every login's password hash and every member's personal data: each file this module
+writes (a local backup, a copy fetched for a restore or a check) is mode 0600 in a folder only its
+owner can enter, and every object it uploads is encrypted at rest by S3
+(``BACKUP_S3_ENCRYPTION``: ``AES256`` or ``aws:kms`` with ``BACKUP_S3_KMS_KEY_ID``); the check after
+the upload refuses an object S3 did not encrypt so.
+
 ``backup_fetch`` brings a backup (the newest of an affiliate, or a named one) to a local file
 for ``pg_restore``, checking its SHA-256 against the one recorded with it.
 """
@@ -14,6 +20,7 @@ for ``pg_restore``, checking its SHA-256 against the one recorded with it.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import tempfile
@@ -31,6 +38,11 @@ from affiliates.infra.targets import DatabaseTarget
 REQUIRED_ENTRY = "TABLE DATA {schema} participation"
 PART_SIZE = 8 * 1024 * 1024
 S3_PREFIX = "s3://"
+#: A backup file: its owner reads and writes it, nobody else sees it. Its folder: its owner only.
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
+#: The server-side encryptions S3 offers that FitBuddy accepts for backups.
+S3_ENCRYPTIONS = ("AES256", "aws:kms", "aws:kms:dsse")
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,33 @@ def _check_readable(path: Path, what: str) -> None:
         raise BackupError(f"the backup of {what} is unreadable: {check.stderr.strip() or 'no participation data'}")
 
 
+def _private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 (whatever the umask), for pg_dump to write into."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    os.chmod(path, FILE_MODE)  # the umask cannot widen it, but a filesystem's defaults might
+
+
+def _private_folder(folder: Path) -> None:
+    """Create ``folder`` (mode 0700) if it is missing; an existing one is left as its owner set it."""
+    if not folder.exists():
+        folder.mkdir(parents=True, mode=FOLDER_MODE)
+        os.chmod(folder, FOLDER_MODE)
+
+
+def upload_encryption() -> dict[str, str]:
+    """The server-side encryption every backup upload asks S3 for (``ExtraArgs`` of the upload)."""
+    encryption: str = settings.BACKUP_S3_ENCRYPTION
+    if encryption not in S3_ENCRYPTIONS:
+        raise BackupError(
+            f"BACKUP_S3_ENCRYPTION is {encryption!r}; it must be one of {', '.join(S3_ENCRYPTIONS)}: "
+            "backups are never stored in S3 unencrypted"
+        )
+    args = {"ServerSideEncryption": encryption}
+    if encryption.startswith("aws:kms") and settings.BACKUP_S3_KMS_KEY_ID:
+        args["SSEKMSKeyId"] = settings.BACKUP_S3_KMS_KEY_ID
+    return args
+
+
 def _sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -90,9 +129,10 @@ def backup_take(target: DatabaseTarget, *, label: str) -> Backup:
     if settings.BACKUP_BUCKET:
         return _to_s3(target, key=f"affiliates/{label}/{stamp}.dump")
     folder = Path(settings.BACKUP_DIR)
-    folder.mkdir(parents=True, exist_ok=True)
+    _private_folder(folder)
     path = folder / f"{label}-{stamp}.dump"
     partial = path.with_suffix(".dump.partial")
+    _private_file(partial)
     completed = subprocess.run(
         _dump_command(target, f"--file={partial}"),
         env=target.client_env(),
@@ -129,6 +169,7 @@ def _to_s3(target: DatabaseTarget, *, key: str) -> Backup:
     from botocore.exceptions import BotoCoreError, ClientError
 
     bucket, s3 = settings.BACKUP_BUCKET, s3_client()
+    encryption = upload_encryption()
     location = f"{S3_PREFIX}{bucket}/{key}"
     dump = subprocess.Popen(
         _dump_command(target), env=target.client_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -138,7 +179,7 @@ def _to_s3(target: DatabaseTarget, *, key: str) -> Backup:
     stream = _Hashing(dump.stdout)
     config = TransferConfig(multipart_threshold=PART_SIZE, multipart_chunksize=PART_SIZE, use_threads=False)
     try:
-        s3.upload_fileobj(stream, bucket, key, Config=config)
+        s3.upload_fileobj(stream, bucket, key, Config=config, ExtraArgs=encryption)
     except (BotoCoreError, ClientError) as exc:
         dump.kill()
         dump.wait()
@@ -159,11 +200,18 @@ def _to_s3(target: DatabaseTarget, *, key: str) -> Backup:
 
 def _verify_s3(s3: Any, bucket: str, key: str, backup: Backup, what: str) -> None:
     head = s3.head_object(Bucket=bucket, Key=key)
+    wanted = settings.BACKUP_S3_ENCRYPTION
+    if head.get("ServerSideEncryption") != wanted:
+        raise BackupError(
+            f"the backup of {what} in S3 is encrypted with {head.get('ServerSideEncryption') or 'nothing'}, "
+            f"not {wanted} as BACKUP_S3_ENCRYPTION asks"
+        )
     if head["ContentLength"] != backup.size:
         raise BackupError(f"the backup of {what} in S3 has {head['ContentLength']} bytes, {backup.size} were sent")
     with tempfile.TemporaryDirectory(prefix="fitbuddy-backup-") as folder:
         copy = Path(folder) / "check.dump"
         s3.download_file(bucket, key, str(copy))
+        os.chmod(copy, FILE_MODE)
         if _sha256_of(copy) != backup.sha256:
             raise BackupError(f"the backup of {what} read back from S3 differs from what was sent")
         _check_readable(copy, what)
@@ -201,6 +249,7 @@ def backup_fetch(location: str, folder: Path) -> Path:
     copy = folder / "restore.dump"
     try:
         s3.download_file(bucket, key, str(copy))
+        os.chmod(copy, FILE_MODE)
         tags = {t["Key"]: t["Value"] for t in s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]}
     except (BotoCoreError, ClientError) as exc:
         raise BackupError(f"cannot fetch {location}: {exc}") from exc

@@ -18,8 +18,8 @@ from django.db import transaction
 
 from affiliates.audit import audited
 from affiliates.models import Affiliate, Membership, StaffAudit
-from affiliates.people.passwords import gym_base_url
 from affiliates.people.throttle import login_unlock
+from affiliates.routing.addresses import gym_base_url
 from affiliates.routing.context import affiliate_context
 from gym.accounts.invitations import password_link_send
 from gym.accounts.models import GymLogin

@@ -15,11 +15,19 @@ from axes.utils import reset
 from django.conf import settings
 from django.http import HttpRequest
 
+#: The longest key django-axes can keep (its username columns are 255 characters).
+MAX_KEY_LENGTH = 255
+
 
 def login_key(affiliate_id: int | None, username: str) -> str:
     """The throttling key of ``username`` on a gym (``affiliate_id``) or on the command center (None)."""
     if affiliate_id is None:
-        return username
+        if len(username) <= MAX_KEY_LENGTH:
+            return username
+        # Longer than django-axes keeps (its columns hold 255): such a name is no staff login; counted
+        # under a keyed hash of it, so a long name is throttled like any other and never a 500.
+        digest = hmac.new(settings.SECRET_KEY.encode(), username.encode(), hashlib.sha256).hexdigest()
+        return f"long:{digest}"
     digest = hmac.new(
         settings.SECRET_KEY.encode(), f"{affiliate_id}:{username.strip().lower()}".encode(), hashlib.sha256
     ).hexdigest()

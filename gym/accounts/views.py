@@ -8,6 +8,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils.http import urlsafe_base64_decode
 
+from affiliates.routing.addresses import gym_base_url
 from gym.accounts.forms import GymLoginForm, GymPasswordResetForm
 from gym.accounts.models import GymLogin
 
@@ -28,7 +29,12 @@ class GymPasswordResetView(auth_views.PasswordResetView):
     form_class = GymPasswordResetForm
 
     def form_valid(self, form: Any) -> Any:
-        self.extra_email_context = {"request": self.request}
+        # The link is built on the gym's configured address (GYM_BASE_URL and its primary domain), never
+        # on the Host header the visitor sent.
+        affiliate = getattr(self.request, "affiliate")  # noqa: B009  # set by the routing middleware
+        base_url = gym_base_url(affiliate)
+        self.extra_email_context = {"request": self.request, "base_url": base_url}
+        self.domain_override = base_url.split("://", 1)[-1]
         return super().form_valid(form)
 
 

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from gym.members.forms import MemberForm
 from gym.members.models import Member
-from gym.members.selectors import EXPORT_HEADER, FORMULA_PREFIXES
+from gym.members.selectors import EXPORT_HEADER
+from gym.members.spreadsheet import cell_restore
 
 #: Bounds on what one import may hold (a gym's members fit many times over).
 MAX_BYTES = 1024 * 1024  # carried (base64) from the preview to the import: inside Django's 2.5 MB post limit
@@ -96,13 +97,6 @@ def _text(data: bytes) -> str:
         ) from None
 
 
-def _unformula(value: str) -> str:
-    """The export writes a cell that starts like a formula with a leading apostrophe: take it off."""
-    if value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
-        return value[1:]
-    return value
-
-
 def member_import_preview(*, data: bytes) -> ImportPreview:
     """Read a CSV and say, row by row, what importing it would do and what stops it (nothing is saved)."""
     text = _text(data)
@@ -134,7 +128,9 @@ def member_import_preview(*, data: bytes) -> ImportPreview:
         row = ImportRow(number, {})
         if len(cells) != len(header):
             row.errors.append(f"has {len(cells)} cells where the header has {len(header)} columns")
-        row.values = {column: _unformula(cells[i].strip()) if i < len(cells) else "" for i, column in enumerate(header)}
+        row.values = {
+            column: cell_restore(cells[i].strip()) if i < len(cells) else "" for i, column in enumerate(header)
+        }
         rows.append(row)
     _check_rows(rows)
     return ImportPreview(rows)

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from affiliates.routing.addresses import gym_base_url
 from gym.accounts.access import MANAGE, gym_login_of, role_required
 from gym.accounts.models import GymLogin
 from gym.accounts.services import Gym, login_link_resend, login_remove
@@ -16,9 +17,9 @@ from gym.members.logins import login_invite, login_role_set
 
 
 def gym_of(request: HttpRequest) -> Gym:
-    """The request's gym, for mail: its name, and the scheme and host it was reached on."""
+    """The request's gym, for mail: its name, and its configured address (never the request's Host)."""
     affiliate = getattr(request, "affiliate")  # noqa: B009  # set by the routing middleware
-    return Gym(name=affiliate.name, base_url=f"{request.scheme}://{request.get_host()}")
+    return Gym(name=affiliate.name, base_url=gym_base_url(affiliate))
 
 
 def _errors(request: HttpRequest, exc: ValidationError) -> None:

@@ -8,9 +8,8 @@ from django.db.models import CharField, Func, QuerySet, Value
 from django.db.models.functions import Concat
 
 from gym.members.models import GymEvent, Member
+from gym.members.spreadsheet import cell_safe
 
-#: A spreadsheet runs a cell that starts with one of these as a formula (OWASP: CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_HEADER = ["first_name", "last_name", "email", "gender", "birth_date", "joined_on", "active"]
 
 
@@ -36,18 +35,12 @@ def member_search(*, query: str = "", include_inactive: bool = False) -> QuerySe
     return members
 
 
-def csv_safe(value: object) -> str:
-    """A cell a spreadsheet shows as text, never runs as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
 def member_export_rows() -> Iterator[list[str]]:
     """Every member as a CSV row (header first), each cell formula-safe; streamed from the database."""
     yield EXPORT_HEADER
     for m in Member.objects.order_by("last_name", "first_name", "id").iterator():
         yield [
-            csv_safe(v)
+            cell_safe(v)
             for v in (
                 m.first_name,
                 m.last_name,

@@ -86,7 +86,8 @@ def member_export(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_gym_slug(request)}-members.csv"'
     response.write("\ufeff")  # a byte-order mark: spreadsheet programs then read the file as UTF-8
-    csv.writer(response).writerows(member_export_rows())
+    # Every cell quoted: a spreadsheet splitting on ';' or a tab still reads each cell whole.
+    csv.writer(response, quoting=csv.QUOTE_ALL).writerows(member_export_rows())
     return response
 
 

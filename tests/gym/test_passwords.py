@@ -65,7 +65,8 @@ def test_a_new_gyms_owner_sets_a_password_from_the_invitation_and_logs_in(clean_
     assert "This link no longer works" in again.content.decode()
 
 
-def test_forgot_password_on_the_gym_page_mails_only_this_gyms_logins(gyms):
+def test_forgot_password_on_the_gym_page_mails_only_this_gyms_logins(gyms, settings):
+    settings.GYM_BASE_URL = "http://{domain}"
     client = Client(HTTP_HOST=host(gyms.a))
     assert "Forgot your password?" in client.get("/login/").content.decode()
 

@@ -56,7 +56,6 @@ LOCAL_TARGETS = [
     "127.0.0.1",
     "127.0.0.2",
     "::1",
-    "",
     "/var/run/postgresql",
     "postgres://fitbud:password1@localhost:5432/affiliate-mgt",
     "postgresql://fitbud@127.0.0.1/fitbuddy-dev?sslmode=disable",
@@ -68,20 +67,20 @@ LOCAL_TARGETS = [
 @pytest.mark.parametrize("target", REMOTE_TARGETS)
 def test_guard_refuses_remote_targets(target):
     with pytest.raises(seeds.SeedGuardError, match="refusing to apply local data seeds") as caught:
-        seeds.assert_seeding_allowed(target, environment="local")
+        seeds.assert_seeding_allowed(target, environment="local", env={})
     assert "not this machine" in str(caught.value)
 
 
 @pytest.mark.parametrize("target", HIDDEN_HOST_TARGETS)
 def test_guard_refuses_hosts_it_cannot_see(target):
     with pytest.raises(seeds.SeedGuardError, match="cannot be proved to be this machine"):
-        seeds.assert_seeding_allowed(target, environment="local")
+        seeds.assert_seeding_allowed(target, environment="local", env={})
 
 
 @pytest.mark.parametrize("target", LOCAL_TARGETS)
 def test_guard_allows_this_machine_in_local_and_test(target):
-    seeds.assert_seeding_allowed(target, environment="local")
-    seeds.assert_seeding_allowed(target, environment="test")
+    seeds.assert_seeding_allowed(target, environment="local", env={})
+    seeds.assert_seeding_allowed(target, environment="test", env={})
 
 
 @pytest.mark.parametrize("environment", ["production", "staging", ""])
