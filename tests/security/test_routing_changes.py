@@ -170,3 +170,17 @@ def test_a_request_waiting_in_the_pooler_when_its_gym_is_suspended_gets_503_with
     waiting.join(timeout=120)
     assert answer.get("status") == 503, f"the waiting request got {answer.get('status')} (log: {server.log})"
     assert answer["ended"] - suspended_at < 5, f"the waiting request hung {answer['ended'] - suspended_at:.1f} s"
+
+
+def test_with_redis_unreachable_a_moved_domain_routes_anew_within_the_fallback_lifetime(gyms, server_factory):
+    server = server_factory(REDIS_URL="redis://127.0.0.1:1/1", ROUTING_FALLBACK_CACHE_SECONDS="1")  # refused
+    hostname = host(gyms.a)
+    assert "Log in to Gym A" in server.get(hostname, "/login/")[1]
+
+    domain = Domain.objects.get(domain=hostname)
+    domain.tenant = gyms.b
+    domain.save()
+    moved = time.monotonic()
+
+    wait_for(lambda: "Log in to Gym B" in server.get(hostname, "/login/")[1], timeout=5, what="the move to be seen")
+    assert time.monotonic() - moved < 2.5, "stale routing outlived the fallback lifetime with Redis down"
