@@ -9,9 +9,10 @@ this machine), no listener thread, nothing to lose between a message and a recon
 
 Redis unreachable: :func:`current` answers None at once (and does not ask again for
 ``ROUTING_STAMP_RETRY_SECONDS``), and callers fall back to a short cache lifetime
-(``ROUTING_FALLBACK_CACHE_SECONDS``); a write that fails is logged, and the caches' own lifetime
-(``AFFILIATE_CACHE_SECONDS``) still bounds what another process serves. Routing is never stale
-for longer than that.
+(``ROUTING_FALLBACK_CACHE_SECONDS``); a reading process warns once per outage. A write that fails
+is logged at debug level only (the command that made the change reports the outage in its own one
+line, and the readers warn of it), and the caches' own lifetime (``AFFILIATE_CACHE_SECONDS``)
+still bounds what another process serves. Routing is never stale for longer than that.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 _clients: dict[str, Redis] = {}
 _unavailable_until = 0.0
+_outage = False  # this process has warned of the outage it is in
 
 
 def key() -> str:
@@ -50,10 +52,19 @@ def _client() -> Redis:
     return client
 
 
-def _failed(what: str, exc: Exception) -> None:
-    global _unavailable_until
+def _failed(what: str, exc: Exception, *, warn: bool) -> None:
+    global _unavailable_until, _outage
     _unavailable_until = time.monotonic() + settings.ROUTING_STAMP_RETRY_SECONDS
-    logger.warning("routing stamp: %s failed (%s); host lookups fall back to a short cache lifetime", what, exc)
+    level = logging.WARNING if warn and not _outage else logging.DEBUG
+    _outage = _outage or warn
+    logger.log(level, "routing stamp: %s failed (%s); host lookups fall back to a short cache lifetime", what, exc)
+
+
+def _recovered() -> None:
+    global _unavailable_until, _outage
+    if _outage:
+        logger.warning("routing stamp: Redis answers again")
+    _unavailable_until, _outage = 0.0, False
 
 
 def current() -> str | None:
@@ -63,8 +74,10 @@ def current() -> str | None:
     try:
         value = _client().get(key())
     except (RedisError, OSError) as exc:
-        _failed("reading", exc)
+        _failed("reading", exc, warn=True)
         return None
+    if _outage:
+        _recovered()
     if isinstance(value, bytes):
         return value.decode()
     return "" if value is None else str(value)
@@ -72,11 +85,10 @@ def current() -> str | None:
 
 def bump() -> bool:
     """Record a routing change: a new random stamp (never one seen before, even after Redis lost the key)."""
-    global _unavailable_until
     try:
         _client().set(key(), uuid.uuid4().hex)
     except (RedisError, OSError) as exc:
-        _failed("recording a change", exc)
+        _failed("recording a change", exc, warn=False)
         return False
-    _unavailable_until = 0.0
+    _recovered()
     return True
