@@ -12,9 +12,12 @@ class AffiliatesConfig(AppConfig):
 
         from affiliates import checks  # noqa: F401  (registers the system checks)
         from affiliates.people.staff import groups_ensure_after_migrate
+        from affiliates.routing.hosts import connect_signals
 
         # After auth's own post_migrate handler has created the permissions (it is registered first).
         post_migrate.connect(groups_ensure_after_migrate, dispatch_uid="affiliates.staff_groups")
+        # Every save or delete of a domain or an affiliate reaches every web process's routing at once.
+        connect_signals()
 
 
 class CommandCenterAdminConfig(admin_apps.AdminConfig):

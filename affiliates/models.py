@@ -62,29 +62,40 @@ class DatabaseServer(models.Model):
 
 
 class AffiliateManager(models.Manager["Affiliate"]):
-    """Affiliates, with the host lookup every request makes (cached per process, like Django's SITE_CACHE)."""
+    """Affiliates, with the host lookup every request makes (cached per process, like Django's SITE_CACHE).
 
-    _host_cache: dict[str, tuple[float, Affiliate | None]] = {}
+    Each cached entry carries the routing stamp it was read under (``affiliates/infra/routing_stamp.py``,
+    read by ``affiliates/routing/hosts.py``): an entry is served only to a caller holding the same
+    stamp, and never longer than its lifetime, so a routing change recorded by any process is seen
+    by the next lookup in every process.
+    """
+
+    _host_cache: dict[str, tuple[float, str | None, Affiliate | None]] = {}
     _host_cache_lock = threading.Lock()
     #: Enough for every host a process serves; beyond it the cache starts again rather than grow.
     HOST_CACHE_SIZE = 10_000
 
-    def for_host(self, hostname: str) -> Affiliate | None:
-        """The affiliate a host name routes to, or None; cached for AFFILIATE_CACHE_SECONDS."""
+    def for_host(self, hostname: str, *, stamp: str | None = "", lifetime: float | None = None) -> Affiliate | None:
+        """The affiliate a host name routes to, or None.
+
+        Cached for ``lifetime`` seconds (AFFILIATE_CACHE_SECONDS unless given), and only for callers
+        that pass the same ``stamp`` as the lookup that filled the entry.
+        """
         now = time.monotonic()
         cached = self._host_cache.get(hostname)
-        if cached and cached[0] > now:
-            return cached[1]
+        if cached and cached[0] > now and cached[1] == stamp:
+            return cached[2]
         domain = Domain.objects.select_related("tenant", "tenant__database_server").filter(domain=hostname).first()
         affiliate = domain.tenant if domain else None
+        ttl = settings.AFFILIATE_CACHE_SECONDS if lifetime is None else lifetime
         with self._host_cache_lock:
             if len(self._host_cache) >= self.HOST_CACHE_SIZE:
                 self._host_cache.clear()
-            self._host_cache[hostname] = (now + settings.AFFILIATE_CACHE_SECONDS, affiliate)
+            self._host_cache[hostname] = (now + ttl, stamp, affiliate)
         return affiliate
 
     def clear_host_cache(self) -> None:
-        """Forget every cached host lookup of this process (after a status or domain change)."""
+        """Forget every cached host lookup of this process (other processes: ``routing.hosts.routing_changed``)."""
         with self._host_cache_lock:
             self._host_cache.clear()
 

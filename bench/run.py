@@ -20,6 +20,7 @@ BENCHMARKS = [
     "results_sheet.py",
     "athlete.py",
     "load.py",
+    "routing.py",
 ]
 #: The sizes of the quick run (each benchmark reads its own; the figures mean little at these sizes).
 QUICK = {
@@ -43,6 +44,9 @@ QUICK = {
     "BENCH_ATHLETE_ROUNDS": "5",
     "BENCH_ATHLETE_MEMBERS": "300",
     "BENCH_ATHLETE_RESULTS": "3000",
+    "BENCH_ROUTING_GYMS": "3",
+    "BENCH_ROUTING_CLIENTS": "4",
+    "BENCH_ROUTING_SECONDS": "2",
 }
 
 

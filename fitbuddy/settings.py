@@ -7,6 +7,7 @@ affiliates/checks.py.
 """
 
 import datetime
+import os
 from pathlib import Path
 
 import environ
@@ -201,11 +202,33 @@ AFFILIATE_CONN_MAX_AGE = env.int("AFFILIATE_CONN_MAX_AGE", default=60)
 DATABASE_POOLER = env.str("DATABASE_POOLER", default="")
 # The login PgBouncer's auth_query runs as: provisioning lets it connect to each affiliate database.
 POOLER_AUTH_USER = env.str("POOLER_AUTH_USER", default="pgbouncer_auth")
+# PgBouncer's admin console login (tools/pgbouncer.sh puts it in admin_users): suspend and archive
+# KILL the gym's pooled connections with it, so a request parked in the pool fails at once. Its
+# password: POOLER_ADMIN_PASSWORD, else the file tools/pgbouncer.sh generates. No user: not used
+# (RDS Proxy has no console).
+POOLER_ADMIN_USER = env.str("POOLER_ADMIN_USER", default="" if IS_PRODUCTION else "pgbouncer_admin")
+POOLER_ADMIN_PASSWORD = env.str("POOLER_ADMIN_PASSWORD", default="")
+POOLER_ADMIN_PASSWORD_FILE = env.str(
+    "POOLER_ADMIN_PASSWORD_FILE",
+    default=""
+    if IS_PRODUCTION
+    else "/var/lib/fitbuddy/pgbouncer/admin-password"
+    if os.geteuid() == 0  # where tools/pgbouncer.sh keeps it, as root and otherwise
+    else str(BASE_DIR / ".local" / "pgbouncer" / "admin-password"),
+)
 # Hosts that serve the command center (Django admin) rather than a gym.
 MANAGEMENT_HOSTS = env.list(
     "MANAGEMENT_HOSTS", default=_dev_default(["admin.localhost", "localhost", "127.0.0.1", "testserver"])
 )
+# How long a process reuses a host lookup at most. A routing change reaches every process at once
+# through the routing stamp in Redis (affiliates/infra/routing_stamp.py); this bounds only what a
+# lost stamp write could leave stale.
 AFFILIATE_CACHE_SECONDS = env.int("AFFILIATE_CACHE_SECONDS", default=10)
+# The routing stamp: how long a read or write may wait on Redis, how long a process then leaves
+# Redis alone, and how long a host lookup lives meanwhile (the bound on stale routing while Redis is down).
+ROUTING_STAMP_TIMEOUT = env.float("ROUTING_STAMP_TIMEOUT", default=0.25)
+ROUTING_STAMP_RETRY_SECONDS = env.float("ROUTING_STAMP_RETRY_SECONDS", default=1.0)
+ROUTING_FALLBACK_CACHE_SECONDS = env.float("ROUTING_FALLBACK_CACHE_SECONDS", default=1.0)
 AFFILIATE_ROLE_CONNECTION_LIMIT = env.int("AFFILIATE_ROLE_CONNECTION_LIMIT", default=50)
 
 # AWS (Secrets Manager for credentials; later RDS and S3). boto3 reads the usual AWS_* variables;

@@ -14,6 +14,13 @@
 # tools/postgres.sh), FITBUDDY_POOLER_DIR (.local/pgbouncer; as root /var/lib/fitbuddy/pgbouncer).
 #
 #   tools/pgbouncer.sh password   the lookup login's password (for the admin console: SHOW POOLS, …)
+#
+# The admin console's own login, FITBUDDY_POOLER_ADMIN_USER (pgbouncer_admin; no PostgreSQL role), is
+# in admin_users: lifecycle KILLs a suspended or archived gym's database with it
+# (affiliates/infra/pooler_admin.py). Its password is FITBUDDY_POOLER_ADMIN_PASSWORD or one generated
+# into $dir/admin-password (0600), which the application reads (POOLER_ADMIN_PASSWORD_FILE).
+# `start` on a running PgBouncer whose files differ from what this script writes (an earlier
+# version's) writes them again and reloads them (SIGHUP, PgBouncer's RELOAD): no restart.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 port=${FITBUDDY_POOLER_PORT:-6432}
@@ -41,6 +48,18 @@ else
     (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$password_file.tmp" && mv "$password_file.tmp" "$password_file")
   fi
   auth_password=$(cat "$password_file")
+fi
+admin_user=${FITBUDDY_POOLER_ADMIN_USER:-pgbouncer_admin}
+admin_password_file=$dir/admin-password
+if [ -n "${FITBUDDY_POOLER_ADMIN_PASSWORD:-}" ]; then
+  admin_password=$FITBUDDY_POOLER_ADMIN_PASSWORD
+else
+  if [ ! -s "$admin_password_file" ]; then
+    mkdir -p "$dir"
+    (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$admin_password_file.tmp" && mv "$admin_password_file.tmp" "$admin_password_file")
+    if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$admin_password_file"; fi
+  fi
+  admin_password=$(cat "$admin_password_file")
 fi
 bin=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
 [ -x "$bin" ] || { echo "error: pgbouncer not found (apt-get install pgbouncer)" >&2; exit 1; }
@@ -85,10 +104,13 @@ SQL
 }
 
 write_config() {
-  mkdir -p "$dir"
-  # Only the lookup role's own password: PgBouncer logs in with it to run auth_query.
-  printf '"%s" "%s"\n' "$auth_user" "$auth_password" > "$dir/userlist.txt"
-  cat > "$dir/pgbouncer.ini" <<INI
+  # Into $1 (the config's folder, or a scratch folder to compare with it).
+  local out=${1:-$dir}
+  mkdir -p "$out"
+  # The lookup role's own password (PgBouncer logs in with it to run auth_query) and the admin
+  # console's login; no gym's password.
+  printf '"%s" "%s"\n"%s" "%s"\n' "$auth_user" "$auth_password" "$admin_user" "$admin_password" > "$out/userlist.txt"
+  cat > "$out/pgbouncer.ini" <<INI
 [databases]
 * = host=127.0.0.1 port=$pg_port auth_user=$auth_user
 
@@ -111,11 +133,24 @@ server_idle_timeout = 30
 server_login_retry = 1
 ignore_startup_parameters = extra_float_digits
 stats_users = $auth_user
+; Lifecycle KILLs a suspended or archived gym's database here, so a request parked in its pool fails
+; at once instead of waiting query_wait_timeout (120 s) for a login PostgreSQL now refuses.
+admin_users = $admin_user
 logfile = $dir/pgbouncer.log
 pidfile = $dir/pgbouncer.pid
 INI
-  chmod 600 "$dir/userlist.txt"
-  if [ "$(id -u)" = 0 ]; then chown -R postgres:postgres "$dir"; fi
+  chmod 600 "$out/userlist.txt"
+  if [ "$(id -u)" = 0 ]; then chown -R postgres:postgres "$out"; fi
+}
+
+config_current() {
+  # Whether the config on disk is what write_config writes now.
+  local fresh same=0
+  fresh=$(mktemp -d)
+  write_config "$fresh"
+  cmp -s "$fresh/pgbouncer.ini" "$dir/pgbouncer.ini" && cmp -s "$fresh/userlist.txt" "$dir/userlist.txt" || same=1
+  rm -rf "$fresh"
+  return $same
 }
 
 # One run at a time: two starting at once (two test processes, a developer and a test) would alter the
@@ -132,14 +167,14 @@ case "${1:-start}" in
   start)
     serialize
     install_auth
-    if ready; then echo "pgbouncer: ready on localhost:$port"; exit 0; fi
+    if ready && config_current; then echo "pgbouncer: ready on localhost:$port"; exit 0; fi
     write_config
     if [ -f "$dir/pgbouncer.pid" ] && kill -0 "$(cat "$dir/pgbouncer.pid")" 2>/dev/null; then
-      # Running, but not with this password (one set by an earlier version): reload the new file.
+      # Running, but not with this password or config (an earlier version's): reload the new files.
       kill -HUP "$(cat "$dir/pgbouncer.pid")"
       for _ in $(seq 1 50); do ready && break; sleep 0.1; done
       ready || { echo "error: pgbouncer is running but refuses the lookup login; see $dir/pgbouncer.log" >&2; exit 1; }
-      echo "pgbouncer: ready on localhost:$port (lookup login's password reloaded)"
+      echo "pgbouncer: ready on localhost:$port (config reloaded)"
       exit 0
     fi
     # 9>&-: the daemon must not inherit the lock's descriptor, or it would hold the lock for its whole

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from affiliates.errors import describe
 from affiliates.models import Affiliate, AffiliateEvent
+from affiliates.routing.hosts import routing_changed
 
 
 @dataclass
@@ -50,7 +51,7 @@ class StepRecorder:
             self.progress(event)
 
     def set_status(self, status: str, *, detail: str = "", **fields: object) -> None:
-        """Move the affiliate to ``status``; this process routes by it at once, others within the host cache's TTL."""
+        """Move the affiliate to ``status``; every web process routes by it from its next request."""
         self.affiliate.status = status
         self.affiliate.status_detail = detail
         for key, value in fields.items():
@@ -58,4 +59,4 @@ class StepRecorder:
         Affiliate.objects.filter(pk=self.affiliate.pk).update(
             status=status, status_detail=detail, updated_at=timezone.now(), **fields
         )
-        Affiliate.objects.clear_host_cache()
+        routing_changed()

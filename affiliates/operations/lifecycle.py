@@ -23,8 +23,8 @@ from django.utils import timezone
 
 from affiliates.audit import audited
 from affiliates.errors import BackupError, OperationError, describe
-from affiliates.infra import backups, databases, locks
-from affiliates.infra.targets import on_database, server_admin_target
+from affiliates.infra import backups, databases, locks, pooler_admin
+from affiliates.infra.targets import on_database, pooler_for, server_admin_target
 from affiliates.models import Affiliate
 from affiliates.operations import affiliate_database
 from affiliates.operations.affiliate_database import name_of, role_of, server_of
@@ -61,13 +61,33 @@ def _login_switch_locked(*, affiliate_id: int, requested_by: str, suspend: bool)
             f"only {'an' if suspend else 'a'} {before} affiliate can be {verb}; {affiliate.slug} is {affiliate.status}"
         )
 
-    def switch() -> bool:
+    def switch() -> bool | str:
         with databases.admin_connect(server_admin_target(server_of(affiliate))) as conn:
             databases.role_login_set(conn, role_of(affiliate), login=not suspend)
-        return True
+        return _pooled_sessions_end(affiliate) if suspend else True
 
-    StepRecorder(affiliate, requested_by).step("suspend" if suspend else "resume", switch, status_after=after)
+    steps = StepRecorder(affiliate, requested_by)
+    if not suspend:
+        steps.step("resume", switch, status_after=after)
+        return affiliate
+    # The registry first: every web process answers 503 from its next request, and a request that
+    # meets the sessions ended below finds the registry already saying why (the 503, not a 500).
+    steps.set_status(after)
+    try:
+        steps.step("suspend", switch)
+    except Exception as exc:
+        steps.set_status(before, detail=f"suspend failed: {describe(exc)}")
+        raise
     return affiliate
+
+
+def _pooled_sessions_end(affiliate: Affiliate) -> str:
+    """End the affiliate's connections in its server's pooler, so none waits there for a login PostgreSQL
+    now refuses (PgBouncer's query_wait_timeout, 120 s); what was done."""
+    pooler = pooler_for(server_of(affiliate))
+    if pooler is None:
+        return "no pooler"
+    return pooler_admin.database_sessions_end(pooler, name_of(affiliate))
 
 
 def affiliate_suspend(*, affiliate_id: int, requested_by: str = "", channel: str = "command") -> Affiliate:
@@ -109,6 +129,7 @@ def _archive_locked(*, affiliate_id: int, requested_by: str) -> Affiliate:
         with databases.admin_connect(admin) as conn:
             if databases.role_exists(conn, role_of(affiliate)):
                 databases.role_login_set(conn, role_of(affiliate), login=False)
+            _pooled_sessions_end(affiliate)
             dropped = databases.database_drop(conn, name_of(affiliate))
             dropped = databases.role_drop(conn, role_of(affiliate)) or dropped
         return dropped

@@ -13,6 +13,7 @@ from django_tenants.middleware.main import TenantMainMiddleware
 
 from affiliates.models import Affiliate
 from affiliates.routing.context import affiliate_context
+from affiliates.routing.hosts import affiliate_for_host
 
 GYM_URLCONF = "fitbuddy.urls_gym"
 MANAGEMENT_URLCONF = "fitbuddy.urls"
@@ -45,7 +46,7 @@ class AffiliateMiddleware(TenantMainMiddleware):  # type: ignore[misc]  # django
         if hostname in settings.MANAGEMENT_HOSTS:
             request.urlconf = MANAGEMENT_URLCONF
             return self.get_response(request)
-        affiliate = Affiliate.objects.for_host(hostname)
+        affiliate = affiliate_for_host(hostname)
         if affiliate is None:
             return render(request, "affiliates/unknown_host.html", {"hostname": hostname}, status=404)
         if affiliate.status != Affiliate.Status.ACTIVE:
@@ -53,4 +54,24 @@ class AffiliateMiddleware(TenantMainMiddleware):  # type: ignore[misc]  # django
         request.affiliate = affiliate
         request.urlconf = GYM_URLCONF
         with affiliate_context(affiliate):
-            return self.get_response(request)
+            response = self.get_response(request)
+        if response.status_code == 500:
+            # Suspended or archived while this request ran: its database refused it (ended sessions,
+            # a login now refused, the pooler's connections killed). The page says why, not "error".
+            return self._stopped_meanwhile(request, affiliate) or response
+        return response
+
+    @staticmethod
+    def _stopped_meanwhile(request: AffiliateRequest, affiliate: Affiliate) -> HttpResponseBase | None:
+        """The 503 page when the gym stopped serving while its request ran (a 500 from its ended sessions).
+
+        Trusts only the registry, read again now (never the cache, never the error's text): a 500 of
+        a gym that is still active stays a 500.
+        """
+        now = Affiliate.objects.filter(pk=affiliate.pk).first()
+        if now is not None and now.status == Affiliate.Status.ACTIVE:
+            return None
+        Affiliate.objects.clear_host_cache()
+        if now is None:  # removed from the registry meanwhile
+            return render(request, "affiliates/unknown_host.html", {"hostname": request.get_host()}, status=404)
+        return render(request, "affiliates/unavailable.html", {"affiliate": now}, status=503)

@@ -7,7 +7,7 @@ import pytest
 from django.db import connections
 
 from affiliates.infra.targets import management_target
-from affiliates.models import Affiliate
+from affiliates.models import Affiliate, Domain
 from affiliates.operations import lifecycle
 from affiliates.routing import connections as affiliate_connections
 from affiliates.routing.context import NoCurrentAffiliate, affiliate_context, current_affiliate
@@ -138,19 +138,26 @@ def test_one_process_serving_many_affiliates_keeps_connections_under_the_cap(cle
     assert _settled_backends(names, cap=0) == 0
 
 
-def test_host_lookup_is_cached_until_cleared(gyms):
+def test_host_lookup_is_cached_under_its_routing_stamp_and_a_domain_change_is_seen_at_once(gyms):
     Affiliate.objects.clear_host_cache()
     domain = gyms.a.domains.get()
     old = domain.domain
-    assert Affiliate.objects.for_host(old).pk == gyms.a.pk
-    assert Affiliate.objects.for_host("nowhere.localhost") is None
+    assert Affiliate.objects.for_host(old, stamp="s1").pk == gyms.a.pk
+    assert Affiliate.objects.for_host("nowhere.localhost", stamp="s1") is None
 
-    domain.domain = "renamed.localhost"
+    # Changed behind the ORM's back (no signal): the entry is served while the stamp is the same …
+    Domain.objects.filter(pk=domain.pk).update(domain="renamed.localhost")
+    assert Affiliate.objects.for_host(old, stamp="s1").pk == gyms.a.pk
+    # … and read again under another stamp (a change recorded by any process).
+    assert Affiliate.objects.for_host(old, stamp="s2") is None
+    assert Affiliate.objects.for_host("renamed.localhost", stamp="s2").pk == gyms.a.pk
+
+    # Through the ORM (the command center, a command): this process forgets at once too.
+    domain.refresh_from_db()
+    domain.domain = old
     domain.save()
-    assert Affiliate.objects.for_host(old).pk == gyms.a.pk  # served from the cache
-    Affiliate.objects.clear_host_cache()
-    assert Affiliate.objects.for_host(old) is None
-    assert Affiliate.objects.for_host("renamed.localhost").pk == gyms.a.pk
+    assert Affiliate.objects.for_host("renamed.localhost", stamp="s2") is None
+    assert Affiliate.objects.for_host(old, stamp="s2").pk == gyms.a.pk
 
 
 def test_the_router_sends_the_marked_affiliate_models_away_from_default(gyms):
