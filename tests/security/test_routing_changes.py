@@ -99,7 +99,7 @@ def test_a_domain_moved_in_one_process_routes_to_the_new_gym_at_once_in_another(
     assert status == 200 and "Log in to Gym B" in page, "the other process still routes the moved domain to gym A"
 
 
-def test_a_renamed_domain_stops_routing_at_once_in_another_process(gyms, server_factory):
+def test_a_deleted_domain_stops_routing_at_once_in_another_process(gyms, server_factory):
     server = server_factory()
     hostname = host(gyms.a)
     assert server.get(hostname, "/login/")[0] == 200
