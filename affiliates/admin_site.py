@@ -121,6 +121,9 @@ class CommandCenterSite(admin.AdminSite):
 
     login_form = CommandCenterLoginForm
     site_header = site_title = "FitBuddy command center"
+    # Django's "View site" would lead to this host's root, the command center again: each gym's page
+    # has its own link to the gym's site instead.
+    site_url = None
     index_title = "Affiliates and staff"
 
     def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:

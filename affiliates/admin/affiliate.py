@@ -28,6 +28,7 @@ from affiliates.models import Affiliate, AffiliateEvent, Domain, MigrationRun, S
 from affiliates.operations import fleet, gym_logins, lifecycle, placement, provisioning
 from affiliates.operations.placement import servers_with_load
 from affiliates.people import staff
+from affiliates.routing import addresses
 
 if TYPE_CHECKING:
     from django.contrib.admin.options import InlineModelAdmin, _FieldsetSpec
@@ -83,6 +84,13 @@ class AffiliateAdmin(AuditedAdmin[Affiliate]):
 
     class Media:
         css = CSS
+
+    def view_on_site(self, obj: Affiliate) -> str | None:
+        """ "View on site" opens the gym's own site (its primary domain), not the command center."""
+        try:
+            return f"{addresses.gym_base_url(obj)}/"
+        except addresses.NoGymAddress:
+            return None
 
     list_display = [
         "slug_display",

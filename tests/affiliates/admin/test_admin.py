@@ -163,3 +163,13 @@ def test_a_contact_address_typed_with_capitals_is_stored_as_the_registry_keeps_i
     assert form.is_valid(), form.errors
     form.save()
     assert Affiliate.objects.get(pk=affiliate.pk).contact_email == "boss@caps-gym.com"
+
+
+def test_view_on_site_opens_the_gyms_own_site_and_no_link_leads_back_to_the_command_center(staff_client, gyms):
+    """Support opening a gym's site from its page reached the command center's own root before."""
+    page = staff_client.get(reverse("admin:affiliates_affiliate_change", args=[gyms.a.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert f'href="http://{gyms.a.domains.get().domain}:8000/"' in html
+    index = staff_client.get(reverse("admin:index")).content.decode()
+    assert "View site" not in index
