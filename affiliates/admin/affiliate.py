@@ -25,7 +25,7 @@ from affiliates.admin.forms import AffiliateRequestForm, DomainForm, LoginHelpFo
 from affiliates.errors import BackupError, OperationError, QueueUnavailable
 from affiliates.infra import backups, flyway, queue
 from affiliates.models import Affiliate, AffiliateEvent, Domain, MigrationRun, StaffAudit
-from affiliates.operations import fleet, gym_logins, lifecycle, placement, provisioning
+from affiliates.operations import fleet, gym_logins, gym_summary, lifecycle, placement, provisioning
 from affiliates.operations.placement import servers_with_load
 from affiliates.people import staff
 from affiliates.routing import addresses
@@ -92,6 +92,11 @@ class AffiliateAdmin(AuditedAdmin[Affiliate]):
         except addresses.NoGymAddress:
             return None
 
+    @admin.display(description="Members, activity, size, backup")
+    def gym_today(self, obj: Affiliate) -> str:
+        """What support asks first when a gym calls, read from the gym's own database."""
+        return gym_summary.summary_line(obj)
+
     list_display = [
         "slug_display",
         "name",
@@ -113,6 +118,7 @@ class AffiliateAdmin(AuditedAdmin[Affiliate]):
     ordering = ["schema_name"]
     inlines = [DomainInline, AffiliateEventInline]
     readonly_fields = [
+        "gym_today",
         "status",
         "status_detail",
         "database_server",
@@ -127,6 +133,7 @@ class AffiliateAdmin(AuditedAdmin[Affiliate]):
     ]
     fieldsets = [
         (None, {"fields": ["schema_name", "name", "contact_email"]}),
+        ("The gym today", {"fields": ["gym_today"]}),
         ("Status", {"fields": ["status", "status_detail", "activated_at"]}),
         (
             "Database",

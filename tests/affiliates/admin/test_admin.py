@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from affiliates.models import Affiliate, AffiliateEvent
-from affiliates.operations import provisioning
+from affiliates.operations import lifecycle, provisioning
 from tests.conftest import wait_for
 from tests.factories import new_slug
 
@@ -173,3 +173,19 @@ def test_view_on_site_opens_the_gyms_own_site_and_no_link_leads_back_to_the_comm
     assert f'href="http://{gyms.a.domains.get().domain}:8000/"' in html
     index = staff_client.get(reverse("admin:index")).content.decode()
     assert "View site" not in index
+
+
+def test_a_gyms_page_shows_its_members_logins_activity_size_and_last_backup(staff_client, gyms, settings, tmp_path):
+    settings.BACKUP_DIR = tmp_path
+    page = reverse("admin:affiliates_affiliate_change", args=[gyms.a.pk])
+    before = staff_client.get(page).content.decode()
+    assert "2 active members · 3 logins · last activity " in before
+    assert "last backup: none recorded" in before
+
+    lifecycle.affiliate_backup(slug=gyms.a.slug, requested_by="staffer")
+    after = staff_client.get(page).content.decode()
+    assert "last backup: none recorded" not in after and "last backup: 20" in after
+
+    Affiliate.objects.filter(pk=gyms.b.pk).update(status=Affiliate.Status.SUSPENDED)
+    suspended = staff_client.get(reverse("admin:affiliates_affiliate_change", args=[gyms.b.pk])).content.decode()
+    assert "the gym is suspended" in suspended
