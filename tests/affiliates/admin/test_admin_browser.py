@@ -88,3 +88,29 @@ def test_support_staff_see_the_fleet_but_no_dangerous_action(live_server, page, 
     expect(page.locator("text=Add affiliate")).to_have_count(0)
     page.click("text=Fleet overview")
     expect(page.locator("#attention-behind")).to_contain_text("0 affiliates behind")
+
+
+def test_every_command_center_page_fits_a_phone(live_server, page, clean_registry):
+    """Support answers a gym's call from a phone too: no page is wider than a 390 px screen."""
+    gym = affiliate_provisioned()
+    get_user_model().objects.create_superuser("phone_staff", "phone@fitbuddy.localhost", PASSWORD)
+    page.set_viewport_size({"width": 390, "height": 844})
+    base = f"http://admin.localhost:{live_server.url.rsplit(':', 1)[1]}"
+    log_in(page, base, "phone_staff")
+    too_wide = {}
+    for url in (
+        "/admin/",
+        "/admin/affiliates/affiliate/",
+        "/admin/affiliates/affiliate/fleet/",
+        f"/admin/affiliates/affiliate/{gym.pk}/change/",
+        "/admin/affiliates/databaseserver/",
+        "/admin/affiliates/migrationrun/",
+        "/admin/affiliates/affiliateevent/",
+        "/admin/affiliates/staffaudit/",
+        "/admin/auth/user/",
+    ):
+        page.goto(base + url)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 390:
+            too_wide[url] = width
+    assert too_wide == {}
