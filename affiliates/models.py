@@ -186,6 +186,25 @@ class Domain(DomainMixin):  # type: ignore[misc]  # django-tenants has no type h
 
 
 @management_model
+class AffiliateNote(models.Model):
+    """A staff note on a gym: what support learned, and whether something is still open."""
+
+    affiliate = models.ForeignKey(Affiliate, on_delete=models.CASCADE, related_name="notes")
+    author = models.CharField(max_length=150, editable=False)
+    body = models.TextField("note", max_length=4000)
+    is_open = models.BooleanField("open", default=False, help_text="Something still to do for this gym.")
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    class Meta:
+        managed = False
+        db_table = "affiliate_note"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"note #{self.pk} on {self.affiliate_id}"
+
+
+@management_model
 class Membership(models.Model):
     """Before gym logins moved into each gym's own database: a Django user working in one affiliate.
 

@@ -19,12 +19,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from affiliates.admin import fleet as fleet_admin
+from affiliates.admin.affiliate_inlines import AffiliateEventInline, AffiliateNoteInline, DomainInline
 from affiliates.admin.audited import AuditedAdmin
 from affiliates.admin.common import CSS, badge, report, require
-from affiliates.admin.forms import AffiliateRequestForm, DomainForm, LoginHelpForm, RestoreServerForm
+from affiliates.admin.forms import AffiliateRequestForm, LoginHelpForm, RestoreServerForm
 from affiliates.errors import BackupError, OperationError, QueueUnavailable
 from affiliates.infra import backups, flyway, queue
-from affiliates.models import Affiliate, AffiliateEvent, Domain, MigrationRun, StaffAudit
+from affiliates.models import Affiliate, AffiliateNote, MigrationRun, StaffAudit
 from affiliates.operations import fleet, gym_logins, gym_summary, lifecycle, placement, provisioning
 from affiliates.operations.placement import servers_with_load
 from affiliates.people import staff
@@ -32,12 +33,6 @@ from affiliates.routing import addresses
 
 if TYPE_CHECKING:
     from django.contrib.admin.options import InlineModelAdmin, _FieldsetSpec
-
-    # The stubs' admin classes take their models; Django's cannot be subscripted at run time.
-    _DomainInline = admin.TabularInline[Domain, Affiliate]
-    _EventInline = admin.TabularInline[AffiliateEvent, Affiliate]
-else:
-    _DomainInline = _EventInline = admin.TabularInline
 
 #: Per affiliate selected for a restore: the backup it comes back from (None: it cannot) and why not.
 RestorePlan = list[tuple[Affiliate, str | None, str]]
@@ -48,28 +43,6 @@ STATUS_TONES: dict[str, str] = {
     Affiliate.Status.SUSPENDED: "warn",
     Affiliate.Status.ARCHIVED: "muted",
 }
-
-
-class DomainInline(_DomainInline):
-    model = Domain
-    form = DomainForm
-    extra = 0
-    fields = ["domain", "is_primary"]
-
-
-class AffiliateEventInline(_EventInline):
-    model = AffiliateEvent
-    extra = 0
-    can_delete = False
-    fields = readonly_fields = ("created_at", "step", "outcome", "duration_ms", "detail", "error", "requested_by")
-    ordering = ["created_at", "id"]
-    verbose_name_plural = "event log"
-
-    def has_add_permission(self, request: HttpRequest, obj: Affiliate | None = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Affiliate | None = None) -> bool:
-        return False
 
 
 class _Service(Protocol):
@@ -116,7 +89,7 @@ class AffiliateAdmin(AuditedAdmin[Affiliate]):
     ]
     search_fields = ["schema_name", "name", "domains__domain", "contact_email"]
     ordering = ["schema_name"]
-    inlines = [DomainInline, AffiliateEventInline]
+    inlines = [DomainInline, AffiliateNoteInline, AffiliateEventInline]
     readonly_fields = [
         "gym_today",
         "status",
@@ -266,6 +239,9 @@ class AffiliateAdmin(AuditedAdmin[Affiliate]):
         formset: BaseInlineFormSet[Any, Affiliate, Any],
         change: bool,
     ) -> None:
+        for row in formset.forms:  # a new staff note is signed by whoever writes it
+            if isinstance(row.instance, AffiliateNote) and row.instance.pk is None:
+                row.instance.author = request.user.get_username()
         super().save_formset(request, form, formset, change)
 
     @admin.display(description="slug", ordering="schema_name")

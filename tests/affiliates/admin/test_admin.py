@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from affiliates.models import Affiliate, AffiliateEvent
+from affiliates.models import Affiliate, AffiliateEvent, AffiliateNote, StaffAudit
 from affiliates.operations import lifecycle, provisioning
 from tests.conftest import wait_for
 from tests.factories import new_slug
@@ -189,3 +189,24 @@ def test_a_gyms_page_shows_its_members_logins_activity_size_and_last_backup(staf
     Affiliate.objects.filter(pk=gyms.b.pk).update(status=Affiliate.Status.SUSPENDED)
     suspended = staff_client.get(reverse("admin:affiliates_affiliate_change", args=[gyms.b.pk])).content.decode()
     assert "the gym is suspended" in suspended
+
+
+def test_staff_add_a_signed_note_to_a_gym_close_it_but_never_rewrite_it(staff_client, gyms):
+    from tests.security.test_audit import page_data, post
+
+    url = reverse("admin:affiliates_affiliate_change", args=[gyms.a.pk])
+    data = page_data(staff_client, url)
+    data.update({"notes-0-body": "  Owner called: wants a second coach login.  ", "notes-0-is_open": "on"})
+    post(staff_client, url, data)
+    note = AffiliateNote.objects.get(affiliate=gyms.a)
+    assert (note.author, note.body, note.is_open) == ("staffer", "Owner called: wants a second coach login.", True)
+    assert StaffAudit.objects.filter(pk__gt=gyms.audit_from, action="affiliatenote.add").count() == 1
+
+    data = page_data(staff_client, url)
+    row = next(f"notes-{i}" for i in range(3) if data.get(f"notes-{i}-id") == str(note.pk))
+    data[f"{row}-body"] = "Rewritten"
+    data.pop(f"{row}-is_open", None)  # closed
+    post(staff_client, url, data)
+    note.refresh_from_db()
+    assert (note.body, note.is_open) == ("Owner called: wants a second coach login.", False)
+    assert "Owner called: wants a second coach login." in staff_client.get(url).content.decode()
