@@ -37,30 +37,21 @@ else
   dir=${FITBUDDY_POOLER_DIR:-$root/.local/pgbouncer}
   as_postgres() { "$@"; }
 fi
-# The lookup login's password: given, or the one generated on the first start and kept beside the
-# config (only its owner reads it), so a restart keeps it.
-password_file=$dir/lookup-password
-if [ -n "${FITBUDDY_POOLER_AUTH_PASSWORD:-}" ]; then
-  auth_password=$FITBUDDY_POOLER_AUTH_PASSWORD
-else
-  if [ ! -s "$password_file" ]; then
-    mkdir -p "$dir"
-    (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$password_file.tmp" && mv "$password_file.tmp" "$password_file")
+# A password: given ($1), or the one generated into the file $2 on the first start and kept there (only
+# its owner reads it), so a restart keeps it. No password of either login is in the repository.
+password_of() {
+  local given=$1 file=$2
+  if [ -n "$given" ]; then printf '%s' "$given"; return; fi
+  if [ ! -s "$file" ]; then
+    mkdir -p "$(dirname "$file")"
+    (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$file.tmp" && mv "$file.tmp" "$file")
+    if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$file"; fi
   fi
-  auth_password=$(cat "$password_file")
-fi
+  cat "$file"
+}
+auth_password=$(password_of "${FITBUDDY_POOLER_AUTH_PASSWORD:-}" "$dir/lookup-password")
 admin_user=${FITBUDDY_POOLER_ADMIN_USER:-pgbouncer_admin}
-admin_password_file=$dir/admin-password
-if [ -n "${FITBUDDY_POOLER_ADMIN_PASSWORD:-}" ]; then
-  admin_password=$FITBUDDY_POOLER_ADMIN_PASSWORD
-else
-  if [ ! -s "$admin_password_file" ]; then
-    mkdir -p "$dir"
-    (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$admin_password_file.tmp" && mv "$admin_password_file.tmp" "$admin_password_file")
-    if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$admin_password_file"; fi
-  fi
-  admin_password=$(cat "$admin_password_file")
-fi
+admin_password=$(password_of "${FITBUDDY_POOLER_ADMIN_PASSWORD:-}" "$dir/admin-password")
 bin=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
 [ -x "$bin" ] || { echo "error: pgbouncer not found (apt-get install pgbouncer)" >&2; exit 1; }
 ready() { PGPASSWORD=$auth_password psql -h 127.0.0.1 -p "$port" -U "$auth_user" -d pgbouncer -Atqc "SHOW VERSION" >/dev/null 2>&1; }

@@ -95,15 +95,7 @@ def workout(request: HttpRequest, workout_id: int) -> HttpResponse:
 def my_progress(request: HttpRequest) -> HttpResponse:
     member = _me(request)
     profile = member_profile(member=member, results=50)
-    context = {
-        "member": member,
-        "records": profile.records,
-        "results": profile.results,
-        "workout_charts": progress.repeated_workout_charts(member=member),
-        "record_charts": progress.personal_record_charts(member=member),
-        "rep_maxes": progress.rep_max_table(member=member),
-        "rep_max_columns": progress.REP_MAXES,
-    }
+    context = progress.progress_context(member=member, records=profile.records, results=profile.results)
     return render(request, "athletes/progress.html", context)
 
 

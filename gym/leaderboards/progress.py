@@ -206,3 +206,16 @@ def rep_max_table(*, member: Member) -> list[RepMaxRow]:
         )
         for name, cells in sorted(best.items(), key=lambda item: item[0].lower())
     ]
+
+
+def progress_context(*, member: Member, records: object, results: object) -> dict[str, object]:
+    """A member's page of progress, as the coach's member page and the athlete's own page show it."""
+    return {
+        "member": member,
+        "records": records,
+        "results": results,
+        "workout_charts": repeated_workout_charts(member=member),
+        "record_charts": personal_record_charts(member=member),
+        "rep_maxes": rep_max_table(member=member),
+        "rep_max_columns": REP_MAXES,
+    }

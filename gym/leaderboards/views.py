@@ -77,13 +77,5 @@ def overall(request: HttpRequest) -> HttpResponse:
 def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
     member = get_object_or_404(Member, pk=member_id)
     profile = member_profile(member=member)
-    context = {
-        "member": member,
-        "records": profile.records,
-        "results": profile.results,
-        "workout_charts": progress.repeated_workout_charts(member=member),
-        "record_charts": progress.personal_record_charts(member=member),
-        "rep_maxes": progress.rep_max_table(member=member),
-        "rep_max_columns": progress.REP_MAXES,
-    }
+    context = progress.progress_context(member=member, records=profile.records, results=profile.results)
     return render(request, "members/member_detail.html", context)

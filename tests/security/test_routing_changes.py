@@ -23,7 +23,7 @@ from django.conf import settings
 from affiliates.infra.targets import affiliate_target
 from affiliates.models import Domain
 from affiliates.operations import lifecycle
-from tests.conftest import Worker, client_for, host, wait_for
+from tests.conftest import Worker, client_for, host, pooler_show, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -159,7 +159,14 @@ def test_a_request_waiting_in_the_pooler_when_its_gym_is_suspended_gets_503_with
     waiting = threading.Thread(target=request)
     try:
         waiting.start()
-        time.sleep(1.5)  # the request's query now waits in the pooler for a server connection
+        # The request's query now waits in the pooler for a server connection.
+        wait_for(
+            lambda: any(
+                pool["database"] == gyms.a.database_name and pool["cl_waiting"] > 0 for pool in pooler_show("POOLS")
+            ),
+            timeout=10,
+            what="the request to wait in the pooler",
+        )
         assert "status" not in answer, f"the request did not wait in the pooler: {answer}"
         suspended_at = time.monotonic()
         lifecycle.affiliate_suspend(affiliate_id=gyms.a.pk, requested_by="test")
