@@ -141,6 +141,8 @@ class Affiliate(TenantMixin):  # type: ignore[misc]  # django-tenants has no typ
     created_at = models.DateTimeField(db_default=Now(), editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     activated_at = models.DateTimeField(null=True, blank=True)
+    # While a move's last catch-up runs, the gym's requests wait until this time (operations/move.py).
+    write_pause_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         managed = False
@@ -202,6 +204,54 @@ class AffiliateNote(models.Model):
 
     def __str__(self) -> str:
         return f"note #{self.pk} on {self.affiliate_id}"
+
+
+@management_model
+class AffiliateMove(models.Model):
+    """A move of a gym's database to another server (operations/move.py), resumed from its state."""
+
+    class Method(models.TextChoices):
+        LOGICAL = "logical", "Logical replication"
+        DUMP = "dump", "Dump and restore"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        COPYING = "copying", "Copying"
+        PAUSING = "pausing", "Write pause"
+        SWITCHED = "switched", "Switched"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        ROLLED_BACK = "rolled_back", "Rolled back"
+
+    #: A move in one of these states is over; any other is resumed by the reconciler.
+    FINISHED = (State.DONE, State.FAILED, State.ROLLED_BACK)
+
+    affiliate = models.ForeignKey(Affiliate, on_delete=models.CASCADE, related_name="moves")
+    source_server = models.ForeignKey(DatabaseServer, on_delete=models.PROTECT, related_name="+")
+    destination_server = models.ForeignKey(DatabaseServer, on_delete=models.PROTECT, related_name="+")
+    method = models.CharField(max_length=10, choices=Method.choices)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
+    state_detail = models.TextField(blank=True, default="")
+    requested_by = models.CharField(max_length=150, blank=True, default="")
+    attempts = models.IntegerField(default=0)
+    pause_ms = models.IntegerField("write pause (ms)", null=True, blank=True)
+    tables_checked = models.IntegerField(null=True, blank=True)
+    rows_checked = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+    updated_at = models.DateTimeField(db_default=Now(), editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        managed = False
+        db_table = "affiliate_move"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"move #{self.pk} of {self.affiliate_id}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in self.FINISHED
 
 
 @management_model

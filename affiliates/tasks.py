@@ -17,8 +17,8 @@ from django.db import OperationalError as DjangoOperationalError
 
 from affiliates.errors import AffiliateBusy
 from affiliates.infra import audit_anchor, flyway, queue
-from affiliates.models import Affiliate
-from affiliates.operations import fleet, lifecycle, provisioning, reconcile, role_passwords
+from affiliates.models import Affiliate, AffiliateMove
+from affiliates.operations import fleet, lifecycle, move, provisioning, reconcile, role_passwords
 
 
 class TransientError(Exception):
@@ -173,3 +173,35 @@ def audit_head_ship_task() -> AnchorResult:
     """Ship the staff audit chain's head to the Object Lock bucket (run by Celery beat)."""
     anchor = audit_anchor.head_ship()
     return {"chain_seq": anchor.chain_seq, "row_hash": anchor.row_hash}
+
+
+class MoveTaskResult(TypedDict):
+    """What a move's task answers: the affiliate and how its move stands (``none`` when it has no open move)."""
+
+    affiliate_id: int
+    state: str
+
+
+@shared_task(name=queue.MOVE, **RETRY_TRANSIENT)
+def affiliate_move_task(
+    self: Task[Any, Any], affiliate_id: int, server_name: str | None = None, requested_by: str = ""
+) -> MoveTaskResult:
+    """Move a gym to ``server_name`` (placement's choice when None), or resume its open move.
+
+    Delivered twice, or queued again by the reconciler after a worker died mid-move: the move resumes
+    from the state it reached; a dropped connection is retried with backoff.
+    """
+    done: AffiliateMove | None
+    try:
+        if move.open_move_of(affiliate_id) is None:
+            slug = Affiliate.objects.filter(pk=affiliate_id).values_list("schema_name", flat=True).first()
+            if slug is None:
+                return {"affiliate_id": affiliate_id, "state": "gone"}
+            done = move.affiliate_move(slug=slug, to=server_name, requested_by=requested_by, channel="admin")
+        else:
+            done = move.affiliate_move_resume(affiliate_id=affiliate_id, requested_by=requested_by)
+    except AffiliateBusy:
+        return {"affiliate_id": affiliate_id, "state": "busy"}
+    except (psycopg.OperationalError, DjangoOperationalError) as exc:
+        raise TransientError(str(exc)) from exc
+    return {"affiliate_id": affiliate_id, "state": done.state if done else "none"}

@@ -269,6 +269,17 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": _QUEUE_RETRY_POLICY}
 # than RECONCILE_AFTER_SECONDS: a message that never left, or one lost with Redis.
 RECONCILE_AFTER_SECONDS = env.int("RECONCILE_AFTER_SECONDS", default=300)
 RECONCILE_EVERY_SECONDS = env.float("RECONCILE_EVERY_SECONDS", default=60)
+# Moving a gym to another server (affiliates/operations/move.py, docs/moving-gyms.md): the write pause's
+# deadline (requests wait for it to end, MOVE_REQUEST_WAIT_SECONDS at most, then get a 503 saying
+# "try again"), how long running requests get to finish before the source stops taking logins, how
+# long the initial copy and the last catch-up may take, and how many attempts a move gets.
+MOVE_PAUSE_SECONDS = env.float("MOVE_PAUSE_SECONDS", default=30)
+MOVE_REQUEST_WAIT_SECONDS = env.float("MOVE_REQUEST_WAIT_SECONDS", default=10)
+MOVE_QUIET_SECONDS = env.float("MOVE_QUIET_SECONDS", default=2)
+MOVE_COPY_SECONDS = env.float("MOVE_COPY_SECONDS", default=3600)
+MOVE_CATCH_UP_SECONDS = env.float("MOVE_CATCH_UP_SECONDS", default=20)
+MOVE_ATTEMPTS = env.int("MOVE_ATTEMPTS", default=3)
+
 CELERY_BEAT_SCHEDULE = {
     "reconcile": {"task": "affiliates.tasks.reconcile_task", "schedule": RECONCILE_EVERY_SECONDS},
 }

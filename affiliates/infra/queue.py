@@ -33,6 +33,7 @@ RESTORE = "affiliates.tasks.affiliate_restore_task"
 MIGRATION_RUN = "affiliates.tasks.migration_run_task"
 RECONCILE = "affiliates.tasks.reconcile_task"
 ROLE_REPAIR = "affiliates.tasks.affiliate_role_repair_task"
+MOVE = "affiliates.tasks.affiliate_move_task"
 
 
 def broker_display() -> str:

@@ -72,9 +72,11 @@ def servers_with_load() -> QuerySet[LoadedServer]:
     )
 
 
-def database_server_choose(*, server_name: str | None = None) -> DatabaseServer:
+def database_server_choose(*, server_name: str | None = None, exclude: DatabaseServer | None = None) -> DatabaseServer:
     """The server a new affiliate goes to (unsaved ``local`` when none is registered); ValidationError when
-    none can take it."""
+    none can take it. ``exclude``: never this server (the one a gym moves away from)."""
+    if exclude is not None and server_name == exclude.name:
+        raise ValidationError(f"{server_name} is the server the affiliate is on.")
     if server_name:
         server = servers_with_load().filter(name=server_name).first()
         if server is None:
@@ -87,9 +89,9 @@ def database_server_choose(*, server_name: str | None = None) -> DatabaseServer:
         return server
     if not DatabaseServer.objects.exists():
         return database_server_default(create=False)
+    candidates = servers_with_load() if exclude is None else servers_with_load().exclude(pk=exclude.pk)
     server = (
-        servers_with_load()
-        .filter(is_accepting=True)
+        candidates.filter(is_accepting=True)
         .filter(Q(max_affiliates__isnull=True) | Q(max_affiliates__gt=F("load")))
         .order_by("load", "-is_default", "name")
         .first()

@@ -30,6 +30,8 @@ _lock = threading.Lock()
 _recent = Local()  # per thread, like Django's connections: alias -> None, most recent last
 #: Marks an alias whose connections go through a pooler (they have a cap of their own).
 POOLED = "FITBUDDY_POOLED"
+#: The server an alias's settings point at: a gym moved to another server gets new settings.
+SERVER = "FITBUDDY_SERVER"
 
 
 def alias_name(affiliate: Affiliate) -> str:
@@ -69,18 +71,30 @@ def _settings_for(affiliate: Affiliate) -> dict[str, Any]:
             **tls_for(pooler[0]),
         }
     config["TEST"] = {**config.get("TEST", {}), "MIRROR": None, "NAME": affiliate.database_name}
+    config[SERVER] = affiliate.database_server_id
     return config
 
 
 def alias_for(affiliate: Affiliate) -> str:
     """The alias of an affiliate's database, registered on first use."""
     alias = alias_name(affiliate)
-    if alias not in connections.settings:
+    known = connections.settings.get(alias)
+    if known is None or known.get(SERVER) != affiliate.database_server_id:
         with _lock:
-            if alias not in connections.settings:
+            known = connections.settings.get(alias)
+            if known is None or known.get(SERVER) != affiliate.database_server_id:
                 connections.settings[alias] = _settings_for(affiliate)
+    _moved_away(alias, affiliate)
     _touch(alias)
     return alias
+
+
+def _moved_away(alias: str, affiliate: Affiliate) -> None:
+    """Close this thread's connection to a server the gym has left (moved), so the next query goes to its new one."""
+    open_wrapper = getattr(connections._connections, alias, None)  # type: ignore[attr-defined]  # private, no stubs
+    if open_wrapper is not None and open_wrapper.settings_dict.get(SERVER) != affiliate.database_server_id:
+        open_wrapper.close()
+        delattr(connections._connections, alias)  # type: ignore[attr-defined]
 
 
 def _touch(alias: str) -> None:
