@@ -287,12 +287,17 @@ def differences(source: dict[str, Fingerprint], copy: dict[str, Fingerprint]) ->
 
 
 def busy_sessions(source: DatabaseTarget, role: str) -> int:
-    """The role's sessions on the source database that are in a transaction or running a query."""
+    """The role's sessions on the source database that are in a transaction or running a query.
+
+    Read from the locks each transaction holds on its own id (``pg_locks`` shows every session's),
+    since ``pg_stat_activity`` hides another role's ``state`` from an administrator who is no superuser.
+    """
     with admin_connect(source) as conn:
         return int(
             _one(
                 conn,
-                "SELECT count(*) FROM pg_stat_activity WHERE usename = %s AND datname = %s AND state <> 'idle'",
+                "SELECT count(*) FROM pg_stat_activity a WHERE a.usename = %s AND a.datname = %s AND EXISTS"
+                " (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.locktype = 'virtualxid' AND l.granted)",
                 [role, source.name],
             )
         )
