@@ -592,7 +592,9 @@ def _cluster(*, tls: bool = False, hba_first: str = "", logical: bool = False):
         with psycopg.connect(host=str(data), port=port, user="postgres", dbname="postgres", autocommit=True) as conn:
             conn.execute(
                 sql.SQL("CREATE ROLE {} LOGIN CREATEDB CREATEROLE {} PASSWORD {}").format(
-                    sql.Identifier(admin["USER"]), sql.SQL("SUPERUSER" if logical else ""), sql.Literal(admin["PASSWORD"])
+                    sql.Identifier(admin["USER"]),
+                    sql.SQL("SUPERUSER" if logical else ""),
+                    sql.Literal(admin["PASSWORD"]),
                 )
             )
             conn.execute(sql.SQL("GRANT pg_signal_backend TO {}").format(sql.Identifier(admin["USER"])))
