@@ -22,6 +22,7 @@ from affiliates.admin import fleet as fleet_admin
 from affiliates.admin.affiliate_inlines import AffiliateEventInline, AffiliateNoteInline, DomainInline
 from affiliates.admin.audited import AuditedAdmin
 from affiliates.admin.common import CSS, badge, report, require
+from affiliates.admin.moves import AffiliateMoveInline, move_to_server
 from affiliates.admin.forms import AffiliateRequestForm, LoginHelpForm, RestoreServerForm
 from affiliates.errors import BackupError, OperationError, QueueUnavailable
 from affiliates.infra import backups, flyway, queue
@@ -89,7 +90,7 @@ class AffiliateAdmin(AuditedAdmin[Affiliate]):
     ]
     search_fields = ["schema_name", "name", "domains__domain", "contact_email"]
     ordering = ["schema_name"]
-    inlines = [DomainInline, AffiliateNoteInline, AffiliateEventInline]
+    inlines = [DomainInline, AffiliateNoteInline, AffiliateMoveInline, AffiliateEventInline]
     readonly_fields = [
         "gym_today",
         "status",
@@ -132,6 +133,7 @@ class AffiliateAdmin(AuditedAdmin[Affiliate]):
         "check_for_drift",
         "archive",
         "restore",
+        move_to_server,
     ]
 
     # --- who may do what (affiliates/people/staff.py) ---

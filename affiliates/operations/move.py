@@ -263,10 +263,15 @@ class _Move:
         until = timezone.now() + datetime.timedelta(seconds=settings.MOVE_PAUSE_SECONDS)
         Affiliate.objects.filter(pk=self.affiliate.pk).update(write_pause_until=until)
         routing_changed()
-        # The requests already running finish on the source; none starts there again.
+        # The requests already running finish on the source; none starts there again. A request runs
+        # several short transactions (its session, its login, its view), so the source counts as
+        # quiet once none was seen for MOVE_QUIET_WINDOW_SECONDS on end (MOVE_QUIET_SECONDS at most).
         deadline = time.monotonic() + settings.MOVE_QUIET_SECONDS
-        while time.monotonic() < deadline and replication.busy_sessions(self.source, role_of(self.affiliate)):
-            time.sleep(0.01)
+        quiet_since = time.monotonic()
+        while time.monotonic() < deadline and time.monotonic() - quiet_since < settings.MOVE_QUIET_WINDOW_SECONDS:
+            if replication.busy_sessions(self.source, role_of(self.affiliate)):
+                quiet_since = time.monotonic()
+            time.sleep(0.005)
         with databases.admin_connect(self.source_admin) as conn:
             databases.role_login_set(conn, role_of(self.affiliate), login=False)
         return until

@@ -239,3 +239,34 @@ def _members_on_named(server: DatabaseServer, affiliate: Affiliate, first_name: 
     target = on_database(server_admin_target(server), affiliate.database_name)
     with psycopg.connect(**target.conninfo()) as conn:
         return conn.execute("SELECT 1 FROM master.member WHERE first_name = %s", [first_name]).fetchone() is not None
+
+
+@pytest.mark.cluster
+@pytest.mark.worker
+def test_staff_move_a_gym_from_the_command_center_and_see_it_on_its_page(clean_registry, worker, request, client):
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    gym = affiliate_provisioned()
+    second, _restart = request.getfixturevalue("second_server")
+    staffer = get_user_model().objects.create_superuser("mover", "mover@fitbuddy.localhost", "a-long-password-1")
+    client.force_login(staffer)
+    url = reverse("admin:affiliates_affiliate_changelist")
+
+    asked = client.post(url, {"action": "move_to_server", "_selected_action": [gym.pk]})
+    assert asked.status_code == 200
+    page = asked.content.decode()
+    assert "Move gyms to another server?" in page and gym.slug in page and f'value="{second.name}"' in page
+    assert not AffiliateMove.objects.exists()  # nothing happens before the confirmation
+
+    done = client.post(
+        url,
+        {"action": "move_to_server", "_selected_action": [gym.pk], "confirmed": "yes", "server": second.name},
+        follow=True,
+    )
+    assert "1 affiliate queued to move." in done.content.decode()
+    wait_for(lambda: AffiliateMove.objects.filter(affiliate=gym, state="done").exists(), timeout=90, what="the move")
+    assert Affiliate.objects.get(pk=gym.pk).database_server == second
+    gym_page = client.get(reverse("admin:affiliates_affiliate_change", args=[gym.pk])).content.decode()
+    assert "moves between servers" in gym_page.lower() and "Done" in gym_page
+    assert StaffAudit.objects.filter(action="move", target=gym.slug, actor="mover", outcome="succeeded").exists()
