@@ -22,8 +22,8 @@ from affiliates.admin import fleet as fleet_admin
 from affiliates.admin.affiliate_inlines import AffiliateEventInline, AffiliateNoteInline, DomainInline
 from affiliates.admin.audited import AuditedAdmin
 from affiliates.admin.common import CSS, badge, report, require
-from affiliates.admin.moves import AffiliateMoveInline, move_to_server
 from affiliates.admin.forms import AffiliateRequestForm, LoginHelpForm, RestoreServerForm
+from affiliates.admin.moves import AffiliateMoveInline, move_to_server
 from affiliates.errors import BackupError, OperationError, QueueUnavailable
 from affiliates.infra import backups, flyway, queue
 from affiliates.models import Affiliate, AffiliateNote, MigrationRun, StaffAudit
