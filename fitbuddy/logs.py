@@ -29,7 +29,6 @@ from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from pythonjsonlogger.json import JsonFormatter
@@ -47,7 +46,9 @@ access_log = logging.getLogger("fitbuddy.access")
 _ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
 
 
-def context_enter(*, request_id: str | None, affiliate: str | None = None) -> tuple[Token[str | None], Token[str | None]]:
+def context_enter(
+    *, request_id: str | None, affiliate: str | None = None
+) -> tuple[Token[str | None], Token[str | None]]:
     """Lines logged from now on carry this request id and gym slug, until :func:`context_exit`."""
     return _request_id.set(request_id), _affiliate.set(affiliate)
 
@@ -125,8 +126,11 @@ class JsonLines(JsonFormatter):
         moment = time.gmtime(record.created)
         return time.strftime("%Y-%m-%dT%H:%M:%S", moment) + f".{int(record.msecs):03d}Z"
 
-    def formatException(self, ei: _ExcInfo) -> str:  # noqa: N802 (logging's name)
-        return _scrubbed_exception(super().formatException(ei))
+    def formatException(self, ei: _ExcInfo) -> str | list[str]:  # type: ignore[override]  # noqa: N802
+        formatted = super().formatException(ei)
+        if isinstance(formatted, list):
+            return [_scrubbed_exception(line) for line in formatted]
+        return _scrubbed_exception(formatted)
 
 
 class Text(logging.Formatter):

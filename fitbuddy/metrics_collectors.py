@@ -15,8 +15,9 @@ from __future__ import annotations
 import datetime
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import connections
@@ -66,7 +67,7 @@ def bounded_task(name: str) -> str:
     return name if TASK_NAME_RE.match(name) else "other"
 
 
-def _rows(query: str, params: Iterable[object] = ()) -> list[tuple[object, ...]]:
+def _rows(query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
     with connections["default"].cursor() as cursor:
         cursor.execute(query, list(params))
         return list(cursor.fetchall())
@@ -103,8 +104,8 @@ def backup_ages() -> BackupAges:
         """,
         [BACKUP_OVERDUE],
     )[0]
-    oldest = float(row[0]) if row[0] is not None else None  # type: ignore[arg-type]
-    return BackupAges(oldest_seconds=oldest, overdue=int(row[1]), never=int(row[2]))  # type: ignore[call-overload]
+    oldest = float(row[0]) if row[0] is not None else None
+    return BackupAges(oldest_seconds=oldest, overdue=int(row[1]), never=int(row[2]))
 
 
 class RegistryCollector(Collector):
@@ -127,7 +128,9 @@ class RegistryCollector(Collector):
             return
         yield _scrape_error("registry", 0)
         yield _by("fitbuddy_affiliates", "Gyms registered, by status.", "status", Affiliate.Status.values, affiliates)
-        yield _by("fitbuddy_migration_runs", "Fleet migration runs, by status.", "status", MigrationRun.Status.values, runs)
+        yield _by(
+            "fitbuddy_migration_runs", "Fleet migration runs, by status.", "status", MigrationRun.Status.values, runs
+        )
         outcomes = GaugeMetricFamily(
             "fitbuddy_affiliate_events_24h",
             "Steps of operations on gyms (provisioning, suspend, archive, restore, moves…) recorded in the last"
@@ -137,17 +140,17 @@ class RegistryCollector(Collector):
         summed: dict[tuple[str, str], int] = {}
         for step, outcome, count in events:
             key = (bounded_step(str(step)), str(outcome))
-            summed[key] = summed.get(key, 0) + int(count)  # type: ignore[call-overload]
+            summed[key] = summed.get(key, 0) + int(count)
         for (step, outcome), count in sorted(summed.items()):
             outcomes.add_metric([step, outcome], count)
         yield outcomes
         yield from _backup_families(backups)
 
 
-def _by(name: str, documentation: str, label: str, values: Iterable[str], counts: dict[object, object]) -> GaugeMetricFamily:
+def _by(name: str, documentation: str, label: str, values: Iterable[str], counts: dict[Any, Any]) -> GaugeMetricFamily:
     family = GaugeMetricFamily(name, documentation, labels=[label])
     for value in values:  # every known value, zeros too: a status that empties shows 0, not a gap
-        family.add_metric([value], int(counts.get(value, 0)))  # type: ignore[call-overload]
+        family.add_metric([value], int(counts.get(value, 0)))
     return family
 
 
@@ -221,7 +224,9 @@ class CeleryCollector(Collector):
 
 def _outcomes(fields: dict[bytes, bytes]) -> CounterMetricFamily:
     family = CounterMetricFamily(
-        "fitbuddy_celery_tasks", "Tasks that ended, by task name and outcome (counted by the workers).", labels=["task", "outcome"]
+        "fitbuddy_celery_tasks",
+        "Tasks that ended, by task name and outcome (counted by the workers).",
+        labels=["task", "outcome"],
     )
     summed: dict[tuple[str, str], int] = {}
     for field, value in fields.items():

@@ -34,11 +34,11 @@ def multiprocess_dir() -> str:
 
 
 def exposition() -> bytes:
-    """Every metric, in Prometheus' text format: this process's (or all gunicorn workers'), then the scrape-time ones."""
+    """Every metric in Prometheus' text format: this process's (or all gunicorn workers'), then scrape-time ones."""
     metrics.connections_refresh()
     if multiprocess_dir():
         processes = CollectorRegistry()
-        multiprocess.MultiProcessCollector(processes)
+        multiprocess.MultiProcessCollector(processes)  # type: ignore[no-untyped-call]
         own = generate_latest(processes)
     else:
         own = generate_latest(REGISTRY)

@@ -92,7 +92,9 @@ BOUNDED = {
     "method": metrics.METHODS | {"other"},
     "route": ROUTES,
     "site": set(metrics.SITES),
-    "status": {"1xx", "2xx", "3xx", "4xx", "5xx", "other"} | set(Affiliate.Status.values) | set(MigrationRun.Status.values),
+    "status": {"1xx", "2xx", "3xx", "4xx", "5xx", "other"}
+    | set(Affiliate.Status.values)
+    | set(MigrationRun.Status.values),
     "kind": set(metrics.KINDS),
     "queue": set(metrics_collectors.queue_names()),
     "step": metrics_collectors.EVENT_STEPS | {"other"},
@@ -195,7 +197,8 @@ def test_the_dashboard_and_the_scrape_config_parse_and_name_real_metrics():
     exprs = [target["expr"] for panel in dashboard["panels"] for target in panel.get("targets", [])]
     assert len(exprs) >= 10
     exposed = {
-        "fitbuddy_http_requests_total", "fitbuddy_http_request_duration_seconds_bucket", "fitbuddy_http_exceptions_total",
+        "fitbuddy_http_requests_total", "fitbuddy_http_request_duration_seconds_bucket",
+        "fitbuddy_http_exceptions_total",
         "fitbuddy_db_connections_open", "fitbuddy_db_connection_errors_total", "fitbuddy_celery_queue_length",
         "fitbuddy_celery_unacked", "fitbuddy_celery_tasks_total", "fitbuddy_affiliates", "fitbuddy_migration_runs",
         "fitbuddy_affiliate_events_24h", "fitbuddy_backup_oldest_age_seconds", "fitbuddy_backup_overdue_affiliates",
