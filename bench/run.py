@@ -22,6 +22,7 @@ BENCHMARKS = [
     "load.py",
     "routing.py",
     "move.py",
+    "metrics.py",
 ]
 #: The sizes of the quick run (each benchmark reads its own; the figures mean little at these sizes).
 QUICK = {
@@ -51,6 +52,8 @@ QUICK = {
     "BENCH_MOVE_MB": "5",
     "BENCH_MOVE_CLIENTS": "2",
     "BENCH_MOVE_WARM_SECONDS": "1",
+    "BENCH_METRICS_GYMS": "50",
+    "BENCH_METRICS_ROUNDS": "20",
 }
 
 

@@ -39,7 +39,7 @@ ALLOWED_HOSTS = env.list(
 # HTTPS in production: TLS ends at the load balancer, which says so in X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if IS_PRODUCTION else None
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=IS_PRODUCTION)
-SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$", r"^metrics$"]  # probed and scraped per instance
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if IS_PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = IS_PRODUCTION
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = IS_PRODUCTION
@@ -75,6 +75,8 @@ INSTALLED_APPS = SHARED_APPS + TENANT_APPS
 DATABASE_ROUTERS = ["affiliates.routing.routers.AffiliateRouter"]
 
 MIDDLEWARE = [
+    "fitbuddy.logs.RequestLogMiddleware",  # a request id on every log line, first so that every line has it
+    "fitbuddy.metrics.MetricsMiddleware",  # every request counted and timed, /healthz too
     "fitbuddy.health.HealthMiddleware",  # /healthz, /readyz: before host checks and HTTPS redirects
     "django.middleware.security.SecurityMiddleware",
     "fitbuddy.middleware.RejectNulInQueryMiddleware",
@@ -357,12 +359,34 @@ BACKUP_S3_KMS_KEY_ID = env.str("BACKUP_S3_KMS_KEY_ID", default="")
 # metadata or a traceback's local variables (fitbuddy/error_reports.py).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "fitbuddy.error_reports.SecretsFilter"
 
+# Logs (docs/observability.md): one JSON object a line in production (LOG_FORMAT=json), readable text
+# elsewhere; every line carries the request id and the gym's slug (fitbuddy/logs.py), and passwords are
+# cleansed from messages and tracebacks. ACCESS_LOG: one line per request (fitbuddy.access).
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if IS_PRODUCTION else "text")
+ACCESS_LOG = env.bool("ACCESS_LOG", default=LOG_FORMAT == "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "fitbuddy.logs.ContextFilter"}, "secrets": {"()": "fitbuddy.logs.ScrubSecrets"}},
+    "formatters": {
+        "json": {"()": "fitbuddy.logs.JsonLines"},
+        "plain": {"()": "fitbuddy.logs.Text", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["context", "secrets"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # boto3 announces every endpoint and credential lookup at INFO.
-    "loggers": {name: {"level": "WARNING"} for name in ("botocore", "boto3", "s3transfer", "urllib3", "axes")},
+    "loggers": {
+        **{name: {"level": "WARNING"} for name in ("botocore", "boto3", "s3transfer", "urllib3", "axes")},
+        "fitbuddy.access": {"level": "INFO" if ACCESS_LOG else "WARNING"},
+    },
 }
+
+# Prometheus (docs/observability.md): /metrics on the command center's hosts, with
+# `Authorization: Bearer <METRICS_TOKEN>`. Empty: /metrics is a 404 (in DEBUG, answered to this machine only).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
