@@ -173,3 +173,25 @@ def audit_head_ship_task() -> AnchorResult:
     """Ship the staff audit chain's head to the Object Lock bucket (run by Celery beat)."""
     anchor = audit_anchor.head_ship()
     return {"chain_seq": anchor.chain_seq, "row_hash": anchor.row_hash}
+
+
+# --- each gym's load (affiliates/operations/load.py) ---
+
+
+class LoadCollectResult(TypedDict):
+    """What the load collector's task answers: gyms read, and each server that failed, described."""
+
+    read: int
+    failed: list[str]
+
+
+@shared_task(name=queue.LOAD_COLLECT)
+def load_collect_task() -> LoadCollectResult:
+    """Read every gym's load from its server's statistics into the registry (run by Celery beat).
+
+    A server that cannot be reached is skipped and logged; the next run reads it again.
+    """
+    from affiliates.operations import load
+
+    report = load.load_collect()
+    return {"read": report.read, "failed": [outcome.describe() for outcome in report.failed]}
