@@ -21,6 +21,7 @@ BENCHMARKS = [
     "athlete.py",
     "load.py",
     "routing.py",
+    "load_collect.py",
 ]
 #: The sizes of the quick run (each benchmark reads its own; the figures mean little at these sizes).
 QUICK = {
@@ -47,6 +48,8 @@ QUICK = {
     "BENCH_ROUTING_GYMS": "3",
     "BENCH_ROUTING_CLIENTS": "4",
     "BENCH_ROUTING_SECONDS": "2",
+    "BENCH_LOAD_COLLECT_GYMS": "20",
+    "BENCH_LOAD_COLLECT_ROUNDS": "2",
 }
 
 
