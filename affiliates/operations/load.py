@@ -156,7 +156,7 @@ def _sizes_before(affiliate_ids: list[int], today: datetime.date) -> dict[int, i
         .distinct("affiliate_id")
         .values_list("affiliate_id", "size_bytes")
     )
-    return dict(rows)
+    return {affiliate_id: size for affiliate_id, size in rows if size is not None}
 
 
 LOAD_UPSERT = """

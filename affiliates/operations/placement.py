@@ -81,11 +81,10 @@ def database_server_default(*, create: bool = True) -> DatabaseServer:
 
 def weight_of(size_bytes: int | None, xacts_per_day: float | None) -> float:
     """A gym's weight from its size and transactions per day (None: not measured, counts nothing)."""
-    return (
-        settings.PLACEMENT_WEIGHT_BASE
-        + (size_bytes or 0) / 1e9 * settings.PLACEMENT_WEIGHT_PER_GB
-        + (xacts_per_day or 0) / 1000 * settings.PLACEMENT_WEIGHT_PER_1K_XACTS_DAY
-    )
+    base: float = settings.PLACEMENT_WEIGHT_BASE
+    per_gb: float = settings.PLACEMENT_WEIGHT_PER_GB
+    per_1k_xacts: float = settings.PLACEMENT_WEIGHT_PER_1K_XACTS_DAY
+    return base + (size_bytes or 0) / 1e9 * per_gb + (xacts_per_day or 0) / 1000 * per_1k_xacts
 
 
 def affiliate_weight(affiliate: Affiliate) -> float:
