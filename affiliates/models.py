@@ -465,3 +465,53 @@ class StaffAuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit chain head #{self.chain_seq} {self.row_hash[:12]}"
+
+
+# --- each gym's load (sql/affiliate_management/V11__affiliate_load.sql; affiliates/operations/load.py) ---
+
+
+@management_model
+class AffiliateLoad(models.Model):
+    """A gym's latest load, read from its server's statistics by the load collector."""
+
+    affiliate = models.OneToOneField(Affiliate, primary_key=True, on_delete=models.CASCADE, related_name="load")
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    connections = models.IntegerField(default=0)
+    xact_total = models.BigIntegerField("transactions (as last read)", default=0)
+    rows_changed_total = models.BigIntegerField("rows changed (as last read)", default=0)
+    stats_reset = models.DateTimeField(null=True, blank=True)
+    xacts_per_day = models.FloatField("transactions/day", null=True, blank=True)
+    rows_changed_per_day = models.FloatField("rows changed/day", null=True, blank=True)
+    growth_7d_bytes = models.BigIntegerField("growth over 7 days (bytes)", null=True, blank=True)
+    last_activity = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        managed = False
+        db_table = "affiliate_load"
+        verbose_name = "gym load"
+
+    def __str__(self) -> str:
+        return f"load of {self.affiliate_id} at {self.read_at}"
+
+
+@management_model
+class AffiliateLoadDay(models.Model):
+    """A gym's load on one day (UTC): its size, and the transactions and rows changed that day."""
+
+    affiliate = models.ForeignKey(Affiliate, on_delete=models.CASCADE, related_name="load_days")
+    day = models.DateField()
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    xacts = models.BigIntegerField(default=0)
+    rows_changed = models.BigIntegerField(default=0)
+
+    class Meta:
+        managed = False
+        db_table = "affiliate_load_day"
+        ordering = ["affiliate", "day"]
+        constraints = [
+            models.UniqueConstraint(fields=["affiliate", "day"], name="affiliate_load_day_affiliate_day_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"load of {self.affiliate_id} on {self.day}"

@@ -205,3 +205,25 @@ def affiliate_move_task(
     except (psycopg.OperationalError, DjangoOperationalError) as exc:
         raise TransientError(str(exc)) from exc
     return {"affiliate_id": affiliate_id, "state": done.state if done else "none"}
+
+
+# --- each gym's load (affiliates/operations/load.py) ---
+
+
+class LoadCollectResult(TypedDict):
+    """What the load collector's task answers: gyms read, and each server that failed, described."""
+
+    read: int
+    failed: list[str]
+
+
+@shared_task(name=queue.LOAD_COLLECT)
+def load_collect_task() -> LoadCollectResult:
+    """Read every gym's load from its server's statistics into the registry (run by Celery beat).
+
+    A server that cannot be reached is skipped and logged; the next run reads it again.
+    """
+    from affiliates.operations import load
+
+    report = load.load_collect()
+    return {"read": report.read, "failed": [outcome.describe() for outcome in report.failed]}

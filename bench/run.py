@@ -23,6 +23,7 @@ BENCHMARKS = [
     "routing.py",
     "move.py",
     "metrics.py",
+    "load_collect.py",
 ]
 #: The sizes of the quick run (each benchmark reads its own; the figures mean little at these sizes).
 QUICK = {
@@ -54,6 +55,8 @@ QUICK = {
     "BENCH_MOVE_WARM_SECONDS": "1",
     "BENCH_METRICS_GYMS": "50",
     "BENCH_METRICS_ROUNDS": "20",
+    "BENCH_LOAD_COLLECT_GYMS": "20",
+    "BENCH_LOAD_COLLECT_ROUNDS": "2",
 }
 
 

@@ -297,6 +297,23 @@ if AUDIT_ANCHOR_BUCKET:
         "task": "affiliates.tasks.audit_head_ship_task",
         "schedule": AUDIT_ANCHOR_EVERY_SECONDS,
     }
+# Each gym's load (docs/operations.md#load): its database's size, connections, transactions and rows
+# changed, read from every database server's statistics every LOAD_COLLECT_EVERY_SECONDS (a beat
+# task; also manage.py collect_load). A server's statement may run LOAD_COLLECT_TIMEOUT_SECONDS; the
+# daily history is kept LOAD_HISTORY_DAYS days.
+LOAD_COLLECT_EVERY_SECONDS = env.float("LOAD_COLLECT_EVERY_SECONDS", default=900)
+LOAD_COLLECT_TIMEOUT_SECONDS = env.float("LOAD_COLLECT_TIMEOUT_SECONDS", default=60)
+LOAD_HISTORY_DAYS = env.int("LOAD_HISTORY_DAYS", default=35)
+CELERY_BEAT_SCHEDULE["load_collect"] = {
+    "task": "affiliates.tasks.load_collect_task",
+    "schedule": LOAD_COLLECT_EVERY_SECONDS,
+}
+# Placement weighs each gym: PLACEMENT_WEIGHT_BASE, plus PLACEMENT_WEIGHT_PER_GB per GB (10^9 bytes)
+# of its database, plus PLACEMENT_WEIGHT_PER_1K_XACTS_DAY per 1,000 transactions a day; a new gym goes
+# to the accepting server with room whose gyms weigh least (affiliates/operations/placement.py).
+PLACEMENT_WEIGHT_BASE = env.float("PLACEMENT_WEIGHT_BASE", default=1.0)
+PLACEMENT_WEIGHT_PER_GB = env.float("PLACEMENT_WEIGHT_PER_GB", default=4.0)
+PLACEMENT_WEIGHT_PER_1K_XACTS_DAY = env.float("PLACEMENT_WEIGHT_PER_1K_XACTS_DAY", default=0.5)
 
 CACHES = {
     "default": {

@@ -19,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from affiliates.admin import fleet as fleet_admin
+from affiliates.admin import load as load_admin
 from affiliates.admin.affiliate_inlines import AffiliateEventInline, AffiliateNoteInline, DomainInline
 from affiliates.admin.audited import AuditedAdmin
 from affiliates.admin.common import CSS, badge, report, require
@@ -157,6 +158,7 @@ class AffiliateAdmin(AuditedAdmin[Affiliate]):
     def get_urls(self) -> list[URLPattern]:
         return [
             path("fleet/", self.admin_site.admin_view(self.fleet_view), name="affiliates_fleet"),
+            path("load/", self.admin_site.admin_view(self.load_view), name="affiliates_load"),
             path(
                 "<int:affiliate_id>/login-help/",
                 self.admin_site.admin_view(self.login_help_view),
@@ -476,3 +478,7 @@ class AffiliateAdmin(AuditedAdmin[Affiliate]):
             raise PermissionDenied
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, **fleet_admin.overview_context()}
         return TemplateResponse(request, "admin/affiliates/fleet.html", context)
+
+    def load_view(self, request: HttpRequest) -> TemplateResponse:
+        """The "Gym load" page (affiliates/admin/load.py)."""
+        return load_admin.load_view(self, request)

@@ -34,6 +34,8 @@ MIGRATION_RUN = "affiliates.tasks.migration_run_task"
 RECONCILE = "affiliates.tasks.reconcile_task"
 ROLE_REPAIR = "affiliates.tasks.affiliate_role_repair_task"
 MOVE = "affiliates.tasks.affiliate_move_task"
+#: Each gym's load from every database server's statistics (a beat task; affiliates/operations/load.py).
+LOAD_COLLECT = "affiliates.tasks.load_collect_task"
 
 
 def broker_display() -> str:

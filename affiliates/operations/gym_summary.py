@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.db import DatabaseError, connections
 
-from affiliates.models import Affiliate, AffiliateEvent, StaffAudit
+from affiliates.models import Affiliate, AffiliateEvent, AffiliateLoad, StaffAudit
 from affiliates.routing.connections import alias_for
 from affiliates.routing.context import affiliate_context
 
@@ -73,15 +73,32 @@ def _when(moment: datetime.datetime | None, none: str) -> str:
     return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else none
 
 
+def load_text(affiliate: Affiliate) -> str:
+    """The gym's latest load reading (``operations/load.py``) in words, or "" when it was never read."""
+    reading = AffiliateLoad.objects.filter(affiliate=affiliate).first()
+    if reading is None:
+        return ""
+    parts = []
+    if reading.size_bytes is not None:
+        parts.append(f"database {reading.size_bytes / 1_000_000:.1f} MB")
+    parts.append(f"{reading.connections} connection{'' if reading.connections == 1 else 's'}")
+    if reading.xacts_per_day is not None:
+        parts.append(f"{reading.xacts_per_day:,.0f} transactions/day")
+    return " · ".join(parts) + f" (read {_when(reading.read_at, '')})"
+
+
 def summary_line(affiliate: Affiliate) -> str:
-    """The gym at a glance, in one line for its page in the command center."""
+    """The gym at a glance, in one line for its page in the command center. Its size, connections and
+    transactions/day come from the load collector's latest reading when there is one."""
     summary = gym_summary(affiliate)
     backup = f"last backup: {_when(last_backup(affiliate), 'none recorded')}"
+    load = load_text(affiliate)
     if summary.unavailable:
-        return f"{summary.unavailable} · {backup}"
+        return " · ".join(part for part in (summary.unavailable, load, backup) if part)
     members, logins = summary.active_members or 0, summary.logins or 0
+    size = load or f"database {(summary.size_bytes or 0) / 1_000_000:.1f} MB"
     return (
         f"{members} active member{'' if members == 1 else 's'} · {logins} login{'' if logins == 1 else 's'}"
         f" · last activity {_when(summary.last_activity, 'none yet')}"
-        f" · database {(summary.size_bytes or 0) / 1_000_000:.1f} MB · {backup}"
+        f" · {size} · {backup}"
     )
