@@ -20,6 +20,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.postgresql.base import DatabaseWrapper as PostgresWrapper
 from django.db.backends.signals import connection_created
@@ -115,7 +116,9 @@ def connections_open() -> dict[str, int]:
     """Open database connections of this process (every thread), by kind."""
     counts = dict.fromkeys(KINDS, 0)
     with _wrappers_lock:
-        wrappers = list(_wrappers)
+        wrappers = set(_wrappers)
+    # This thread's own, whether or not they opened after the signal was connected (a test's, say).
+    wrappers.update(connections.all(initialized_only=True))
     for wrapper in wrappers:
         raw = wrapper.connection
         if raw is not None and not getattr(raw, "closed", False):
