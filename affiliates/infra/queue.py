@@ -33,6 +33,11 @@ RESTORE = "affiliates.tasks.affiliate_restore_task"
 MIGRATION_RUN = "affiliates.tasks.migration_run_task"
 RECONCILE = "affiliates.tasks.reconcile_task"
 ROLE_REPAIR = "affiliates.tasks.affiliate_role_repair_task"
+# Nightly backups, retention and the restore drill (affiliates/operations/nightly_backups.py, …).
+BACKUP = "affiliates.tasks.affiliate_backup_task"
+BACKUP_SCHEDULE = "affiliates.tasks.backup_schedule_task"
+BACKUP_PRUNE = "affiliates.tasks.backup_prune_task"
+BACKUP_DRILL = "affiliates.tasks.backup_drill_task"
 
 
 def broker_display() -> str:
