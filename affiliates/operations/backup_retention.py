@@ -5,7 +5,7 @@ it is younger than its tier's age limit:
 
     daily    BACKUP_KEEP_DAILY days              (7: a week of nightly backups)
     weekly   BACKUP_KEEP_WEEKLY × 7 days         (28: four weekly backups)
-    monthly  BACKUP_KEEP_MONTHLY × 31 days       (372: a year of monthly backups)
+    monthly  BACKUP_KEEP_MONTHLY × 365/12 days   (365: twelve months' first backups)
     archive  never (taken before an archive: the gym's way back)
 
 The same limits hold in both stores. In the backup folder, :func:`prune` deletes the files beyond
@@ -44,7 +44,7 @@ def keep_days() -> dict[str, int]:
     return {
         Tier.DAILY: settings.BACKUP_KEEP_DAILY,
         Tier.WEEKLY: settings.BACKUP_KEEP_WEEKLY * 7,
-        Tier.MONTHLY: settings.BACKUP_KEEP_MONTHLY * 31,
+        Tier.MONTHLY: round(settings.BACKUP_KEEP_MONTHLY * 365 / 12),
     }
 
 
@@ -88,14 +88,9 @@ class PruneReport:
     kept: int = 0
 
 
-def _newest_ids() -> set[int]:
-    """Each gym's newest good backup still kept."""
-    newest = (
-        AffiliateBackup.objects.filter(outcome=AffiliateBackup.Outcome.SUCCEEDED, pruned_at__isnull=True)
-        .order_by("affiliate_id", "-taken_at", "-id")
-        .distinct("affiliate_id")
-    )
-    return set(newest.values_list("id", flat=True))
+def _newest(rows: Iterable[AffiliateBackup]) -> set[int]:
+    """Each gym's newest of ``rows`` (ordered oldest first)."""
+    return set({row.affiliate_id: row.pk for row in rows}.values())
 
 
 def expired(backup: AffiliateBackup, now: datetime.datetime) -> bool:
@@ -108,13 +103,18 @@ def prune(*, now: datetime.datetime | None = None, dry_run: bool = False) -> Pru
     """Apply retention to every gym's backups (see the module's docstring); what was done."""
     now = now or timezone.now()
     report = PruneReport()
-    newest = _newest_ids()
     kept = AffiliateBackup.objects.filter(outcome=AffiliateBackup.Outcome.SUCCEEDED, pruned_at__isnull=True)
     rows = list(kept.select_related("affiliate").order_by("taken_at", "id"))
-    s3_rows = [row for row in rows if backups.s3_location_key(row.location)]
-    folder_rows = [row for row in rows if not backups.s3_location_key(row.location)]
-    _prune_folder(folder_rows, newest, now, dry_run, report)
-    _prune_s3(s3_rows, newest, now, dry_run, report)
+    present = _s3_gone(rows, now, dry_run, report)  # an object S3 expired is no gym's newest backup
+    newest = _newest(present)
+    for row in present:
+        if backups.s3_location_key(row.location):
+            _pin(row, newest, now, dry_run, report)
+        elif row.pk not in newest and expired(row, now):
+            report.deleted.append(_name(row))
+            if not dry_run:
+                backups.backup_delete(row.location)
+                AffiliateBackup.objects.filter(pk=row.pk).update(pruned_at=now)
     report.kept = len(rows) - len(report.deleted) - len(report.gone)
     return report
 
@@ -123,40 +123,40 @@ def _name(row: AffiliateBackup) -> str:
     return f"{row.affiliate.slug}: {row.location}"
 
 
-def _prune_folder(
-    rows: Iterable[AffiliateBackup], newest: set[int], now: datetime.datetime, dry_run: bool, report: PruneReport
-) -> None:
+def _s3_gone(
+    rows: list[AffiliateBackup], now: datetime.datetime, dry_run: bool, report: PruneReport
+) -> list[AffiliateBackup]:
+    """Mark the S3 backups whose objects are gone (expired by the lifecycle rules, or deleted by hand); the rest."""
+    listed: dict[str, set[str]] = {}
+    present = []
     for row in rows:
-        if row.pk in newest or not expired(row, now):
+        place = backups.s3_location_key(row.location)
+        if place is None:
+            present.append(row)
             continue
-        report.deleted.append(_name(row))
+        bucket, key = place
+        if bucket not in listed:
+            listed[bucket] = backups.s3_keys(bucket)
+        if key in listed[bucket]:
+            present.append(row)
+            continue
+        report.gone.append(_name(row))
         if not dry_run:
-            backups.backup_delete(row.location)
             AffiliateBackup.objects.filter(pk=row.pk).update(pruned_at=now)
+    return present
 
 
-def _prune_s3(
-    rows: list[AffiliateBackup], newest: set[int], now: datetime.datetime, dry_run: bool, report: PruneReport
-) -> None:
-    present: dict[str, set[str]] = {}
-    for row in rows:
-        bucket, key = backups.s3_location_key(row.location) or ("", "")
-        if bucket not in present:
-            present[bucket] = backups.s3_keys(bucket)
-        if key not in present[bucket]:  # expired by the bucket's lifecycle rules (or deleted by hand)
-            report.gone.append(_name(row))
-            if not dry_run:
-                AffiliateBackup.objects.filter(pk=row.pk).update(pruned_at=now)
-            continue
-        days = keep_days().get(row.tier)
-        at_risk = days is not None and row.taken_at <= now - datetime.timedelta(days=days) + PIN_MARGIN
-        if row.pk in newest and at_risk and not row.pinned:
-            report.pinned.append(_name(row))
-            if not dry_run:
-                backups.s3_tag_set(row.location, "tier", PINNED)
-                AffiliateBackup.objects.filter(pk=row.pk).update(pinned=True)
-        elif row.pinned and row.pk not in newest:
-            report.unpinned.append(_name(row))
-            if not dry_run:
-                backups.s3_tag_set(row.location, "tier", row.tier)
-                AffiliateBackup.objects.filter(pk=row.pk).update(pinned=False)
+def _pin(row: AffiliateBackup, newest: set[int], now: datetime.datetime, dry_run: bool, report: PruneReport) -> None:
+    """Pin a gym's newest S3 backup near its limit; put back the tier of one no longer the newest."""
+    days = keep_days().get(row.tier)
+    at_risk = days is not None and row.taken_at <= now - datetime.timedelta(days=days) + PIN_MARGIN
+    if row.pk in newest and at_risk and not row.pinned:
+        report.pinned.append(_name(row))
+        if not dry_run:
+            backups.s3_tag_set(row.location, "tier", PINNED)
+            AffiliateBackup.objects.filter(pk=row.pk).update(pinned=True)
+    elif row.pinned and row.pk not in newest:
+        report.unpinned.append(_name(row))
+        if not dry_run:
+            backups.s3_tag_set(row.location, "tier", row.tier)
+            AffiliateBackup.objects.filter(pk=row.pk).update(pinned=False)

@@ -14,8 +14,8 @@ from affiliates.operations import backup_retention
 class Command(BaseCommand):
     help = (
         "Put the lifecycle rules that expire backups by their tier tag on FITBUDDY_BACKUP_BUCKET (daily after "
-        "BACKUP_KEEP_DAILY days, weekly after BACKUP_KEEP_WEEKLY weeks, monthly after BACKUP_KEEP_MONTHLY × 31 "
-        "days), then show what the bucket holds; --show only shows."
+        "BACKUP_KEEP_DAILY days, weekly after BACKUP_KEEP_WEEKLY weeks, monthly after BACKUP_KEEP_MONTHLY months of "
+        "365/12 days), then show what the bucket holds; --show only shows."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
