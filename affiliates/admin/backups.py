@@ -118,5 +118,6 @@ class BackupDrillAdmin(_ReadOnly, AuditedAdmin[BackupDrill]):
 
     @admin.display(description="outcome", ordering="outcome")
     def outcome_badge(self, obj: BackupDrill) -> SafeString:
-        tone = {BackupDrill.Outcome.SUCCEEDED: "ok", BackupDrill.Outcome.FAILED: "bad"}.get(obj.outcome, "info")
+        tones: dict[str, str] = {BackupDrill.Outcome.SUCCEEDED: "ok", BackupDrill.Outcome.FAILED: "bad"}
+        tone = tones.get(obj.outcome, "info")
         return badge(obj.get_outcome_display(), tone, title=obj.error or obj.get_outcome_display())

@@ -50,7 +50,10 @@ def filter_state(affiliates: QuerySet[Affiliate], state: str) -> QuerySet[Affili
         return annotated.filter(last_good_backup__lt=cutoff)
     if state == MISSING:
         since = Coalesce("activated_at", "created_at")
-        return annotated.alias(since=since).filter(last_good_backup__isnull=True, since__lt=cutoff)
+        missing: QuerySet[Affiliate] = annotated.alias(since=since).filter(
+            last_good_backup__isnull=True, since__lt=cutoff
+        )
+        return missing
     if state == OK:
         return annotated.filter(Q(last_good_backup__gte=cutoff))
     return affiliates

@@ -147,9 +147,9 @@ def _dump_tables(path: Path) -> set[str]:
         raise BackupError(f"pg_restore --list cannot read the backup: {listing.stderr.strip()[-500:]}")
     tables = set()
     for line in listing.stdout.splitlines():
-        parts = line.split()
-        if " TABLE " in line and " TABLE DATA " not in line and settings.FLYWAY_SCHEMA in parts:
-            tables.add(parts[parts.index(settings.FLYWAY_SCHEMA) + 1])
+        parts = line.split()  # "231; 1259 20640 TABLE master benchmark owner" (ACL and DATA lines differ)
+        if len(parts) > 5 and parts[3:5] == ["TABLE", settings.FLYWAY_SCHEMA]:
+            tables.add(parts[5])
     return tables
 
 
