@@ -32,12 +32,11 @@ class Command(BaseCommand):
 
         with audited("backups_nightly", actor=actor, channel="command", target="fleet", detail="--now" if now else ""):
             results = nightly_backups.nightly_pass(everything=now, requested_by=actor, progress=progress)
-        failed = [r for r in results if r.outcome == "failed"]
-        taken = sum(r.outcome == "taken" for r in results)
-        if not results:
-            self.stdout.write(
-                "No gym is due a backup now." + ("" if now else " (--now backs up every one not done tonight.)")
-            )
-        self.stdout.write(f"{taken} backed up, {len(failed)} failed, {len(results) - taken - len(failed)} skipped.")
-        if failed:
-            raise CommandError(f"{len(failed)} backup(s) failed: {', '.join(r.slug for r in failed)}")
+            failed = [r for r in results if r.outcome == "failed"]
+            taken = sum(r.outcome == "taken" for r in results)
+            if not results:
+                hint = "" if now else " (--now backs up every one not done tonight.)"
+                self.stdout.write(f"No gym is due a backup now.{hint}")
+            self.stdout.write(f"{taken} backed up, {len(failed)} failed, {len(results) - taken - len(failed)} skipped.")
+            if failed:  # inside: the audit trail records the pass as failed, naming the gyms
+                raise CommandError(f"{len(failed)} backup(s) failed: {', '.join(r.slug for r in failed)}")
