@@ -7,6 +7,7 @@ import base64
 import datetime
 import io
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from affiliates.infra import queue
 from affiliates.models import Affiliate, AffiliateBackup, DatabaseServer
 from affiliates.operations import nightly_backups
 from fitbuddy.celery import app as celery_app
-from tests.conftest import wait_for
+from tests.conftest import celery_beat, wait_for
 from tests.factories import affiliate_requested
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -138,3 +139,25 @@ def test_a_lost_message_is_queued_again_on_a_later_tick_and_the_worker_backs_the
     assert AffiliateBackup.objects.filter(affiliate=gyms.a).count() == 1
     cache.delete(nightly_backups.queued_key(gyms.a.pk, window))
     assert nightly_backups.schedule_tick(now) == []  # backed up tonight: no longer due
+
+
+@pytest.mark.worker
+def test_beat_queues_tonights_backups_and_the_worker_takes_each_gym_once(gyms, tmp_path, worker_factory):
+    now = timezone.now()
+    # A two-hour window that opened an hour before this hour: both gyms' slots (:00 and +1 h) have passed.
+    env = {
+        "BACKUP_WINDOW_START_HOUR": str((now.hour - 1) % 24),
+        "BACKUP_WINDOW_HOURS": "2",
+        "BACKUP_SCHEDULE_EVERY_SECONDS": "0.5",
+        "FITBUDDY_BACKUP_DIR": str(tmp_path),
+    }
+    worker_factory(**env)
+    with celery_beat(**env):
+        wait_for(lambda: AffiliateBackup.objects.filter(outcome="succeeded").count() == 2, what="both gyms backed up")
+        time.sleep(2)  # a few more ticks: nothing is queued again
+    backups = AffiliateBackup.objects.order_by("affiliate_id")
+    assert [(b.affiliate_id, b.kind, b.outcome) for b in backups] == [
+        (gyms.a.pk, "nightly", "succeeded"),
+        (gyms.b.pk, "nightly", "succeeded"),
+    ]
+    assert all(Path(b.location).parent == tmp_path for b in backups)
