@@ -12,8 +12,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from affiliates.infra import backups
-from affiliates.models import AffiliateBackup
-from affiliates.operations import backup_records, backup_retention, lifecycle
+from affiliates.models import Affiliate, AffiliateBackup
+from affiliates.operations import backup_records, backup_retention, gym_summary, lifecycle
 from tests.factories import affiliate_requested
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -103,6 +103,9 @@ def test_lifecycle_rules_on_the_bucket_tier_tags_on_objects_expired_marked_newes
     settings.BACKUP_BUCKET = BUCKET
     s3 = backups.s3_client()
     s3.create_bucket(Bucket=BUCKET)
+    shown = io.StringIO()
+    call_command("backup_lifecycle", "--show", stdout=shown)
+    assert f"{BUCKET}: 0 lifecycle rule(s)" in shown.getvalue()
     out = io.StringIO()
     call_command("backup_lifecycle", stdout=out)
     rules = {r["ID"]: r for r in s3.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]}
@@ -142,3 +145,18 @@ def test_lifecycle_rules_on_the_bucket_tier_tags_on_objects_expired_marked_newes
     lifecycle.affiliate_backup(slug=gyms.a.slug, requested_by="pytest")
     report = backup_retention.prune()
     assert len(report.unpinned) == 1 and tags(second.location)["tier"] == "daily"
+
+
+def test_backups_by_hand_and_before_an_archive_are_recorded_and_the_archive_is_never_pruned(gyms, settings, tmp_path):
+    settings.BACKUP_DIR = tmp_path
+    lifecycle.affiliate_backup(slug=gyms.b.slug, requested_by="pytest")
+    lifecycle.affiliate_archive(affiliate_id=gyms.b.pk, requested_by="pytest")
+    manual, archive = AffiliateBackup.objects.filter(affiliate=gyms.b).order_by("taken_at")
+    assert (manual.kind, manual.tier, manual.requested_by) == ("manual", "monthly", "pytest")
+    assert (archive.kind, archive.tier, archive.outcome) == ("archive", "archive", "succeeded")
+    assert gym_summary.last_backup(Affiliate.objects.get(pk=gyms.b.pk)) == archive.taken_at
+
+    years_later = timezone.now() + datetime.timedelta(days=3 * 365)
+    report = backup_retention.prune(now=years_later)
+    assert report.deleted == [f"{gyms.b.slug}: {manual.location}"]  # the archive and the newest stay
+    assert Path(archive.location).exists() and not Path(manual.location).exists()
