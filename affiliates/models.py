@@ -515,3 +515,79 @@ class AffiliateLoadDay(models.Model):
 
     def __str__(self) -> str:
         return f"load of {self.affiliate_id} on {self.day}"
+
+
+# --- backups: every backup of a gym and every restore drill (sql/affiliate_management/V12) ---
+
+
+@management_model
+class AffiliateBackup(models.Model):
+    """One backup of a gym (nightly, by hand, before an archive), taken or failed; pruned by retention."""
+
+    class Kind(models.TextChoices):
+        NIGHTLY = "nightly", "Nightly"
+        MANUAL = "manual", "By hand"
+        ARCHIVE = "archive", "Before archiving"
+
+    class Outcome(models.TextChoices):
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    class Tier(models.TextChoices):
+        DAILY = "daily", "Daily"
+        WEEKLY = "weekly", "Weekly"
+        MONTHLY = "monthly", "Monthly"
+        ARCHIVE = "archive", "Archive (kept)"
+
+    affiliate = models.ForeignKey(Affiliate, on_delete=models.CASCADE, related_name="backups")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    tier = models.CharField(max_length=10, choices=Tier.choices, default=Tier.DAILY)
+    location = models.TextField(blank=True, default="")
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True, default="")
+    size_bytes = models.BigIntegerField("size (bytes)", null=True, blank=True)
+    schema_version = models.CharField(max_length=50, blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    requested_by = models.CharField(max_length=150, blank=True, default="")
+    taken_at = models.DateTimeField(db_default=Now())
+    pinned = models.BooleanField(default=False)
+    pruned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        managed = False
+        db_table = "affiliate_backup"
+        ordering = ["-taken_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} backup #{self.pk} of affiliate {self.affiliate_id}: {self.outcome}"
+
+
+@management_model
+class BackupDrill(models.Model):
+    """A restore drill: a gym's backup restored into a scratch database, checked, then dropped."""
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    affiliate = models.ForeignKey(Affiliate, on_delete=models.CASCADE, related_name="backup_drills")
+    backup = models.ForeignKey(AffiliateBackup, null=True, blank=True, on_delete=models.SET_NULL, related_name="drills")
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.RUNNING)
+    server_name = models.CharField(max_length=100, blank=True, default="")
+    scratch_database = models.CharField(max_length=63, blank=True, default="")
+    schema_version = models.CharField(max_length=50, blank=True, default="")
+    checks = models.TextField(blank=True, default="")
+    table_rows = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    requested_by = models.CharField(max_length=150, blank=True, default="")
+    started_at = models.DateTimeField(db_default=Now())
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        managed = False
+        db_table = "backup_drill"
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"restore drill #{self.pk} of affiliate {self.affiliate_id}: {self.outcome}"

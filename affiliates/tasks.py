@@ -18,7 +18,17 @@ from django.db import OperationalError as DjangoOperationalError
 from affiliates.errors import AffiliateBusy
 from affiliates.infra import audit_anchor, flyway, queue
 from affiliates.models import Affiliate, AffiliateMove
-from affiliates.operations import fleet, lifecycle, move, provisioning, reconcile, role_passwords
+from affiliates.operations import (
+    backup_retention,
+    fleet,
+    lifecycle,
+    move,
+    nightly_backups,
+    provisioning,
+    reconcile,
+    restore_drill,
+    role_passwords,
+)
 
 
 class TransientError(Exception):
@@ -227,3 +237,49 @@ def load_collect_task() -> LoadCollectResult:
 
     report = load.load_collect()
     return {"read": report.read, "failed": [outcome.describe() for outcome in report.failed]}
+
+
+# --- nightly backups, retention and the restore drill (affiliates/operations/nightly_backups.py, …) ---
+
+
+class BackupTaskResult(TypedDict):
+    """What a gym's backup task answers: the gym and what happened (taken, done, skipped, busy, gone)."""
+
+    affiliate_id: int
+    status: str
+
+
+@shared_task(name=queue.BACKUP, **RETRY_TRANSIENT)
+def affiliate_backup_task(
+    self: Task[Any, Any], affiliate_id: int, kind: str = "nightly", requested_by: str = "schedule"
+) -> BackupTaskResult:
+    """Back up one gym and record it (a failure too); tonight's backup already there: nothing to do."""
+    try:
+        status = nightly_backups.backup_run(affiliate_id, kind=kind, requested_by=requested_by)
+    except Affiliate.DoesNotExist:
+        status = "gone"
+    except AffiliateBusy:
+        status = "busy"  # another operation holds the gym: the next beat tick queues it again
+    except (psycopg.OperationalError, DjangoOperationalError) as exc:
+        raise TransientError(str(exc)) from exc
+    return {"affiliate_id": affiliate_id, "status": status}
+
+
+@shared_task(name=queue.BACKUP_SCHEDULE)
+def backup_schedule_task() -> list[int]:
+    """Queue the backup of every gym due tonight and not queued recently (run by Celery beat)."""
+    return nightly_backups.schedule_tick()
+
+
+@shared_task(name=queue.BACKUP_PRUNE)
+def backup_prune_task() -> dict[str, int]:
+    """Apply the retention policy to every gym's backups (run by Celery beat, daily)."""
+    report = backup_retention.prune()
+    return {"deleted": len(report.deleted), "gone": len(report.gone), "pinned": len(report.pinned)}
+
+
+@shared_task(name=queue.BACKUP_DRILL)
+def backup_drill_task() -> dict[str, str | int]:
+    """Restore a random active gym's newest backup into a scratch database and check it (weekly)."""
+    drill = restore_drill.drill_run(requested_by="schedule", channel="task")
+    return {"drill_id": drill.pk, "outcome": drill.outcome}

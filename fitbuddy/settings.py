@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -371,6 +372,36 @@ BACKUP_BUCKET = env.str("FITBUDDY_BACKUP_BUCKET", default="")
 # BACKUP_S3_KMS_KEY_ID, or the account's aws/s3 key when empty). Never unencrypted.
 BACKUP_S3_ENCRYPTION = env.str("BACKUP_S3_ENCRYPTION", default="AES256")
 BACKUP_S3_KMS_KEY_ID = env.str("BACKUP_S3_KMS_KEY_ID", default="")
+
+# --- Nightly backups, retention and the restore drill (docs/operations.md#backups) ---
+# Every active gym is backed up once a night inside this window (UTC), its slot spread evenly over
+# the window among the gyms of its database server; beat looks for due gyms every
+# BACKUP_SCHEDULE_EVERY_SECONDS and does not queue a gym again within BACKUP_QUEUED_TTL_SECONDS.
+BACKUP_WINDOW_START_HOUR = env.int("BACKUP_WINDOW_START_HOUR", default=1)
+BACKUP_WINDOW_HOURS = env.float("BACKUP_WINDOW_HOURS", default=4)
+BACKUP_SCHEDULE_EVERY_SECONDS = env.float("BACKUP_SCHEDULE_EVERY_SECONDS", default=300)
+BACKUP_QUEUED_TTL_SECONDS = env.int("BACKUP_QUEUED_TTL_SECONDS", default=1800)
+# Retention (grandfather-father-son): how many daily, weekly and monthly backups each gym keeps.
+BACKUP_KEEP_DAILY = env.int("BACKUP_KEEP_DAILY", default=7)
+BACKUP_KEEP_WEEKLY = env.int("BACKUP_KEEP_WEEKLY", default=4)
+BACKUP_KEEP_MONTHLY = env.int("BACKUP_KEEP_MONTHLY", default=12)
+# An active gym whose last good backup is older than this is flagged late in the command center.
+BACKUP_LATE_HOURS = env.float("BACKUP_LATE_HOURS", default=26)
+# The server the weekly restore drill restores into (a registered server's name); empty: the gym's own.
+BACKUP_DRILL_SERVER = env.str("BACKUP_DRILL_SERVER", default="")
+_BACKUP_WINDOW_END = (BACKUP_WINDOW_START_HOUR + int(BACKUP_WINDOW_HOURS) + 1) % 24
+CELERY_BEAT_SCHEDULE["backup_schedule"] = {
+    "task": "affiliates.tasks.backup_schedule_task",
+    "schedule": BACKUP_SCHEDULE_EVERY_SECONDS,
+}
+CELERY_BEAT_SCHEDULE["backup_prune"] = {
+    "task": "affiliates.tasks.backup_prune_task",
+    "schedule": crontab(minute=15, hour=_BACKUP_WINDOW_END),
+}
+CELERY_BEAT_SCHEDULE["backup_drill"] = {
+    "task": "affiliates.tasks.backup_drill_task",
+    "schedule": crontab(minute=45, hour=_BACKUP_WINDOW_END, day_of_week="mon"),
+}
 
 # Error pages (DEBUG) and error mails show no password, secret or conninfo, in settings, request
 # metadata or a traceback's local variables (fitbuddy/error_reports.py).

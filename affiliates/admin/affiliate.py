@@ -18,6 +18,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from affiliates.admin import backups as backups_admin
 from affiliates.admin import fleet as fleet_admin
 from affiliates.admin import load as load_admin
 from affiliates.admin.affiliate_inlines import AffiliateEventInline, AffiliateNoteInline, DomainInline
@@ -54,7 +55,7 @@ class _Service(Protocol):
 
 
 @admin.register(Affiliate)
-class AffiliateAdmin(AuditedAdmin[Affiliate]):
+class AffiliateAdmin(backups_admin.AffiliateBackupsMixin, AuditedAdmin[Affiliate]):
     """Every change on these pages, a domain inline included, is audited (``AuditedAdmin``)."""
 
     class Media:
@@ -81,6 +82,7 @@ class AffiliateAdmin(AuditedAdmin[Affiliate]):
         "database_name",
         "contact_email",
         "updated_at",
+        "last_good_backup_badge",
     ]
     list_filter = [
         "status",
@@ -88,12 +90,14 @@ class AffiliateAdmin(AuditedAdmin[Affiliate]):
         fleet_admin.LastMigrationFilter,
         "database_server",
         "seed_requested",
+        backups_admin.BackupStateFilter,
     ]
     search_fields = ["schema_name", "name", "domains__domain", "contact_email"]
     ordering = ["schema_name"]
     inlines = [DomainInline, AffiliateNoteInline, AffiliateMoveInline, AffiliateEventInline]
     readonly_fields = [
         "gym_today",
+        "backups_section",
         "status",
         "status_detail",
         "database_server",
@@ -124,6 +128,7 @@ class AffiliateAdmin(AuditedAdmin[Affiliate]):
             },
         ),
         ("History", {"fields": ["created_at", "updated_at"]}),
+        ("Backups", {"fields": ["backups_section"]}),
     ]
     actions = [
         "provision_or_retry",

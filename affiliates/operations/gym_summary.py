@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.db import DatabaseError, connections
 
-from affiliates.models import Affiliate, AffiliateEvent, AffiliateLoad, StaffAudit
+from affiliates.models import Affiliate, AffiliateBackup, AffiliateLoad
 from affiliates.routing.connections import alias_for
 from affiliates.routing.context import affiliate_context
 
@@ -52,21 +52,15 @@ def gym_summary(affiliate: Affiliate) -> GymSummary:
 
 
 def last_backup(affiliate: Affiliate) -> datetime.datetime | None:
-    """When the gym's newest backup that succeeded was taken (by hand, or before an archive)."""
-    by_hand = (
-        StaffAudit.objects.filter(action="backup", target=affiliate.slug, outcome=StaffAudit.Outcome.SUCCEEDED)
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)
+    """When the gym's newest good backup still kept was taken (nightly, by hand, or before an archive)."""
+    return (
+        AffiliateBackup.objects.filter(
+            affiliate=affiliate, outcome=AffiliateBackup.Outcome.SUCCEEDED, pruned_at__isnull=True
+        )
+        .order_by("-taken_at")
+        .values_list("taken_at", flat=True)
         .first()
     )
-    archived = (
-        AffiliateEvent.objects.filter(affiliate=affiliate, step="backup", outcome=AffiliateEvent.Outcome.SUCCEEDED)
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)
-        .first()
-    )
-    taken = [when for when in (by_hand, archived) if when is not None]
-    return max(taken) if taken else None
 
 
 def _when(moment: datetime.datetime | None, none: str) -> str:
