@@ -12,7 +12,6 @@ while the hash is one place every web process can read at scrape time.
 
 from __future__ import annotations
 
-import datetime
 import logging
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -54,7 +53,6 @@ EVENT_STEPS = frozenset(
 )
 MOVE_STEP_RE = re.compile(r"^move[a-z_]{0,36}$")
 #: A gym whose newest good backup is older than this is overdue (a daily backup, and two hours' slack).
-BACKUP_OVERDUE = datetime.timedelta(hours=26)
 #: Kombu's Redis transport keeps a queue's priorities in lists named ``<queue>\x06\x16<priority>``.
 PRIORITY_SEPARATOR = "\x06\x16"
 
@@ -78,34 +76,25 @@ class BackupAges:
     """The active gyms' backups, at a glance."""
 
     oldest_seconds: float | None  # age of the oldest newest-good-backup among active gyms that have one
-    overdue: int  # active gyms whose newest good backup is older than BACKUP_OVERDUE (or, active that long, none)
-    never: int  # active gyms with no good backup at all
+    overdue: int  # active gyms whose newest good backup is late, or that have none and were active that long
+    never: int  # active gyms with no good backup, active longer than BACKUP_LATE_HOURS
+    drill_failed: int  # 1 when the last restore drill failed
+    drill_age_seconds: float | None  # how long ago the last restore drill started
 
 
 def backup_ages() -> BackupAges:
-    """How old the active gyms' backups are: one query, whatever the number of gyms.
+    """How old the active gyms' backups are, from the registry's backups (``backup_status.backup_overview``:
+    two queries, whatever the number of gyms)."""
+    from affiliates.operations.backup_status import backup_overview
 
-    Today a gym's last good backup is its newest ``affiliate_event`` row with ``step = 'backup'`` and
-    ``outcome = 'succeeded'`` (the backup step of an operation). A gym that never had one counts in
-    ``never``, and in ``overdue`` once it has been active longer than ``BACKUP_OVERDUE``. When
-    backups get a table of their own, this function reads it instead; its answer keeps its shape.
-    """
-    row = _rows(
-        """
-        SELECT EXTRACT(EPOCH FROM now() - min(b.taken)),
-               count(*) FILTER (WHERE coalesce(b.taken, a.activated_at, a.created_at) < now() - %s),
-               count(*) FILTER (WHERE b.taken IS NULL)
-          FROM affiliate a
-          LEFT JOIN (SELECT affiliate_id, max(created_at) AS taken
-                       FROM affiliate_event
-                      WHERE step = 'backup' AND outcome = 'succeeded'
-                      GROUP BY affiliate_id) b ON b.affiliate_id = a.id
-         WHERE a.status = 'active'
-        """,
-        [BACKUP_OVERDUE],
-    )[0]
-    oldest = float(row[0]) if row[0] is not None else None
-    return BackupAges(oldest_seconds=oldest, overdue=int(row[1]), never=int(row[2]))
+    overview = backup_overview()
+    return BackupAges(
+        oldest_seconds=overview.oldest_last_good_age_seconds,
+        overdue=overview.late + overview.missing,
+        never=overview.missing,
+        drill_failed=int(overview.last_drill_outcome == "failed"),
+        drill_age_seconds=overview.last_drill_age_seconds,
+    )
 
 
 class RegistryCollector(Collector):
@@ -163,13 +152,23 @@ def _backup_families(backups: BackupAges) -> Iterator[GaugeMetricFamily]:
     yield oldest
     overdue = GaugeMetricFamily(
         "fitbuddy_backup_overdue_affiliates",
-        f"Active gyms whose last good backup is older than {BACKUP_OVERDUE.total_seconds() / 3600:.0f} h.",
+        "Active gyms whose last good backup is older than BACKUP_LATE_HOURS (or, active that long, have none).",
     )
     overdue.add_metric([], backups.overdue)
     yield overdue
-    never = GaugeMetricFamily("fitbuddy_backup_missing_affiliates", "Active gyms with no good backup recorded.")
+    never = GaugeMetricFamily(
+        "fitbuddy_backup_missing_affiliates", "Active gyms with no good backup, active longer than BACKUP_LATE_HOURS."
+    )
     never.add_metric([], backups.never)
     yield never
+    drill = GaugeMetricFamily("fitbuddy_backup_drill_last_failed", "1 when the last restore drill failed.")
+    drill.add_metric([], backups.drill_failed)
+    yield drill
+    drill_age = GaugeMetricFamily(
+        "fitbuddy_backup_drill_age_seconds", "How long ago the last restore drill started (NaN when none ran)."
+    )
+    drill_age.add_metric([], backups.drill_age_seconds if backups.drill_age_seconds is not None else float("nan"))
+    yield drill_age
 
 
 def queue_names() -> list[str]:

@@ -202,7 +202,8 @@ def test_the_dashboard_and_the_scrape_config_parse_and_name_real_metrics():
         "fitbuddy_db_connections_open", "fitbuddy_db_connection_errors_total", "fitbuddy_celery_queue_length",
         "fitbuddy_celery_unacked", "fitbuddy_celery_tasks_total", "fitbuddy_affiliates", "fitbuddy_migration_runs",
         "fitbuddy_affiliate_events_24h", "fitbuddy_backup_oldest_age_seconds", "fitbuddy_backup_overdue_affiliates",
-        "fitbuddy_backup_missing_affiliates", "fitbuddy_metrics_registry_scrape_failed",
+        "fitbuddy_backup_missing_affiliates", "fitbuddy_backup_drill_last_failed", "fitbuddy_backup_drill_age_seconds",
+        "fitbuddy_metrics_registry_scrape_failed",
         "fitbuddy_metrics_queue_scrape_failed",
     }  # fmt: skip
     named = {name for expr in exprs for name in re.findall(r"\bfitbuddy_[a-z0-9_]+", expr)}
@@ -214,12 +215,21 @@ def test_the_dashboard_and_the_scrape_config_parse_and_name_real_metrics():
 
 
 @pytest.mark.django_db
-def test_backup_ages_count_active_gyms_without_a_good_backup(gyms):
-    from affiliates.models import AffiliateEvent
+def test_backup_ages_read_the_registrys_backups_and_drills(gyms):
+    import datetime
+
+    from django.utils import timezone
+
+    from affiliates.models import Affiliate, AffiliateBackup, BackupDrill
 
     ages = metrics_collectors.backup_ages()
-    assert ages.never == 2 and ages.oldest_seconds is None
-    AffiliateEvent.objects.create(affiliate=gyms.a, step="backup", outcome="succeeded")
-    AffiliateEvent.objects.create(affiliate=gyms.b, step="backup", outcome="failed")
+    assert (ages.overdue, ages.never, ages.oldest_seconds) == (0, 0, None)  # born today: not missing yet
+    AffiliateBackup.objects.create(affiliate=gyms.a, kind="nightly", outcome="succeeded", location="x", sha256="a")
+    Affiliate.objects.filter(pk=gyms.b.pk).update(activated_at=timezone.now() - datetime.timedelta(days=3))
     ages = metrics_collectors.backup_ages()
-    assert ages.never == 1 and ages.oldest_seconds is not None and ages.oldest_seconds < 60
+    assert (ages.overdue, ages.never) == (1, 1) and ages.oldest_seconds is not None and ages.oldest_seconds < 60
+    AffiliateBackup.objects.filter(affiliate=gyms.a).update(taken_at=timezone.now() - datetime.timedelta(days=2))
+    BackupDrill.objects.create(affiliate=gyms.a, outcome="failed", error="pg_restore failed")
+    ages = metrics_collectors.backup_ages()
+    assert (ages.overdue, ages.never, ages.drill_failed) == (2, 1, 1)
+    assert ages.oldest_seconds > 86400 * 2 - 60
