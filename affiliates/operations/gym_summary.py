@@ -1,4 +1,5 @@
-"""What support sees of a gym at a glance: its members, its last activity, its size and its last backup.
+"""What support sees of a gym at a glance: its members, its last activity, its size, its last backup and
+the staff notes still open.
 
 Read on the gym's page in the command center, one gym at a time: a few cheap queries on the gym's
 own database (as its own role) and the registry's history. A gym that cannot be read (not active, its
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 from django.db import DatabaseError, connections
 
-from affiliates.models import Affiliate, AffiliateBackup, AffiliateLoad
+from affiliates.models import Affiliate, AffiliateBackup, AffiliateLoad, AffiliateNote
 from affiliates.routing.connections import alias_for
 from affiliates.routing.context import affiliate_context
 
@@ -86,6 +87,9 @@ def summary_line(affiliate: Affiliate) -> str:
     transactions/day come from the load collector's latest reading when there is one."""
     summary = gym_summary(affiliate)
     backup = f"last backup: {_when(last_backup(affiliate), 'none recorded')}"
+    open_notes = AffiliateNote.objects.filter(affiliate=affiliate, is_open=True).count()
+    if open_notes:
+        backup += f" · {open_notes} open note{'' if open_notes == 1 else 's'}"
     load = load_text(affiliate)
     if summary.unavailable:
         return " · ".join(part for part in (summary.unavailable, load, backup) if part)

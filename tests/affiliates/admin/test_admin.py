@@ -201,6 +201,7 @@ def test_staff_add_a_signed_note_to_a_gym_close_it_but_never_rewrite_it(staff_cl
     note = AffiliateNote.objects.get(affiliate=gyms.a)
     assert (note.author, note.body, note.is_open) == ("staffer", "Owner called: wants a second coach login.", True)
     assert StaffAudit.objects.filter(pk__gt=gyms.audit_from, action="affiliatenote.add").count() == 1
+    assert "1 open note" in staff_client.get(url).content.decode()  # the gym at a glance counts it
 
     data = page_data(staff_client, url)
     row = next(f"notes-{i}" for i in range(3) if data.get(f"notes-{i}-id") == str(note.pk))
@@ -209,7 +210,8 @@ def test_staff_add_a_signed_note_to_a_gym_close_it_but_never_rewrite_it(staff_cl
     post(staff_client, url, data)
     note.refresh_from_db()
     assert (note.body, note.is_open) == ("Owner called: wants a second coach login.", False)
-    assert "Owner called: wants a second coach login." in staff_client.get(url).content.decode()
+    closed = staff_client.get(url).content.decode()
+    assert "Owner called: wants a second coach login." in closed and "open note" not in closed
 
 
 # --- the Gym load page (affiliates/admin/load.py) ---

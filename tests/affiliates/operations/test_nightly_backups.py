@@ -47,6 +47,14 @@ def registered(status: str, server: DatabaseServer | None = None) -> Affiliate:
     return Affiliate.objects.get(pk=affiliate.pk)
 
 
+@pytest.fixture(autouse=True)
+def _no_backup_queued_before():
+    """Each test starts without "queued recently" keys: ids repeat across runs on the same Redis database,
+    and a key a run left (it lives BACKUP_QUEUED_TTL_SECONDS) would say a gym of this run was queued."""
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def empty_queue(clean_registry):
     celery_app.control.purge()
