@@ -72,13 +72,27 @@ def _settings_for(affiliate: Affiliate) -> dict[str, Any]:
     return config
 
 
+def _aliases_change(added: dict[str, dict[str, Any]] | None = None, removed: frozenset[str] = frozenset()) -> None:
+    """Add and remove aliases copy-on-write (with ``_lock`` held).
+
+    Other threads iterate ``connections.settings`` while this one registers a gym: Django's
+    ``close_old_connections`` after every request and ``connections.close_all()`` walk it. A dict
+    changed in place under such a walk raises "dictionary changed size during iteration" (it did,
+    in bench/scale.py, with threads provisioning thousands of gyms); a new dict leaves every walk
+    under way on the one it started with.
+    """
+    aliases = {alias: config for alias, config in connections.settings.items() if alias not in removed}
+    aliases.update(added or {})
+    connections.settings = aliases
+
+
 def alias_for(affiliate: Affiliate) -> str:
     """The alias of an affiliate's database, registered on first use."""
     alias = alias_name(affiliate)
     if alias not in connections.settings:
         with _lock:
             if alias not in connections.settings:
-                connections.settings[alias] = _settings_for(affiliate)
+                _aliases_change({alias: _settings_for(affiliate)})
     _touch(alias)
     return alias
 
@@ -111,7 +125,7 @@ def forget(affiliate: Affiliate) -> None:
     with _lock:
         if alias in connections.settings:
             connections[alias].close()
-            del connections.settings[alias]
+            _aliases_change(removed=frozenset([alias]))
     for kind in ("aliases", "pooled"):
         recent = getattr(_recent, kind, None)
         if recent:
@@ -130,14 +144,15 @@ def open_affiliate_connections() -> int:
 def forget_all() -> None:
     """Close and drop every affiliate alias of this process (tests; a configuration reload)."""
     with _lock:
-        for alias in [a for a in connections.settings if a.startswith("affiliate_")]:
+        aliases = frozenset(a for a in connections.settings if a.startswith("affiliate_"))
+        for alias in aliases:
             connections[alias].close()
-            del connections.settings[alias]
             try:
                 # Django's per-thread store of open connections: private, so not in the stubs.
                 delattr(connections._connections, alias)  # type: ignore[attr-defined]
             except AttributeError:
                 pass
+        _aliases_change(removed=aliases)
     for kind in ("aliases", "pooled"):
         recent = getattr(_recent, kind, None)
         if recent:
