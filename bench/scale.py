@@ -29,6 +29,8 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import scale_probes as probes
@@ -38,7 +40,7 @@ SERVERS = int(os.environ.get("BENCH_SCALE_SERVERS", "2"))
 WORKER_SAMPLE = min(GYMS, int(os.environ.get("BENCH_SCALE_WORKER_SAMPLE", "200")))
 THREADS = int(os.environ.get("BENCH_SCALE_THREADS", "3"))
 FLOOR_SAMPLE = int(os.environ.get("BENCH_SCALE_FLOOR_SAMPLE", "200"))
-TOUCH = min(GYMS, int(os.environ.get("BENCH_SCALE_TOUCH", "200")))
+TOUCH = min(GYMS, int(os.environ.get("BENCH_SCALE_TOUCH", "300")))
 IDLE_SECONDS = float(os.environ.get("BENCH_SCALE_IDLE_SECONDS", "60"))
 PARALLEL = int(os.environ.get("BENCH_FLEET_PARALLEL", "4"))  # migrate_affiliates' default
 MOVE_CLIENTS = int(os.environ.get("BENCH_SCALE_MOVE_CLIENTS", "8"))
@@ -70,7 +72,9 @@ from django.db import connections
 
 from affiliates.infra import databases, flyway
 from affiliates.infra.targets import on_database, pooler_for, server_admin_target
-from affiliates.models import Affiliate, DatabaseServer
+from affiliates.models import Affiliate, DatabaseServer, MigrationRun
+from common import summary
+from django.db.models import Max, Min
 from affiliates.operations import affiliate_database, provisioning
 from fitbuddy.celery import app as celery_app
 from provisioning import start_worker, wait_active, wait_ready
@@ -170,18 +174,21 @@ def catalog_lines(servers: list[DatabaseServer], conninfos: dict, clusters: list
     for server in servers:
         c = probes.catalog(conninfos[server.name], LIKE)
         gym = Affiliate.objects.filter(database_server=server, status="active").first()
+        each = c["run_bytes"] / max(c["run_databases"], 1)
         one = probes.gym_catalog(server_admin_target(server, name=gym.database_name).conninfo()) if gym else {}
         say(
             f"  {server.name}: {c['databases']:.0f} databases ({c['run_databases']:.0f} this run's, "
-            f"{c['run_bytes'] / 1024**3:.2f} GiB, {c['run_bytes'] / max(c['run_databases'], 1) / 1024**2:.1f} MiB each);"
+            f"{c['run_bytes'] / 1024**3:.2f} GiB, {each / 1024**2:.1f} MiB each);"
             f" {c['roles']:.0f} roles; shared catalogs pg_database {c['pg_database_bytes'] / 1024:.0f} KiB,"
             f" pg_authid {c['pg_authid_bytes'] / 1024:.0f} KiB, pg_shdepend {c['pg_shdepend_bytes'] / 1024:.0f} KiB"
             f" ({c['pg_shdepend_rows']:.0f} rows); pg_stat_database rows {c['stat_database_rows']:.0f};"
             f" oldest datfrozenxid age {c['max_xid_age']:.0f}"
         )
         if one:
-            say(f"    one gym's database: {one['relations']:.0f} relations in pg_class, "
-                f"{one['bytes'] / 1024**2:.1f} MiB, of which its catalog tables {one['catalog_bytes'] / 1024**2:.1f} MiB")  # fmt: skip
+            say(
+                f"    one gym's database: {one['relations']:.0f} relations in pg_class, {one['bytes'] / 1024**2:.1f}"
+                f" MiB, of which its catalog tables {one['catalog_bytes'] / 1024**2:.1f} MiB"
+            )
     for found in clusters:
         say(f"  data folder of the benchmark's own server (port {found.port}): {found.disk_bytes() / 1024**3:.2f} GiB")
 
@@ -209,7 +216,7 @@ def move_step(servers: list[DatabaseServer]) -> None:
     if len(servers) < 2 or importlib.util.find_spec("affiliates.operations.move") is None:
         say("move: not available in this build")
         return
-    from move import measure_move  # type: ignore[import-not-found]
+    from move import measure_move
 
     gym = Affiliate.objects.filter(database_server=servers[0], status="active").order_by("pk").first()
     target = on_database(server_admin_target(servers[0]), gym.database_name)
@@ -227,106 +234,156 @@ def move_step(servers: list[DatabaseServer]) -> None:
         say(f"  {key}: {value}")
 
 
-def main() -> None:  # noqa: PLR0915  (one benchmark, its phases in order)
+@dataclass
+class Fleet:
+    """The run's servers and what the phases read from them."""
+
+    clusters: list[probes.Cluster]
+    servers: list[DatabaseServer] = field(default_factory=list)
+    conninfos: dict[str, dict] = field(default_factory=dict)
+    settings: dict[str, dict[str, str]] = field(default_factory=dict)
+    own: dict[str, probes.Cluster] = field(default_factory=dict)
+
+    def sampler(self, every: float = 0.25) -> probes.Sampler:
+        return probes.Sampler(self.conninfos, LIKE, every=every, own=self.own)
+
+    def report(self, label: str, sampler: probes.Sampler) -> None:
+        for line in sampler.lines(self.settings):
+            say(f"  {label}: {line}")
+
+
+def fleet_set_up(clusters: list[probes.Cluster]) -> Fleet:
+    fleet = Fleet(clusters, servers=register(clusters))
+    fleet.own = {s.name: c for s, c in zip(fleet.servers[1:], clusters, strict=True)}
+    fleet.conninfos = {s.name: server_admin_target(s).conninfo() for s in fleet.servers}
+    fleet.settings = {name: probes.server_settings(info) for name, info in fleet.conninfos.items()}
+    for s in fleet.servers:
+        affiliate_database.template_ensure(server_admin_target(s))
+        say(f"  server {s.name} {s.host}:{s.port}: {fleet.settings[s.name]}")
+    return fleet
+
+
+def provision_all(fleet: Fleet) -> scale_requests.RequestFigures:
+    """(a) Every gym, the first WORKER_SAMPLE through the workers; the request figures at 10 gyms on the way."""
+    say(f"== (a) provisioning {GYMS} gyms across {len(fleet.servers)} servers (template strategy, placement)")
+    early_seconds = through_workers(0, EARLY)
+    first = Affiliate.objects.get(schema_name=slug(0))
+    early = scale_requests.measure(first, scale_requests.owner_client(first), EARLY, scale_requests.staff_client())
+    sampled = WORKER_SAMPLE - EARLY
+    seconds = through_workers(EARLY, sampled) if sampled else 0.0
+    say(
+        f"  through Redis and 2 Celery workers: {WORKER_SAMPLE} gyms; {sampled} timed in {seconds:.1f} s"
+        f" ({sampled / max(seconds, 1e-9):.1f} gyms/s; the first {EARLY} in {early_seconds:.1f} s)"
+    )
+    rest = GYMS - WORKER_SAMPLE
+    if rest:
+        with fleet.sampler(every=1.0) as sampler:
+            seconds = in_process(WORKER_SAMPLE, rest, fleet.servers)
+        say(
+            f"  the other {rest} through the same provisioning service in this process ({THREADS} threads, no"
+            f" queue, as bench/fleet_migrate.py builds its fleet): {seconds:.0f} s, {rest / seconds:.1f} gyms/s"
+        )
+        fleet.report("during provisioning", sampler)
+    active = Affiliate.objects.filter(status="active").count()
+    if active != GYMS:
+        raise SystemExit(f"scale benchmark: {active} of {GYMS} gyms active")
+    say(f"  {active} active; placement put { ({s.name: s.affiliates.count() for s in fleet.servers}) }")
+    return early
+
+
+def requests_measure(fleet: Fleet, early: scale_requests.RequestFigures) -> None:
+    """(c) The same request with 10 gyms registered and with all; memory over TOUCH gyms."""
+    say("== (c) requests: management-database queries and the registry with 10 gyms and with all")
+    first = Affiliate.objects.get(schema_name=slug(0))
+    now = scale_requests.measure(first, scale_requests.owner_client(first), GYMS, scale_requests.staff_client())
+    for line in [*early.lines(), *now.lines()]:
+        say(f"  {line}")
+    gyms = list(Affiliate.objects.select_related("database_server").order_by("pk"))
+    with fleet.sampler() as sampler:
+        m = scale_requests.touch(gyms[:: max(1, len(gyms) // TOUCH)][:TOUCH])
+    say(
+        f"  web process (this one) touching {m['gyms']:.0f} gyms: {m['start']:.0f} MiB at the start,"
+        f" {m['before']:.0f} MiB after a login made in each, {m['after']:.0f} MiB after a request to each,"
+        f" {m['again']:.0f} MiB after a second round: {(m['after'] - m['start']) * 1024 / m['gyms']:.0f} KiB"
+        f" a gym touched; {m['aliases']:.0f} connection aliases, {m['open_connections']:.0f} affiliate"
+        f" connections open, {m['host_cache']:.0f} hosts cached"
+    )
+    fleet.report("while touching", sampler)
+
+
+def growth_measure(fleet: Fleet) -> None:
+    """(d) The catalog, the pooler, and autovacuum on idle servers."""
+    say(f"== (d) the catalog, the pooler and autovacuum with {GYMS} gyms")
+    catalog_lines(fleet.servers, fleet.conninfos, fleet.clusters)
+    pooler_lines(fleet.servers)
+    with fleet.sampler(every=0.1) as sampler:
+        time.sleep(IDLE_SECONDS)
+    fleet.report(f"idle {IDLE_SECONDS:.0f} s", sampler)
+
+
+def migrate_measure(fleet: Fleet) -> None:
+    """(b) migrate_affiliates --wait over every gym, beside the floor measured now."""
+    split = {s.name: s.affiliates.count() for s in fleet.servers}
+    per_server = max(1, FLOOR_SAMPLE // len(fleet.servers))
+    samples = {s.name: clones(s, per_server) for s in fleet.servers}
+    previous = flyway.latest_version("application")
+    following = str(int(previous.split(".")[0]) + 1)
+    (SQL / "application" / f"V{following}__bench_member_nickname.sql").write_text(NEW_SCRIPT)
+    floors = {s.name: floor(s, samples[s.name]) for s in fleet.servers}
+    floor_total = sum(floors[name] * count for name, count in split.items())
+    out = io.StringIO()
+    with fleet.sampler() as sampler:
+        started = time.perf_counter()
+        timeout = str(max(3600, GYMS * 2))
+        call_command(
+            "migrate_affiliates", "--wait", "--json", "--parallel", str(PARALLEL), "--timeout", timeout, stdout=out
+        )
+        seconds = time.perf_counter() - started
+    result = json.loads(out.getvalue())
+    at_latest = Affiliate.objects.filter(schema_version=following).count()
+    say(f"== (b) migrate_affiliates --wait --parallel {PARALLEL}: {GYMS} gyms V{previous} -> V{following}")
+    say(
+        f"  fleet run: {seconds:.1f} s ({GYMS / seconds:.0f} databases/s), status {result['status']};"
+        f" {at_latest} at V{following} in the registry"
+    )
+    each = ", ".join(f"{name} {floors[name] * 1000:.1f} ms/database" for name in floors)
+    say(f"  floor (connect, the SQL, commit; in series): {each} (n={per_server} each) -> {floor_total:.1f} s")
+    say(f"  ratio fleet/floor: {seconds / floor_total:.2f}x (target <= 2x)")
+    run = MigrationRun.objects.get(pk=result["run"])
+    ends = run.items.aggregate(first=Min("finished_at"), last=Max("finished_at"))
+
+    def gap(a: datetime, b: datetime) -> str:
+        return f"{(b - a).total_seconds():.2f} s"
+
+    say(
+        f"  timeline: command -> run started {gap(run.created_at, run.started_at)}; -> first result"
+        f" {gap(run.started_at, ends['first'])}; first -> last result {gap(ends['first'], ends['last'])};"
+        f" -> run finished {gap(ends['last'], run.finished_at)}; batches of at most {settings.FLEET_BATCH_SIZE}"
+    )
+    say("  per database in the runner: " + summary([i["duration_ms"] / 1000 for i in result["affiliates"]]))
+    fleet.report("during the migration", sampler)
+    if result["status"] != "succeeded" or at_latest != GYMS:
+        raise SystemExit(f"scale benchmark: migration {result['status']}: {result.get('detail')}")
+
+
+def main() -> None:
     (ROOT / ".local").mkdir(exist_ok=True)
-    say(f"scale benchmark: {GYMS} gyms on {SERVERS} servers; {shutil.disk_usage('/var/tmp').free / 1024**3:.0f} GiB free")
+    free = shutil.disk_usage("/var/tmp").free / 1024**3
+    say(f"scale benchmark: {GYMS} gyms on {SERVERS} servers; {free:.0f} GiB free")
     scratch.prepare()
     workers: list[subprocess.Popen] = []
     with ExitStack() as stack:
         try:
             user, password = scratch.ADMIN["user"], scratch.ADMIN["password"]
-            clusters = [stack.enter_context(probes.cluster(user, password)) for _ in range(SERVERS - 1)]
-            servers = register(clusters)
-            conninfos = {s.name: server_admin_target(s).conninfo() for s in servers}
-            server_settings = {name: probes.server_settings(info) for name, info in conninfos.items()}
-            for s in servers:
-                affiliate_database.template_ensure(server_admin_target(s))
-                say(f"  server {s.name} {s.host}:{s.port}: {server_settings[s.name]}")
+            fleet = fleet_set_up([stack.enter_context(probes.cluster(user, password)) for _ in range(SERVERS - 1)])
             celery_app.control.purge()
             workers += [start_worker(f"benchscale{n}-{scratch.RUN}") for n in (1, 2)]
             wait_ready()
-
-            # (a) provisioning, with the early request figures at 10 gyms registered
-            say(f"== (a) provisioning {GYMS} gyms across {len(servers)} servers (template strategy, placement)")
-            early_seconds = through_workers(0, EARLY)
-            first_gym = Affiliate.objects.get(schema_name=slug(0))
-            owner = scale_requests.owner_client(first_gym)
-            staff = scale_requests.staff_client()
-            early = scale_requests.measure(first_gym, owner, Affiliate.objects.count(), staff)
-            sampled = WORKER_SAMPLE - EARLY
-            worker_seconds = through_workers(EARLY, sampled) if sampled else 0.0
-            say(f"  through Redis and 2 Celery workers: {WORKER_SAMPLE} gyms, {sampled} timed in {worker_seconds:.1f} s"
-                f" ({sampled / max(worker_seconds, 1e-9):.1f} gyms/s; the first {EARLY} in {early_seconds:.1f} s)")  # fmt: skip
-            rest = GYMS - WORKER_SAMPLE
-            if rest:
-                with probes.Sampler(conninfos, LIKE, every=1.0) as during_provisioning:
-                    seconds = in_process(WORKER_SAMPLE, rest, servers)
-                say(f"  the other {rest} through the same provisioning service in this process ({THREADS} threads,"
-                    f" no queue: as bench/fleet_migrate.py builds its fleet): {seconds:.0f} s, {rest / seconds:.1f} gyms/s")  # fmt: skip
-                for line in during_provisioning.lines(server_settings):
-                    say(f"  during provisioning: {line}")
-            active = Affiliate.objects.filter(status="active").count()
-            split = {s.name: s.affiliates.count() for s in servers}
-            if active != GYMS:
-                raise SystemExit(f"scale benchmark: {active} of {GYMS} gyms active")
-            say(f"  {active} active; placement put {split}")
-
-            # (c) requests with every gym registered
-            say("== (c) requests: management-database queries and the registry with 10 gyms and with all")
-            for line in early.lines():
-                say(f"  {line}")
-            for line in scale_requests.measure(first_gym, owner, active, staff).lines():
-                say(f"  {line}")
-            gyms = list(Affiliate.objects.select_related("database_server").order_by("pk"))
-            chosen = gyms[:: max(1, len(gyms) // TOUCH)][:TOUCH]
-            with probes.Sampler(conninfos, LIKE) as touching:
-                memory = scale_requests.touch(chosen)
-            say(f"  web process (this one) touching {memory['gyms']:.0f} gyms: {memory['start']:.0f} MiB at the start,"
-                f" {memory['before']:.0f} MiB after a login made in each, {memory['after']:.0f} MiB after a request to"
-                f" each, {memory['again']:.0f} MiB after a second round: {(memory['after'] - memory['start']) * 1024 / memory['gyms']:.0f}"
-                f" KiB a gym touched; {memory['aliases']:.0f} connection aliases, {memory['open_connections']:.0f}"
-                f" affiliate connections open, {memory['host_cache']:.0f} hosts cached")  # fmt: skip
-            for line in touching.lines(server_settings):
-                say(f"  while touching: {line}")
-
-            # (d) what grows
-            say(f"== (d) the catalog, the pooler and autovacuum with {active} gyms")
-            catalog_lines(servers, conninfos, clusters)
-            pooler_lines(servers)
-            with probes.Sampler(conninfos, LIKE, every=0.1) as idle:
-                time.sleep(IDLE_SECONDS)
-            for line in idle.lines(server_settings):
-                say(f"  idle {IDLE_SECONDS:.0f} s: {line}")
-
-            # (b) the fleet migration against the floor
-            per_server = max(1, FLOOR_SAMPLE // len(servers))
-            samples = {s.name: clones(s, per_server) for s in servers}
-            previous = flyway.latest_version("application")
-            following = str(int(previous.split(".")[0]) + 1)
-            (SQL / "application" / f"V{following}__bench_member_nickname.sql").write_text(NEW_SCRIPT)
-            floors = {s.name: floor(s, samples[s.name]) for s in servers}
-            floor_total = sum(floors[name] * count for name, count in split.items())
-            out = io.StringIO()
-            with probes.Sampler(conninfos, LIKE) as migrating:
-                started = time.perf_counter()
-                call_command("migrate_affiliates", "--wait", "--json", "--parallel", str(PARALLEL),
-                             "--timeout", str(max(3600, GYMS * 2)), stdout=out)  # fmt: skip
-                fleet_seconds = time.perf_counter() - started
-            result = json.loads(out.getvalue())
-            at_latest = Affiliate.objects.filter(schema_version=following).count()
-            say(f"== (b) migrate_affiliates --wait --parallel {PARALLEL}: {active} gyms V{previous} -> V{following}")
-            say(f"  fleet run: {fleet_seconds:.1f} s ({active / fleet_seconds:.0f} databases/s), status"
-                f" {result['status']}; {at_latest} at V{following} in the registry")  # fmt: skip
-            say("  floor (connect, the SQL, commit; in series): " + ", ".join(
-                f"{name} {floors[name] * 1000:.1f} ms/database" for name in floors) +
-                f" (n={per_server} each) -> {floor_total:.1f} s for the {active}")  # fmt: skip
-            say(f"  ratio fleet/floor: {fleet_seconds / floor_total:.2f}x (target <= 2x)")
-            for line in migrating.lines(server_settings):
-                say(f"  during the migration: {line}")
-            if result["status"] != "succeeded" or at_latest != active:
-                raise SystemExit(f"scale benchmark: migration {result['status']}: {result.get('detail')}")
-
-            move_step(servers)
+            early = provision_all(fleet)
+            requests_measure(fleet, early)
+            growth_measure(fleet)
+            migrate_measure(fleet)
+            move_step(fleet.servers)
         finally:
             for worker in workers:
                 worker.terminate()
@@ -335,8 +392,10 @@ def main() -> None:  # noqa: PLR0915  (one benchmark, its phases in order)
             started = time.perf_counter()
             scratch.cleanup()
             shutil.rmtree(SQL, ignore_errors=True)
-            say(f"(cleanup: the run's databases and roles dropped in {time.perf_counter() - started:.0f} s;"
-                " the benchmark's own server is stopped and deleted next)")  # fmt: skip
+            say(
+                f"(cleanup: the run's databases and roles dropped in {time.perf_counter() - started:.0f} s;"
+                " the benchmark's own server is stopped and deleted next)"
+            )
 
 
 if __name__ == "__main__":

@@ -69,6 +69,32 @@ class Cluster:
     def data(self) -> Path:
         return self.folder / "data"
 
+    @property
+    def log(self) -> Path:
+        return self.folder / "server.log"
+
+    def log_size(self) -> int:
+        return self.log.stat().st_size if self.log.exists() else 0
+
+    def log_count(self, needle: str, since: int) -> int:
+        """Lines holding ``needle`` written to the server's log after offset ``since``."""
+        with open(self.log, "rb") as handle:
+            handle.seek(since)
+            return sum(1 for line in handle if needle.encode() in line)
+
+    def cpu_seconds(self) -> float:
+        """CPU time of the server so far: the postmaster, its live processes, and those it has reaped."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(postmaster)], capture_output=True, text=True)
+        ticks = 0
+        for pid in [postmaster, *(int(p) for p in children.stdout.split())]:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # ended meanwhile: its time is now the postmaster's (reaped)
+            ticks += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def disk_bytes(self) -> int:
         out = subprocess.run(["du", "-sb", str(self.data)], capture_output=True, text=True).stdout
         return int(out.split()[0]) if out else 0
@@ -98,6 +124,8 @@ def cluster(admin_user: str, admin_password: str) -> Iterator[Cluster]:
                 f"port = {port}\nlisten_addresses = 'localhost'\nunix_socket_directories = '{found.data}'\n"
                 "max_connections = 1000\nshared_buffers = 256MB\nfsync = off\nsynchronous_commit = off\n"
                 "full_page_writes = off\n"
+                # Each autovacuum worker's start is a line ("autovacuum: processing database"): counted.
+                "log_min_messages = debug1\nlog_line_prefix = '%m [%p] '\n"
             )
         subprocess.run([*found.ctl, "-t", "60", "start"], check=True, capture_output=True)
         with psycopg.connect(host=str(found.data), port=port, user="postgres", dbname="postgres", autocommit=True) as c:
@@ -153,8 +181,8 @@ def gym_catalog(conninfo: dict[str, Any]) -> dict[str, float]:
     with psycopg.connect(**conninfo, autocommit=True) as conn:
         relations, size, catalog_bytes = conn.execute(
             "SELECT (SELECT count(*) FROM pg_class), pg_database_size(current_database()),"
-            " (SELECT sum(pg_total_relation_size(oid)) FROM pg_class WHERE relnamespace = 'pg_catalog'::regnamespace AND NOT relisshared"
-            "  AND relkind = 'r')"
+            " (SELECT sum(pg_total_relation_size(oid)) FROM pg_class"
+            "  WHERE relnamespace = 'pg_catalog'::regnamespace AND NOT relisshared AND relkind = 'r')"
         ).fetchone()
     return {"relations": relations, "bytes": size, "catalog_bytes": float(catalog_bytes or 0)}
 
@@ -163,8 +191,13 @@ class Sampler:
     """Every ``every`` seconds, on each server: autovacuum workers (busy now, distinct ones seen: each
     is a worker start) and sessions on the run's databases (peak)."""
 
-    def __init__(self, servers: dict[str, dict[str, Any]], like: str, every: float = 0.25) -> None:
+    def __init__(
+        self, servers: dict[str, dict[str, Any]], like: str, every: float = 0.25, own: dict[str, Cluster] | None = None
+    ) -> None:
         self.servers, self.like, self.every = servers, like, every
+        self.own = own or {}  # the servers whose log and processes this benchmark can read
+        self.marks: dict[str, tuple[int, float]] = {}
+        self.own_figures: dict[str, tuple[int, float]] = {}
         self.stop = threading.Event()
         self.peak_workers = dict.fromkeys(servers, 0)
         self.worker_pids: dict[str, set[int]] = {name: set() for name in servers}
@@ -191,6 +224,7 @@ class Sampler:
             self.errors.append(f"{name}: {exc}")
 
     def __enter__(self) -> Sampler:
+        self.marks = {name: (c.log_size(), c.cpu_seconds()) for name, c in self.own.items()}
         self.started = time.monotonic()
         for thread in self.threads:
             thread.start()
@@ -201,18 +235,27 @@ class Sampler:
         for thread in self.threads:
             thread.join()
         self.seconds = time.monotonic() - self.started
+        for name, found in self.own.items():
+            offset, cpu = self.marks[name]
+            starts = found.log_count("autovacuum: processing database", offset)
+            self.own_figures[name] = (starts, found.cpu_seconds() - cpu)
 
     def lines(self, settings: dict[str, dict[str, str]]) -> list[str]:
         out = []
         for name in self.servers:
-            starts = len(self.worker_pids[name])
             out.append(
                 f"{name}: autovacuum workers busy at most {self.peak_workers[name]} of "
-                f"{settings[name]['autovacuum_max_workers']}, {starts} worker starts in {self.seconds:.0f} s "
-                f"({starts / max(self.seconds, 1e-9) * 60:.0f}/min, sampled every {self.every} s: a floor); "
-                f"sessions at most {self.peak_sessions[name]} on the run's databases, "
-                f"{self.peak_all[name]} client backends in all, of max_connections {settings[name]['max_connections']}"
+                f"{settings[name]['autovacuum_max_workers']} (sampled every {self.every} s: short-lived ones are"
+                f" missed); sessions at most {self.peak_sessions[name]} on the run's databases,"
+                f" {self.peak_all[name]} client backends in all, of max_connections {settings[name]['max_connections']}"
             )
+            if name in self.own_figures:
+                starts, cpu = self.own_figures[name]
+                out.append(
+                    f"{name} (its log and processes): {starts} autovacuum worker starts "
+                    f"({starts / max(self.seconds, 1e-9) * 60:.0f}/min); the server used {cpu:.1f} s of CPU "
+                    f"({cpu / max(self.seconds, 1e-9) * 100:.0f}% of a core)"
+                )
         return out + [f"sampler error: {e}" for e in self.errors]
 
 

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from common import gym_client, gym_login_make
 from django.contrib.auth import get_user_model
 from django.db import connection, connections
 from django.test import Client
@@ -21,7 +22,6 @@ from affiliates.models import Affiliate
 from affiliates.operations import placement
 from affiliates.people import sessions
 from affiliates.routing.connections import alias_for, open_affiliate_connections
-from common import gym_client, gym_login_make
 
 PASSWORD = "bench-password-1"
 GYM_PATH = "/members/"
