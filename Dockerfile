@@ -21,5 +21,6 @@ RUN FITBUDDY_ENV=local .venv/bin/python manage.py collectstatic --noinput -v 0
 
 EXPOSE 8000
 # gunicorn: WEB_CONCURRENCY worker processes of 4 threads each. Inside the container it listens
-# on every interface; compose publishes it on 127.0.0.1 only.
-CMD ["sh", "-c", "exec .venv/bin/gunicorn fitbuddy.wsgi:application --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-2} --threads 4 --access-logfile -"]
+# on every interface; compose publishes it on 127.0.0.1 only. gunicorn.conf.py sets Prometheus'
+# multiprocess mode up; requests are logged by FitBuddy (JSON, with the request id and the gym).
+CMD ["sh", "-c", "exec .venv/bin/gunicorn fitbuddy.wsgi:application -c gunicorn.conf.py --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-2} --threads 4"]

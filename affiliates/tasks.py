@@ -17,8 +17,18 @@ from django.db import OperationalError as DjangoOperationalError
 
 from affiliates.errors import AffiliateBusy
 from affiliates.infra import audit_anchor, flyway, queue
-from affiliates.models import Affiliate
-from affiliates.operations import fleet, lifecycle, provisioning, reconcile, role_passwords
+from affiliates.models import Affiliate, AffiliateMove
+from affiliates.operations import (
+    backup_retention,
+    fleet,
+    lifecycle,
+    move,
+    nightly_backups,
+    provisioning,
+    reconcile,
+    restore_drill,
+    role_passwords,
+)
 
 
 class TransientError(Exception):
@@ -173,3 +183,103 @@ def audit_head_ship_task() -> AnchorResult:
     """Ship the staff audit chain's head to the Object Lock bucket (run by Celery beat)."""
     anchor = audit_anchor.head_ship()
     return {"chain_seq": anchor.chain_seq, "row_hash": anchor.row_hash}
+
+
+class MoveTaskResult(TypedDict):
+    """What a move's task answers: the affiliate and how its move stands (``none`` when it has no open move)."""
+
+    affiliate_id: int
+    state: str
+
+
+@shared_task(name=queue.MOVE, **RETRY_TRANSIENT)
+def affiliate_move_task(
+    self: Task[Any, Any], affiliate_id: int, server_name: str | None = None, requested_by: str = ""
+) -> MoveTaskResult:
+    """Move a gym to ``server_name`` (placement's choice when None), or resume its open move.
+
+    Delivered twice, or queued again by the reconciler after a worker died mid-move: the move resumes
+    from the state it reached; a dropped connection is retried with backoff.
+    """
+    done: AffiliateMove | None
+    try:
+        if move.open_move_of(affiliate_id) is None:
+            slug = Affiliate.objects.filter(pk=affiliate_id).values_list("schema_name", flat=True).first()
+            if slug is None:
+                return {"affiliate_id": affiliate_id, "state": "gone"}
+            done = move.affiliate_move(slug=slug, to=server_name, requested_by=requested_by, channel="admin")
+        else:
+            done = move.affiliate_move_resume(affiliate_id=affiliate_id, requested_by=requested_by)
+    except AffiliateBusy:
+        return {"affiliate_id": affiliate_id, "state": "busy"}
+    except (psycopg.OperationalError, DjangoOperationalError) as exc:
+        raise TransientError(str(exc)) from exc
+    return {"affiliate_id": affiliate_id, "state": done.state if done else "none"}
+
+
+# --- each gym's load (affiliates/operations/load.py) ---
+
+
+class LoadCollectResult(TypedDict):
+    """What the load collector's task answers: gyms read, and each server that failed, described."""
+
+    read: int
+    failed: list[str]
+
+
+@shared_task(name=queue.LOAD_COLLECT)
+def load_collect_task() -> LoadCollectResult:
+    """Read every gym's load from its server's statistics into the registry (run by Celery beat).
+
+    A server that cannot be reached is skipped and logged; the next run reads it again.
+    """
+    from affiliates.operations import load
+
+    report = load.load_collect()
+    return {"read": report.read, "failed": [outcome.describe() for outcome in report.failed]}
+
+
+# --- nightly backups, retention and the restore drill (affiliates/operations/nightly_backups.py, …) ---
+
+
+class BackupTaskResult(TypedDict):
+    """What a gym's backup task answers: the gym and what happened (taken, done, skipped, busy, gone)."""
+
+    affiliate_id: int
+    status: str
+
+
+@shared_task(name=queue.BACKUP, **RETRY_TRANSIENT)
+def affiliate_backup_task(
+    self: Task[Any, Any], affiliate_id: int, kind: str = "nightly", requested_by: str = "schedule"
+) -> BackupTaskResult:
+    """Back up one gym and record it (a failure too); tonight's backup already there: nothing to do."""
+    try:
+        status = nightly_backups.backup_run(affiliate_id, kind=kind, requested_by=requested_by)
+    except Affiliate.DoesNotExist:
+        status = "gone"
+    except AffiliateBusy:
+        status = "busy"  # another operation holds the gym: the next beat tick queues it again
+    except (psycopg.OperationalError, DjangoOperationalError) as exc:
+        raise TransientError(str(exc)) from exc
+    return {"affiliate_id": affiliate_id, "status": status}
+
+
+@shared_task(name=queue.BACKUP_SCHEDULE)
+def backup_schedule_task() -> list[int]:
+    """Queue the backup of every gym due tonight and not queued recently (run by Celery beat)."""
+    return nightly_backups.schedule_tick()
+
+
+@shared_task(name=queue.BACKUP_PRUNE)
+def backup_prune_task() -> dict[str, int]:
+    """Apply the retention policy to every gym's backups (run by Celery beat, daily)."""
+    report = backup_retention.prune()
+    return {"deleted": len(report.deleted), "gone": len(report.gone), "pinned": len(report.pinned)}
+
+
+@shared_task(name=queue.BACKUP_DRILL)
+def backup_drill_task() -> dict[str, str | int]:
+    """Restore a random active gym's newest backup into a scratch database and check it (weekly)."""
+    drill = restore_drill.drill_run(requested_by="schedule", channel="task")
+    return {"drill_id": drill.pk, "outcome": drill.outcome}

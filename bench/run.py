@@ -21,6 +21,9 @@ BENCHMARKS = [
     "athlete.py",
     "load.py",
     "routing.py",
+    "move.py",
+    "metrics.py",
+    "load_collect.py",
     # Where it breaks: thousands of gyms on two servers (a cluster of its own; BENCH_SCALE_*).
     "scale.py",
 ]
@@ -49,6 +52,13 @@ QUICK = {
     "BENCH_ROUTING_GYMS": "3",
     "BENCH_ROUTING_CLIENTS": "4",
     "BENCH_ROUTING_SECONDS": "2",
+    "BENCH_MOVE_MB": "5",
+    "BENCH_MOVE_CLIENTS": "2",
+    "BENCH_MOVE_WARM_SECONDS": "1",
+    "BENCH_METRICS_GYMS": "50",
+    "BENCH_METRICS_ROUNDS": "20",
+    "BENCH_LOAD_COLLECT_GYMS": "20",
+    "BENCH_LOAD_COLLECT_ROUNDS": "2",
     # bench/scale.py
     "BENCH_SCALE_GYMS": "20",
     "BENCH_SCALE_WORKER_SAMPLE": "12",

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -39,7 +40,7 @@ ALLOWED_HOSTS = env.list(
 # HTTPS in production: TLS ends at the load balancer, which says so in X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if IS_PRODUCTION else None
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=IS_PRODUCTION)
-SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$", r"^metrics$"]  # probed and scraped per instance
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if IS_PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = IS_PRODUCTION
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = IS_PRODUCTION
@@ -75,6 +76,8 @@ INSTALLED_APPS = SHARED_APPS + TENANT_APPS
 DATABASE_ROUTERS = ["affiliates.routing.routers.AffiliateRouter"]
 
 MIDDLEWARE = [
+    "fitbuddy.logs.RequestLogMiddleware",  # a request id on every log line, first so that every line has it
+    "fitbuddy.metrics.MetricsMiddleware",  # every request counted and timed, /healthz too
     "fitbuddy.health.HealthMiddleware",  # /healthz, /readyz: before host checks and HTTPS redirects
     "django.middleware.security.SecurityMiddleware",
     "fitbuddy.middleware.RejectNulInQueryMiddleware",
@@ -195,6 +198,10 @@ AFFILIATE_CONNECTIONS_PER_THREAD = env.int("AFFILIATE_CONNECTIONS_PER_THREAD", d
 # server connections per affiliate database (PgBouncer's pool size): they cost the pooler a
 # socket, not PostgreSQL a backend, so a thread keeps many more, and rarely pays a new login.
 AFFILIATE_POOLED_CONNECTIONS_PER_THREAD = env.int("AFFILIATE_POOLED_CONNECTIONS_PER_THREAD", default=256)
+# A process keeps at most this many affiliate aliases registered (least recently used dropped first):
+# Django walks every alias at each request's start and end, so an alias per gym ever served would make
+# every request slower as the fleet grows (affiliates/routing/connections.py).
+AFFILIATE_ALIASES_PER_PROCESS = env.int("AFFILIATE_ALIASES_PER_PROCESS", default=256)
 AFFILIATE_CONN_MAX_AGE = env.int("AFFILIATE_CONN_MAX_AGE", default=60)
 # A connection pooler (PgBouncer, transaction pooling; RDS Proxy on AWS) in front of the management
 # database's own server for affiliate connections, as HOST:PORT; other servers name theirs in the
@@ -269,6 +276,18 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": _QUEUE_RETRY_POLICY}
 # than RECONCILE_AFTER_SECONDS: a message that never left, or one lost with Redis.
 RECONCILE_AFTER_SECONDS = env.int("RECONCILE_AFTER_SECONDS", default=300)
 RECONCILE_EVERY_SECONDS = env.float("RECONCILE_EVERY_SECONDS", default=60)
+# Moving a gym to another server (affiliates/operations/move.py, docs/moving-gyms.md): the write pause's
+# deadline (requests wait for it to end, MOVE_REQUEST_WAIT_SECONDS at most, then get a 503 saying
+# "try again"), how long running requests get to finish before the source stops taking logins, how
+# long the initial copy and the last catch-up may take, and how many attempts a move gets.
+MOVE_PAUSE_SECONDS = env.float("MOVE_PAUSE_SECONDS", default=30)
+MOVE_REQUEST_WAIT_SECONDS = env.float("MOVE_REQUEST_WAIT_SECONDS", default=10)
+MOVE_QUIET_SECONDS = env.float("MOVE_QUIET_SECONDS", default=2)
+MOVE_QUIET_WINDOW_SECONDS = env.float("MOVE_QUIET_WINDOW_SECONDS", default=0.1)
+MOVE_COPY_SECONDS = env.float("MOVE_COPY_SECONDS", default=3600)
+MOVE_CATCH_UP_SECONDS = env.float("MOVE_CATCH_UP_SECONDS", default=20)
+MOVE_ATTEMPTS = env.int("MOVE_ATTEMPTS", default=3)
+
 CELERY_BEAT_SCHEDULE = {
     "reconcile": {"task": "affiliates.tasks.reconcile_task", "schedule": RECONCILE_EVERY_SECONDS},
 }
@@ -283,6 +302,23 @@ if AUDIT_ANCHOR_BUCKET:
         "task": "affiliates.tasks.audit_head_ship_task",
         "schedule": AUDIT_ANCHOR_EVERY_SECONDS,
     }
+# Each gym's load (docs/operations.md#load): its database's size, connections, transactions and rows
+# changed, read from every database server's statistics every LOAD_COLLECT_EVERY_SECONDS (a beat
+# task; also manage.py collect_load). A server's statement may run LOAD_COLLECT_TIMEOUT_SECONDS; the
+# daily history is kept LOAD_HISTORY_DAYS days.
+LOAD_COLLECT_EVERY_SECONDS = env.float("LOAD_COLLECT_EVERY_SECONDS", default=900)
+LOAD_COLLECT_TIMEOUT_SECONDS = env.float("LOAD_COLLECT_TIMEOUT_SECONDS", default=60)
+LOAD_HISTORY_DAYS = env.int("LOAD_HISTORY_DAYS", default=35)
+CELERY_BEAT_SCHEDULE["load_collect"] = {
+    "task": "affiliates.tasks.load_collect_task",
+    "schedule": LOAD_COLLECT_EVERY_SECONDS,
+}
+# Placement weighs each gym: PLACEMENT_WEIGHT_BASE, plus PLACEMENT_WEIGHT_PER_GB per GB (10^9 bytes)
+# of its database, plus PLACEMENT_WEIGHT_PER_1K_XACTS_DAY per 1,000 transactions a day; a new gym goes
+# to the accepting server with room whose gyms weigh least (affiliates/operations/placement.py).
+PLACEMENT_WEIGHT_BASE = env.float("PLACEMENT_WEIGHT_BASE", default=1.0)
+PLACEMENT_WEIGHT_PER_GB = env.float("PLACEMENT_WEIGHT_PER_GB", default=4.0)
+PLACEMENT_WEIGHT_PER_1K_XACTS_DAY = env.float("PLACEMENT_WEIGHT_PER_1K_XACTS_DAY", default=0.5)
 
 CACHES = {
     "default": {
@@ -341,16 +377,68 @@ BACKUP_BUCKET = env.str("FITBUDDY_BACKUP_BUCKET", default="")
 BACKUP_S3_ENCRYPTION = env.str("BACKUP_S3_ENCRYPTION", default="AES256")
 BACKUP_S3_KMS_KEY_ID = env.str("BACKUP_S3_KMS_KEY_ID", default="")
 
+# --- Nightly backups, retention and the restore drill (docs/operations.md#backups) ---
+# Every active gym is backed up once a night inside this window (UTC), its slot spread evenly over
+# the window among the gyms of its database server; beat looks for due gyms every
+# BACKUP_SCHEDULE_EVERY_SECONDS and does not queue a gym again within BACKUP_QUEUED_TTL_SECONDS.
+BACKUP_WINDOW_START_HOUR = env.int("BACKUP_WINDOW_START_HOUR", default=1)
+BACKUP_WINDOW_HOURS = env.float("BACKUP_WINDOW_HOURS", default=4)
+BACKUP_SCHEDULE_EVERY_SECONDS = env.float("BACKUP_SCHEDULE_EVERY_SECONDS", default=300)
+BACKUP_QUEUED_TTL_SECONDS = env.int("BACKUP_QUEUED_TTL_SECONDS", default=1800)
+# Retention (grandfather-father-son): how many daily, weekly and monthly backups each gym keeps.
+BACKUP_KEEP_DAILY = env.int("BACKUP_KEEP_DAILY", default=7)
+BACKUP_KEEP_WEEKLY = env.int("BACKUP_KEEP_WEEKLY", default=4)
+BACKUP_KEEP_MONTHLY = env.int("BACKUP_KEEP_MONTHLY", default=12)
+# An active gym whose last good backup is older than this is flagged late in the command center.
+BACKUP_LATE_HOURS = env.float("BACKUP_LATE_HOURS", default=26)
+# The server the weekly restore drill restores into (a registered server's name); empty: the gym's own.
+BACKUP_DRILL_SERVER = env.str("BACKUP_DRILL_SERVER", default="")
+_BACKUP_WINDOW_END = (BACKUP_WINDOW_START_HOUR + int(BACKUP_WINDOW_HOURS) + 1) % 24
+CELERY_BEAT_SCHEDULE["backup_schedule"] = {
+    "task": "affiliates.tasks.backup_schedule_task",
+    "schedule": BACKUP_SCHEDULE_EVERY_SECONDS,
+}
+CELERY_BEAT_SCHEDULE["backup_prune"] = {
+    "task": "affiliates.tasks.backup_prune_task",
+    "schedule": crontab(minute=15, hour=_BACKUP_WINDOW_END),
+}
+CELERY_BEAT_SCHEDULE["backup_drill"] = {
+    "task": "affiliates.tasks.backup_drill_task",
+    "schedule": crontab(minute=45, hour=_BACKUP_WINDOW_END, day_of_week="mon"),
+}
+
 # Error pages (DEBUG) and error mails show no password, secret or conninfo, in settings, request
 # metadata or a traceback's local variables (fitbuddy/error_reports.py).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "fitbuddy.error_reports.SecretsFilter"
 
+# Logs (docs/observability.md): one JSON object a line in production (LOG_FORMAT=json), readable text
+# elsewhere; every line carries the request id and the gym's slug (fitbuddy/logs.py), and passwords are
+# cleansed from messages and tracebacks. ACCESS_LOG: one line per request (fitbuddy.access).
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if IS_PRODUCTION else "text")
+ACCESS_LOG = env.bool("ACCESS_LOG", default=LOG_FORMAT == "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "fitbuddy.logs.ContextFilter"}, "secrets": {"()": "fitbuddy.logs.ScrubSecrets"}},
+    "formatters": {
+        "json": {"()": "fitbuddy.logs.JsonLines"},
+        "plain": {"()": "fitbuddy.logs.Text", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["context", "secrets"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # boto3 announces every endpoint and credential lookup at INFO.
-    "loggers": {name: {"level": "WARNING"} for name in ("botocore", "boto3", "s3transfer", "urllib3", "axes")},
+    "loggers": {
+        **{name: {"level": "WARNING"} for name in ("botocore", "boto3", "s3transfer", "urllib3", "axes")},
+        "fitbuddy.access": {"level": "INFO" if ACCESS_LOG else "WARNING"},
+    },
 }
+
+# Prometheus (docs/observability.md): /metrics on the command center's hosts, with
+# `Authorization: Bearer <METRICS_TOKEN>`. Empty: /metrics is a 404 (in DEBUG, answered to this machine only).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")

@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import path
 from django.views.generic import RedirectView
 
+from fitbuddy.metrics_view import metrics_view
+
 admin.site.site_header = "FitBuddy command center"
 admin.site.site_title = "FitBuddy command center"
 admin.site.index_title = "Affiliates and staff"
@@ -12,6 +14,8 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("login/", RedirectView.as_view(url="/admin/login/", query_string=True, permanent=False)),
     path("admin/", admin.site.urls),
+    # Prometheus, behind METRICS_TOKEN (docs/observability.md); never on a gym's host.
+    path("metrics", metrics_view, name="metrics"),
 ]
 
 # An error raised before a gym request reaches its URLs (a middleware loading the gym's login) is

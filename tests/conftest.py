@@ -546,8 +546,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _cluster(*, tls: bool = False, hba_first: str = ""):
-    """A throwaway PostgreSQL server with the suite's admin login; yields (port, folder, pg_ctl command)."""
+def _cluster(*, tls: bool = False, hba_first: str = "", logical: bool = False):
+    """A throwaway PostgreSQL server with the suite's admin login; yields (port, folder, pg_ctl command).
+
+    ``logical``: ``wal_level = logical``, and the admin login a superuser (as RDS's ``rds_superuser``
+    may create subscriptions): the pair of servers a gym moves between by logical replication."""
     lanes.require("cluster")
     bindir, port = _bindir(), _free_port()
     folder = Path(tempfile.mkdtemp(prefix="fitbuddy-pg2-"))  # under /tmp, reachable by any user
@@ -564,6 +567,8 @@ def _cluster(*, tls: bool = False, hba_first: str = ""):
         capture_output=True,
     )  # fmt: skip
     conf = f"port = {port}\nlisten_addresses = 'localhost'\nunix_socket_directories = '{data}'\nfsync = off\n"
+    if logical:
+        conf += "wal_level = logical\n"
     if tls:
         subprocess.run(
             ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
@@ -586,8 +591,10 @@ def _cluster(*, tls: bool = False, hba_first: str = ""):
     try:
         with psycopg.connect(host=str(data), port=port, user="postgres", dbname="postgres", autocommit=True) as conn:
             conn.execute(
-                sql.SQL("CREATE ROLE {} LOGIN CREATEDB CREATEROLE PASSWORD {}").format(
-                    sql.Identifier(admin["USER"]), sql.Literal(admin["PASSWORD"])
+                sql.SQL("CREATE ROLE {} LOGIN CREATEDB CREATEROLE {} PASSWORD {}").format(
+                    sql.Identifier(admin["USER"]),
+                    sql.SQL("SUPERUSER" if logical else ""),
+                    sql.Literal(admin["PASSWORD"]),
                 )
             )
             conn.execute(sql.SQL("GRANT pg_signal_backend TO {}").format(sql.Identifier(admin["USER"])))
@@ -610,6 +617,16 @@ def second_server():
     with _cluster() as (port, _folder, ctl):
         server = _register("second", port)
         yield server, (lambda: subprocess.run([*ctl, "-m", "fast", "restart"], check=True, capture_output=True))
+
+
+@pytest.fixture
+def logical_servers():
+    """Two PostgreSQL servers of this test's own that can replicate logically: "alpha" (the default, where
+    new gyms go) and "beta"."""
+    with _cluster(logical=True) as (port_a, _a, _ctl_a), _cluster(logical=True) as (port_b, _b, _ctl_b):
+        beta = _register("beta", port_b)
+        alpha = _register("alpha", port_a)
+        yield alpha, beta
 
 
 @pytest.fixture

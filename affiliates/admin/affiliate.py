@@ -18,11 +18,14 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from affiliates.admin import backups as backups_admin
 from affiliates.admin import fleet as fleet_admin
+from affiliates.admin import load as load_admin
 from affiliates.admin.affiliate_inlines import AffiliateEventInline, AffiliateNoteInline, DomainInline
 from affiliates.admin.audited import AuditedAdmin
 from affiliates.admin.common import CSS, badge, report, require
 from affiliates.admin.forms import AffiliateRequestForm, LoginHelpForm, RestoreServerForm
+from affiliates.admin.moves import AffiliateMoveInline, move_to_server
 from affiliates.errors import BackupError, OperationError, QueueUnavailable
 from affiliates.infra import backups, flyway, queue
 from affiliates.models import Affiliate, AffiliateNote, MigrationRun, StaffAudit
@@ -52,7 +55,7 @@ class _Service(Protocol):
 
 
 @admin.register(Affiliate)
-class AffiliateAdmin(AuditedAdmin[Affiliate]):
+class AffiliateAdmin(backups_admin.AffiliateBackupsMixin, AuditedAdmin[Affiliate]):
     """Every change on these pages, a domain inline included, is audited (``AuditedAdmin``)."""
 
     class Media:
@@ -79,6 +82,7 @@ class AffiliateAdmin(AuditedAdmin[Affiliate]):
         "database_name",
         "contact_email",
         "updated_at",
+        "last_good_backup_badge",
     ]
     list_filter = [
         "status",
@@ -86,12 +90,14 @@ class AffiliateAdmin(AuditedAdmin[Affiliate]):
         fleet_admin.LastMigrationFilter,
         "database_server",
         "seed_requested",
+        backups_admin.BackupStateFilter,
     ]
     search_fields = ["schema_name", "name", "domains__domain", "contact_email"]
     ordering = ["schema_name"]
-    inlines = [DomainInline, AffiliateNoteInline, AffiliateEventInline]
+    inlines = [DomainInline, AffiliateNoteInline, AffiliateMoveInline, AffiliateEventInline]
     readonly_fields = [
         "gym_today",
+        "backups_section",
         "status",
         "status_detail",
         "database_server",
@@ -122,6 +128,7 @@ class AffiliateAdmin(AuditedAdmin[Affiliate]):
             },
         ),
         ("History", {"fields": ["created_at", "updated_at"]}),
+        ("Backups", {"fields": ["backups_section"]}),
     ]
     actions = [
         "provision_or_retry",
@@ -132,6 +139,7 @@ class AffiliateAdmin(AuditedAdmin[Affiliate]):
         "check_for_drift",
         "archive",
         "restore",
+        move_to_server,
     ]
 
     # --- who may do what (affiliates/people/staff.py) ---
@@ -155,6 +163,7 @@ class AffiliateAdmin(AuditedAdmin[Affiliate]):
     def get_urls(self) -> list[URLPattern]:
         return [
             path("fleet/", self.admin_site.admin_view(self.fleet_view), name="affiliates_fleet"),
+            path("load/", self.admin_site.admin_view(self.load_view), name="affiliates_load"),
             path(
                 "<int:affiliate_id>/login-help/",
                 self.admin_site.admin_view(self.login_help_view),
@@ -474,3 +483,7 @@ class AffiliateAdmin(AuditedAdmin[Affiliate]):
             raise PermissionDenied
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, **fleet_admin.overview_context()}
         return TemplateResponse(request, "admin/affiliates/fleet.html", context)
+
+    def load_view(self, request: HttpRequest) -> TemplateResponse:
+        """The "Gym load" page (affiliates/admin/load.py)."""
+        return load_admin.load_view(self, request)

@@ -123,11 +123,14 @@ def destination() -> str:
     return str(Path(settings.BACKUP_DIR).resolve())
 
 
-def backup_take(target: DatabaseTarget, *, label: str) -> Backup:
-    """Dump ``target`` (as its login) to S3 or the backup folder and check it reads back."""
+def backup_take(target: DatabaseTarget, *, label: str, tags: dict[str, str] | None = None) -> Backup:
+    """Dump ``target`` (as its login) to S3 or the backup folder and check it reads back.
+
+    ``tags`` are put on the S3 object beside its SHA-256 (the retention tier the lifecycle rules read).
+    """
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")  # two backups in one second stay two
     if settings.BACKUP_BUCKET:
-        return _to_s3(target, key=f"affiliates/{label}/{stamp}.dump")
+        return _to_s3(target, key=f"affiliates/{label}/{stamp}.dump", tags=tags or {})
     folder = Path(settings.BACKUP_DIR)
     _private_folder(folder)
     path = folder / f"{label}-{stamp}.dump"
@@ -164,7 +167,7 @@ class _Hashing:
         return data
 
 
-def _to_s3(target: DatabaseTarget, *, key: str) -> Backup:
+def _to_s3(target: DatabaseTarget, *, key: str, tags: dict[str, str]) -> Backup:
     from boto3.s3.transfer import TransferConfig
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -194,7 +197,8 @@ def _to_s3(target: DatabaseTarget, *, key: str) -> Backup:
     except BackupError:
         s3.delete_object(Bucket=bucket, Key=key)
         raise
-    s3.put_object_tagging(Bucket=bucket, Key=key, Tagging={"TagSet": [{"Key": "sha256", "Value": backup.sha256}]})
+    tag_set = [{"Key": "sha256", "Value": backup.sha256}, *({"Key": k, "Value": v} for k, v in tags.items())]
+    s3.put_object_tagging(Bucket=bucket, Key=key, Tagging={"TagSet": tag_set})
     return backup
 
 
@@ -256,3 +260,69 @@ def backup_fetch(location: str, folder: Path) -> Path:
     if tags.get("sha256") and tags["sha256"] != _sha256_of(copy):
         raise BackupError(f"{location} does not match the SHA-256 recorded when it was taken")
     return copy
+
+
+# --- retention: files deleted, S3 tags and lifecycle rules (affiliates/operations/backup_retention.py) ---
+
+
+def sha256_of(path: Path) -> str:
+    """The SHA-256 of a local file (a fetched backup, checked against the one recorded when it was taken)."""
+    return _sha256_of(path)
+
+
+def _s3_parts(location: str) -> tuple[str, str]:
+    bucket, _, key = location.removeprefix(S3_PREFIX).partition("/")
+    return bucket, key
+
+
+def backup_delete(location: str) -> bool:
+    """Delete one backup (a file, or an S3 object); True when something was there to delete."""
+    if location.startswith(S3_PREFIX):
+        bucket, key = _s3_parts(location)
+        s3_client().delete_object(Bucket=bucket, Key=key)
+        return True
+    path = Path(location)
+    if not path.is_file():
+        return False
+    path.unlink()
+    return True
+
+
+def s3_keys(bucket: str, prefix: str = "affiliates/") -> set[str]:
+    """Every key under ``prefix`` in ``bucket`` (one listing, a thousand keys a page)."""
+    pages = s3_client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    return {item["Key"] for page in pages for item in page.get("Contents", [])}
+
+
+def s3_location_key(location: str) -> tuple[str, str] | None:
+    """(bucket, key) of an S3 backup's location, or None for a local file."""
+    return _s3_parts(location) if location.startswith(S3_PREFIX) else None
+
+
+def s3_tag_set(location: str, key: str, value: str) -> None:
+    """Set one tag of a backup's S3 object, keeping its others (the SHA-256 above all)."""
+    bucket, object_key = _s3_parts(location)
+    s3 = s3_client()
+    tags = {t["Key"]: t["Value"] for t in s3.get_object_tagging(Bucket=bucket, Key=object_key)["TagSet"]}
+    tags[key] = value
+    s3.put_object_tagging(
+        Bucket=bucket, Key=object_key, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]}
+    )
+
+
+def lifecycle_put(bucket: str, rules: list[dict[str, Any]]) -> None:
+    """Replace the bucket's lifecycle rules with ``rules``."""
+    s3_client().put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": rules})
+
+
+def lifecycle_get(bucket: str) -> list[dict[str, Any]]:
+    """The bucket's lifecycle rules (none: an empty list)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        rules: list[dict[str, Any]] = s3_client().get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "NoSuchLifecycleConfiguration":
+            return []
+        raise
+    return rules

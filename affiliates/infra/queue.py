@@ -33,6 +33,14 @@ RESTORE = "affiliates.tasks.affiliate_restore_task"
 MIGRATION_RUN = "affiliates.tasks.migration_run_task"
 RECONCILE = "affiliates.tasks.reconcile_task"
 ROLE_REPAIR = "affiliates.tasks.affiliate_role_repair_task"
+MOVE = "affiliates.tasks.affiliate_move_task"
+#: Each gym's load from every database server's statistics (a beat task; affiliates/operations/load.py).
+LOAD_COLLECT = "affiliates.tasks.load_collect_task"
+# Nightly backups, retention and the restore drill (affiliates/operations/nightly_backups.py, …).
+BACKUP = "affiliates.tasks.affiliate_backup_task"
+BACKUP_SCHEDULE = "affiliates.tasks.backup_schedule_task"
+BACKUP_PRUNE = "affiliates.tasks.backup_prune_task"
+BACKUP_DRILL = "affiliates.tasks.backup_drill_task"
 
 
 def broker_display() -> str:

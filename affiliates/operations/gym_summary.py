@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.db import DatabaseError, connections
 
-from affiliates.models import Affiliate, AffiliateEvent, StaffAudit
+from affiliates.models import Affiliate, AffiliateBackup, AffiliateLoad
 from affiliates.routing.connections import alias_for
 from affiliates.routing.context import affiliate_context
 
@@ -52,36 +52,47 @@ def gym_summary(affiliate: Affiliate) -> GymSummary:
 
 
 def last_backup(affiliate: Affiliate) -> datetime.datetime | None:
-    """When the gym's newest backup that succeeded was taken (by hand, or before an archive)."""
-    by_hand = (
-        StaffAudit.objects.filter(action="backup", target=affiliate.slug, outcome=StaffAudit.Outcome.SUCCEEDED)
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)
+    """When the gym's newest good backup still kept was taken (nightly, by hand, or before an archive)."""
+    return (
+        AffiliateBackup.objects.filter(
+            affiliate=affiliate, outcome=AffiliateBackup.Outcome.SUCCEEDED, pruned_at__isnull=True
+        )
+        .order_by("-taken_at")
+        .values_list("taken_at", flat=True)
         .first()
     )
-    archived = (
-        AffiliateEvent.objects.filter(affiliate=affiliate, step="backup", outcome=AffiliateEvent.Outcome.SUCCEEDED)
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)
-        .first()
-    )
-    taken = [when for when in (by_hand, archived) if when is not None]
-    return max(taken) if taken else None
 
 
 def _when(moment: datetime.datetime | None, none: str) -> str:
     return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else none
 
 
+def load_text(affiliate: Affiliate) -> str:
+    """The gym's latest load reading (``operations/load.py``) in words, or "" when it was never read."""
+    reading = AffiliateLoad.objects.filter(affiliate=affiliate).first()
+    if reading is None:
+        return ""
+    parts = []
+    if reading.size_bytes is not None:
+        parts.append(f"database {reading.size_bytes / 1_000_000:.1f} MB")
+    parts.append(f"{reading.connections} connection{'' if reading.connections == 1 else 's'}")
+    if reading.xacts_per_day is not None:
+        parts.append(f"{reading.xacts_per_day:,.0f} transactions/day")
+    return " · ".join(parts) + f" (read {_when(reading.read_at, '')})"
+
+
 def summary_line(affiliate: Affiliate) -> str:
-    """The gym at a glance, in one line for its page in the command center."""
+    """The gym at a glance, in one line for its page in the command center. Its size, connections and
+    transactions/day come from the load collector's latest reading when there is one."""
     summary = gym_summary(affiliate)
     backup = f"last backup: {_when(last_backup(affiliate), 'none recorded')}"
+    load = load_text(affiliate)
     if summary.unavailable:
-        return f"{summary.unavailable} · {backup}"
+        return " · ".join(part for part in (summary.unavailable, load, backup) if part)
     members, logins = summary.active_members or 0, summary.logins or 0
+    size = load or f"database {(summary.size_bytes or 0) / 1_000_000:.1f} MB"
     return (
         f"{members} active member{'' if members == 1 else 's'} · {logins} login{'' if logins == 1 else 's'}"
         f" · last activity {_when(summary.last_activity, 'none yet')}"
-        f" · database {(summary.size_bytes or 0) / 1_000_000:.1f} MB · {backup}"
+        f" · {size} · {backup}"
     )

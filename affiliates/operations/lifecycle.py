@@ -26,7 +26,7 @@ from affiliates.errors import BackupError, OperationError, describe
 from affiliates.infra import backups, databases, locks, pooler_admin
 from affiliates.infra.targets import on_database, pooler_for, server_admin_target
 from affiliates.models import Affiliate
-from affiliates.operations import affiliate_database
+from affiliates.operations import affiliate_database, backup_records
 from affiliates.operations.affiliate_database import name_of, role_of, server_of
 from affiliates.operations.events import StepRecorder
 from affiliates.operations.placement import database_server_choose
@@ -122,7 +122,9 @@ def _archive_locked(*, affiliate_id: int, requested_by: str) -> Affiliate:
         with databases.admin_connect(admin) as conn:
             if not databases.database_exists(conn, name_of(affiliate)):
                 return False  # nothing to back up (never created, or dropped by an earlier attempt)
-        backup["taken"] = backups.backup_take(on_database(admin, name_of(affiliate)), label=affiliate.slug)
+        backup["taken"] = backup_records.backup_recorded(
+            affiliate, on_database(admin, name_of(affiliate)), kind="archive", requested_by=requested_by
+        )
         return str(backup["taken"])
 
     def drop() -> bool:
@@ -154,7 +156,8 @@ def affiliate_backup(*, slug: str, requested_by: str = "", channel: str = "comma
     with audited("backup", actor=requested_by, channel=channel, target=slug):
         with locks.affiliate_held(affiliate.pk, "back up"):
             admin = server_admin_target(affiliate.database_server)
-            return backups.backup_take(on_database(admin, name_of(affiliate)), label=slug)
+            target = on_database(admin, name_of(affiliate))
+            return backup_records.backup_recorded(affiliate, target, kind="manual", requested_by=requested_by)
 
 
 def affiliate_restore(

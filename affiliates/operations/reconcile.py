@@ -1,7 +1,7 @@
 """The reconciler: nothing registered is ever stranded by a lost or unsent message.
 
-An affiliate in a non-terminal provisioning state (requested, database created, migrated, seeded)
-or a migration run still pending or running makes progress only while a message for it is on the
+An affiliate in a non-terminal provisioning state (requested, database created, migrated, seeded),
+a move not finished, or a migration run still pending or running makes progress only while a message for it is on the
 queue or a worker holds it. A send that failed (Redis down), a queue lost with Redis, or a worker
 killed between two batches leaves it waiting forever. The reconciler finds those — unfinished,
 not held by anyone (their advisory lock is free) and untouched for ``RECONCILE_AFTER_SECONDS`` —
@@ -25,8 +25,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from affiliates.infra import locks
-from affiliates.models import Affiliate, AffiliateEvent, MigrationRun
-from affiliates.operations import fleet, provisioning
+from affiliates.models import Affiliate, AffiliateEvent, AffiliateMove, MigrationRun
+from affiliates.operations import fleet, move, provisioning
 
 #: Provisioning states that a worker still has to move on.
 UNFINISHED = (
@@ -40,7 +40,7 @@ RUN_UNFINISHED = (MigrationRun.Status.PENDING, MigrationRun.Status.RUNNING)
 
 @dataclass(frozen=True)
 class Stuck:
-    kind: str  # "affiliate" or "run"
+    kind: str  # "affiliate", "run" or "move"
     id: int
     label: str
     state: str
@@ -72,6 +72,15 @@ def stuck_find(*, older_than: float | None = None) -> list[Stuck]:
         Affiliate.objects.filter(status__in=UNFINISHED, updated_at__lte=cutoff).exclude(pk__in=held).order_by("pk")
     ):
         found.append(Stuck("affiliate", affiliate.pk, affiliate.slug, affiliate.status, affiliate.updated_at))
+    moves = (
+        AffiliateMove.objects.exclude(state__in=AffiliateMove.FINISHED)
+        .filter(updated_at__lte=cutoff)
+        .exclude(affiliate_id__in=held)
+        .select_related("affiliate")
+        .order_by("pk")
+    )
+    for item in moves:
+        found.append(Stuck("move", item.affiliate_id, item.affiliate.slug, f"move {item.state}", item.updated_at))
     held = _held(locks.RUN)
     runs = (
         MigrationRun.objects.filter(status__in=RUN_UNFINISHED)
@@ -111,6 +120,11 @@ def reconcile(*, older_than: float | None = None, dry_run: bool = False) -> list
             )
             Affiliate.objects.filter(pk=item.id).update(updated_at=timezone.now())
             provisioning.affiliate_enqueue(affiliate_id=item.id, requested_by="reconciler")
+        elif item.kind == "move":
+            AffiliateMove.objects.filter(affiliate_id=item.id).exclude(state__in=AffiliateMove.FINISHED).update(
+                updated_at=timezone.now()
+            )
+            move.move_enqueue(affiliate_id=item.id, server_name=None, requested_by="reconciler")
         else:
             fleet.run_enqueue(item.id)
         queued.append(item)

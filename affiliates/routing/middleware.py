@@ -14,6 +14,7 @@ from django_tenants.middleware.main import TenantMainMiddleware
 from affiliates.models import Affiliate
 from affiliates.routing.context import affiliate_context
 from affiliates.routing.hosts import affiliate_for_host
+from affiliates.routing.pause import is_paused, pause_wait
 
 GYM_URLCONF = "fitbuddy.urls_gym"
 MANAGEMENT_URLCONF = "fitbuddy.urls"
@@ -47,6 +48,11 @@ class AffiliateMiddleware(TenantMainMiddleware):  # type: ignore[misc]  # django
             request.urlconf = MANAGEMENT_URLCONF
             return self.get_response(request)
         affiliate = affiliate_for_host(hostname)
+        if affiliate is not None and is_paused(affiliate):  # moving to another server: wait for the switch
+            waited = pause_wait(hostname, affiliate)
+            if waited is None and is_paused(affiliate):
+                return self._moving(request, affiliate)
+            affiliate = waited
         if affiliate is None:
             return render(request, "affiliates/unknown_host.html", {"hostname": hostname}, status=404)
         if affiliate.status != Affiliate.Status.ACTIVE:
@@ -59,6 +65,12 @@ class AffiliateMiddleware(TenantMainMiddleware):  # type: ignore[misc]  # django
             # Suspended or archived while this request ran: its database refused it (ended sessions,
             # a login now refused, the pooler's connections killed). The page says why, not "error".
             return self._stopped_meanwhile(request, affiliate) or response
+        return response
+
+    @staticmethod
+    def _moving(request: AffiliateRequest, affiliate: Affiliate) -> HttpResponseBase:
+        response = render(request, "affiliates/moving.html", {"affiliate": affiliate}, status=503)
+        response["Retry-After"] = "2"
         return response
 
     @staticmethod

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from affiliates.audit import command_actor
 from affiliates.errors import OperationError
 from affiliates.models import DatabaseServer, StaffAudit
+from affiliates.operations import move as moves
 from affiliates.operations import servers
 from affiliates.operations.placement import servers_with_load
 
@@ -59,6 +60,11 @@ class Command(BaseCommand):
         listing.add_argument("--json", dest="as_json", action="store_true", help="print the servers as JSON")
         for name, text in (("drain", "take no new affiliates"), ("accept", "take new affiliates again")):
             sub.add_parser(name, help=text).add_argument("name")
+        sub.choices["drain"].add_argument(
+            "--move",
+            action="store_true",
+            help="then move every active gym on it to other servers (placement chooses), one at a time",
+        )
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         getattr(self, f"do_{action}")(**options)
@@ -158,8 +164,25 @@ class Command(BaseCommand):
 
     # --- drain / accept ---
 
-    def do_drain(self, *, name: str, **_: Any) -> None:
+    def do_drain(self, *, name: str, move: bool = False, **_: Any) -> None:
         self._accepting(name, False)
+        if not move:
+            return
+        try:
+            outcomes = moves.server_empty(
+                name=name, requested_by=command_actor(), progress=lambda line: self.stdout.write(f"  {line}")
+            )
+        except OperationError as exc:
+            raise CommandError(str(exc)) from exc
+        failed = [o for o in outcomes if o.error]
+        for outcome in outcomes:
+            self.stdout.write(outcome.describe())
+        if failed:
+            raise CommandError(
+                f"{len(failed)} of {len(outcomes)} gyms could not be moved off {name}; they serve from it still: "
+                + ", ".join(o.slug for o in failed)
+            )
+        self.stdout.write(f"{name} is empty: {len(outcomes)} gyms moved.")
 
     def do_accept(self, *, name: str, **_: Any) -> None:
         self._accepting(name, True)

@@ -210,3 +210,41 @@ def test_staff_add_a_signed_note_to_a_gym_close_it_but_never_rewrite_it(staff_cl
     note.refresh_from_db()
     assert (note.body, note.is_open) == ("Owner called: wants a second coach login.", False)
     assert "Owner called: wants a second coach login." in staff_client.get(url).content.decode()
+
+
+# --- the Gym load page (affiliates/admin/load.py) ---
+
+
+def test_the_gym_load_page_lists_heavy_busy_and_growing_gyms_and_each_servers_balance(client, gyms):
+    from django.contrib.auth.models import Group
+
+    from affiliates.models import AffiliateLoad
+    from affiliates.operations import load
+
+    load.load_collect()
+    AffiliateLoad.objects.filter(affiliate=gyms.a).update(xacts_per_day=12_345, growth_7d_bytes=3_000_000)
+    support = get_user_model().objects.create_user("support_load", password="a-long-password-1", is_staff=True)
+    support.groups.add(Group.objects.get(name="Support"))
+    client.force_login(support)
+
+    page = client.get(reverse("admin:affiliates_load"))
+    html = page.content.decode()
+    assert page.status_code == 200
+    for table in ('id="balance"', 'id="heaviest"', 'id="busiest"', 'id="growing"'):
+        assert table in html
+    heaviest = html.split('id="heaviest"')[1].split("</table>")[0]
+    assert gyms.a.slug in heaviest and gyms.b.slug in heaviest
+    busiest = html.split('id="busiest"')[1].split("</table>")[0]
+    assert gyms.a.slug in busiest and "12,345" in busiest
+    growing = html.split('id="growing"')[1].split("</table>")[0]
+    assert gyms.a.slug in growing and gyms.b.slug not in growing and "+2.9\xa0MB" in growing
+    balance = html.split('id="balance"')[1].split("</table>")[0]
+    assert gyms.a.database_server.name in balance and "100%" in balance
+    fleet = client.get(reverse("admin:affiliates_fleet")).content.decode()
+    assert reverse("admin:affiliates_load") in fleet
+
+
+def test_the_gym_load_page_refuses_staff_without_the_view_permission(client, clean_registry):
+    nobody = get_user_model().objects.create_user("no_perms", password="a-long-password-1", is_staff=True)
+    client.force_login(nobody)
+    assert client.get(reverse("admin:affiliates_load")).status_code == 403

@@ -26,6 +26,7 @@ DANGEROUS = [
     "archive",
     "restore",
     "send_password_links",
+    "move_to_server",
 ]
 
 

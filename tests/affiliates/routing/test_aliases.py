@@ -44,3 +44,31 @@ def test_a_gym_forgotten_during_a_walk_of_the_connections_leaves_the_walk_intact
     assert other in django_connections
     connections.forget_all()
     assert not [a for a in django_connections if a.startswith("affiliate_")]
+
+
+def test_a_process_keeps_a_bounded_number_of_aliases_whatever_the_gyms_it_served(gyms, settings):
+    """Django walks every registered alias at each request's start and end: with one per gym ever
+    served, every request grew slower with the fleet (bench/scale.py: 12 ms at 3,000 gyms)."""
+    from affiliates.models import Affiliate
+    from affiliates.routing.context import affiliate_context
+    from gym.members.models import Member
+
+    connections.forget_all()
+    settings.AFFILIATE_ALIASES_PER_PROCESS = 2
+    stand_ins = [Affiliate(pk=10_000 + n, schema_name=f"standin{n}", database_server=gyms.a.database_server,
+                           database_name=f"fitbuddy_standin{n}", database_role=f"fitbuddy_standin{n}",
+                           secret_ref=gyms.a.secret_ref)
+                 for n in range(5)]  # fmt: skip
+    with affiliate_context(gyms.a):
+        assert Member.objects.filter(first_name="Ann").exists()  # a's connection, open in this thread
+    for stand_in in stand_ins:
+        connections.alias_for(stand_in)
+
+    registered = [a for a in django_connections if a.startswith("affiliate_")]
+    assert len(registered) == 2, registered
+    assert registered == [connections.alias_name(s) for s in stand_ins[-2:]]  # the most recently used
+    with affiliate_context(gyms.a):  # a gym served again is registered again, and answers
+        assert Member.objects.filter(first_name="Ann").exists()
+    assert connections.alias_name(gyms.a) in django_connections
+    assert len([a for a in django_connections if a.startswith("affiliate_")]) == 2
+    connections.forget_all()
