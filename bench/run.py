@@ -24,6 +24,8 @@ BENCHMARKS = [
     "move.py",
     "metrics.py",
     "load_collect.py",
+    # Where it breaks: thousands of gyms on two servers (a cluster of its own; BENCH_SCALE_*).
+    "scale.py",
 ]
 #: The sizes of the quick run (each benchmark reads its own; the figures mean little at these sizes).
 QUICK = {
@@ -57,6 +59,15 @@ QUICK = {
     "BENCH_METRICS_ROUNDS": "20",
     "BENCH_LOAD_COLLECT_GYMS": "20",
     "BENCH_LOAD_COLLECT_ROUNDS": "2",
+    # bench/scale.py
+    "BENCH_SCALE_GYMS": "20",
+    "BENCH_SCALE_WORKER_SAMPLE": "12",
+    "BENCH_SCALE_FLOOR_SAMPLE": "4",
+    "BENCH_SCALE_TOUCH": "10",
+    "BENCH_SCALE_IDLE_SECONDS": "3",
+    "BENCH_SCALE_MOVE_MEMBERS": "2000",
+    "BENCH_SCALE_MOVE_SECONDS": "3",
+    "BENCH_SCALE_MOVE_CLIENTS": "2",
 }
 
 

@@ -198,6 +198,10 @@ AFFILIATE_CONNECTIONS_PER_THREAD = env.int("AFFILIATE_CONNECTIONS_PER_THREAD", d
 # server connections per affiliate database (PgBouncer's pool size): they cost the pooler a
 # socket, not PostgreSQL a backend, so a thread keeps many more, and rarely pays a new login.
 AFFILIATE_POOLED_CONNECTIONS_PER_THREAD = env.int("AFFILIATE_POOLED_CONNECTIONS_PER_THREAD", default=256)
+# A process keeps at most this many affiliate aliases registered (least recently used dropped first):
+# Django walks every alias at each request's start and end, so an alias per gym ever served would make
+# every request slower as the fleet grows (affiliates/routing/connections.py).
+AFFILIATE_ALIASES_PER_PROCESS = env.int("AFFILIATE_ALIASES_PER_PROCESS", default=256)
 AFFILIATE_CONN_MAX_AGE = env.int("AFFILIATE_CONN_MAX_AGE", default=60)
 # A connection pooler (PgBouncer, transaction pooling; RDS Proxy on AWS) in front of the management
 # database's own server for affiliate connections, as HOST:PORT; other servers name theirs in the

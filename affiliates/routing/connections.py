@@ -7,7 +7,9 @@ password (``affiliate_target``). Django's connections are per thread; each threa
 used beyond that, so a process serving any number of affiliates holds a bounded number of
 PostgreSQL connections. Through a pooler (``DATABASE_POOLER``, a server's ``pooler``) the cap is
 ``AFFILIATE_POOLED_CONNECTIONS_PER_THREAD``: those connections are the pooler's clients, and
-the pooler bounds what reaches PostgreSQL.
+the pooler bounds what reaches PostgreSQL. The process keeps at most ``AFFILIATE_ALIASES_PER_PROCESS``
+aliases registered (least recently used dropped first): Django walks them all at every request's start
+and end, so nothing in a request grows with the number of gyms a process has served.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from affiliates.routing.backend.base import SECRET_REF
 
 _lock = threading.Lock()
 _recent = Local()  # per thread, like Django's connections: alias -> None, most recent last
+#: The aliases registered in this process, most recently used last (at most AFFILIATE_ALIASES_PER_PROCESS).
+_registered: OrderedDict[str, None] = OrderedDict()
 #: Marks an alias whose connections go through a pooler (they have a cap of their own).
 POOLED = "FITBUDDY_POOLED"
 #: The server an alias's settings point at: a gym moved to another server gets new settings.
@@ -75,18 +79,53 @@ def _settings_for(affiliate: Affiliate) -> dict[str, Any]:
     return config
 
 
+def _aliases_change(added: dict[str, dict[str, Any]] | None = None, removed: frozenset[str] = frozenset()) -> None:
+    """Add and remove aliases copy-on-write (with ``_lock`` held).
+
+    Other threads iterate ``connections.settings`` while this one registers a gym: Django's
+    ``close_old_connections`` after every request and ``connections.close_all()`` walk it. A dict
+    changed in place under such a walk raises "dictionary changed size during iteration" (it did,
+    in bench/scale.py, with threads provisioning thousands of gyms); a new dict leaves every walk
+    under way on the one it started with.
+    """
+    aliases = {alias: config for alias, config in connections.settings.items() if alias not in removed}
+    aliases.update(added or {})
+    connections.settings = aliases
+
+
 def alias_for(affiliate: Affiliate) -> str:
     """The alias of an affiliate's database, registered on first use."""
     alias = alias_name(affiliate)
-    known = connections.settings.get(alias)
-    if known is None or known.get(SERVER) != affiliate.database_server_id:
-        with _lock:
-            known = connections.settings.get(alias)
-            if known is None or known.get(SERVER) != affiliate.database_server_id:
-                connections.settings[alias] = _settings_for(affiliate)
+    with _lock:
+        known = connections.settings.get(alias)
+        if known is None or known.get(SERVER) != affiliate.database_server_id:
+            _aliases_change({alias: _settings_for(affiliate)}, removed=_least_used_beyond_cap(alias))
+        _registered[alias] = None
+        _registered.move_to_end(alias)
     _moved_away(alias, affiliate)
     _touch(alias)
     return alias
+
+
+def _least_used_beyond_cap(adding: str) -> frozenset[str]:
+    """The aliases to unregister so that this process holds at most AFFILIATE_ALIASES_PER_PROCESS (with ``_lock``).
+
+    Django walks every registered alias at each request's start and end (``reset_queries``,
+    ``close_old_connections``): with an alias for every gym a process ever served, a request grew
+    slower with the number of gyms (12 ms a request at 3,000 in bench/scale.py). A thread still
+    holding a connection of an unregistered alias keeps it until its own cap closes it
+    (:func:`_touch`), or reuses it when the gym comes back.
+    """
+    beyond = len(_registered) + (adding not in _registered) - settings.AFFILIATE_ALIASES_PER_PROCESS
+    removed: list[str] = []
+    for alias in _registered:
+        if len(removed) >= beyond:
+            break
+        if alias != adding:
+            removed.append(alias)
+    for alias in removed:
+        del _registered[alias]
+    return frozenset(removed)
 
 
 def _moved_away(alias: str, affiliate: Affiliate) -> None:
@@ -110,7 +149,9 @@ def _touch(alias: str) -> None:
     cap = settings.AFFILIATE_POOLED_CONNECTIONS_PER_THREAD if pooled else settings.AFFILIATE_CONNECTIONS_PER_THREAD
     while len(recent) > cap:
         oldest, _ = recent.popitem(last=False)
-        connection = connections[oldest]
+        connection = getattr(connections._connections, oldest, None)  # type: ignore[attr-defined]  # private
+        if connection is None:  # never opened in this thread (and maybe unregistered since)
+            continue
         if not connection.in_atomic_block:
             connection.close()
         else:  # in use by an open transaction: keep it, try again next time
@@ -125,7 +166,8 @@ def forget(affiliate: Affiliate) -> None:
     with _lock:
         if alias in connections.settings:
             connections[alias].close()
-            del connections.settings[alias]
+            _aliases_change(removed=frozenset([alias]))
+        _registered.pop(alias, None)
     for kind in ("aliases", "pooled"):
         recent = getattr(_recent, kind, None)
         if recent:
@@ -144,14 +186,16 @@ def open_affiliate_connections() -> int:
 def forget_all() -> None:
     """Close and drop every affiliate alias of this process (tests; a configuration reload)."""
     with _lock:
-        for alias in [a for a in connections.settings if a.startswith("affiliate_")]:
+        aliases = frozenset(a for a in connections.settings if a.startswith("affiliate_"))
+        for alias in aliases:
             connections[alias].close()
-            del connections.settings[alias]
             try:
                 # Django's per-thread store of open connections: private, so not in the stubs.
                 delattr(connections._connections, alias)  # type: ignore[attr-defined]
             except AttributeError:
                 pass
+        _aliases_change(removed=aliases)
+        _registered.clear()
     for kind in ("aliases", "pooled"):
         recent = getattr(_recent, kind, None)
         if recent:
