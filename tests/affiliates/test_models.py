@@ -1,4 +1,4 @@
-"""The registry's tables as the code names them (affiliates/models.py, sql/affiliate_management)."""
+"""The registry's tables as the code names them (affiliates/models/, sql/affiliate_management)."""
 
 from __future__ import annotations
 
