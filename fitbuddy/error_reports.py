@@ -28,13 +28,17 @@ HIDDEN = re.compile(
     flags=re.IGNORECASE,
 )
 #: ``password=…`` in a conninfo or a command line (quoted or not), and ``"password": "…"`` in a repr.
+#: Every repetition before the value is bounded: these run on every log line, and text an attacker sends
+#: (a path, a header) reaches them; an unbounded one made a 16 KB path cost a second (quadratic).
 _ASSIGNED = re.compile(
-    r"""(?P<name>\b[\w.-]*(?:pass(?:word)?|passwd|pwd|secret|token|api[_-]?key)\w*['"]?\s*[:=]\s*)"""
+    r"""(?P<name>(?:pass(?:word)?|passwd|pwd|secret|token|api[_-]?key)\w{0,64}['"]?\s{0,8}[:=]\s{0,8})"""
     r"""(?P<value>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\s,;&)}\]]+)""",
     flags=re.IGNORECASE,
 )
 #: A URL's password: ``scheme://user:password@host``.
-_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<value>[^@\s]+)(?P<tail>@)", re.IGNORECASE)
+_URL_PASSWORD = re.compile(
+    r"(?P<head>[a-z][a-z0-9+.-]{0,31}://[^:/@\s]{0,256}:)(?P<value>[^@\s]{1,1024})(?P<tail>@)", re.IGNORECASE
+)
 
 
 def known_secrets() -> list[str]:
