@@ -183,8 +183,7 @@ def gunicorn_start(port: int) -> subprocess.Popen:
     """The web server, straight to the servers (no pooler: the two servers of this run have none)."""
     from load import gunicorn_start as start
 
-    os.environ["DATABASE_POOLER"] = ""
-    return start(port, "")
+    return start(port, "")  # DATABASE_POOLER="" for gunicorn only
 
 
 def members_on(affiliate: Affiliate) -> set[str]:
@@ -195,10 +194,25 @@ def members_on(affiliate: Affiliate) -> set[str]:
 
 
 def measure_move(
-    affiliate: Affiliate, destination: DatabaseServer, *, clients: int, seconds: float, port: int, method: str = "auto"
+    affiliate: Affiliate,
+    destination: DatabaseServer,
+    *,
+    clients: int,
+    seconds: float,
+    port: int | None = None,
+    method: str = "auto",
 ) -> dict:
     """Move ``affiliate`` to ``destination`` while ``clients`` threads add members through the web server on
-    ``port`` (running), ``seconds`` before and after; what the move and the clients saw."""
+    ``port`` (one is started for the measurement when None), ``seconds`` before and after; what the move and
+    the clients saw."""
+    if port is None:
+        port = _free_port()
+        server = gunicorn_start(port)
+        try:
+            return measure_move(affiliate, destination, clients=clients, seconds=seconds, port=port, method=method)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
     owner = gym_login_make(affiliate, f"owner{secrets.token_hex(3)}@bench.test", "owner", PASSWORD)
     cookie = gym_session_key(affiliate, owner)
     host = affiliate.domains.get().domain
