@@ -361,9 +361,26 @@ class Worker:
         return {int(p) for p in out.stdout.split()}
 
 
+#: Where Celery's Redis transport keeps the messages a worker took and has not acknowledged (the tasks ack
+#: late): a message there goes back to the queue once it is ``visibility_timeout`` old (16 min).
+UNACKED_KEYS = ("unacked", "unacked_index", "unacked_mutex")
+
+
+def broker_forget() -> None:
+    """Empty the test Redis's queues *and* the messages workers took and never acknowledged.
+
+    ``purge()`` empties the queues only. A worker a test SIGKILLs leaves its message among the unacked, and
+    16 minutes later a worker of a later test, in the same Redis database, restores and runs it: a fleet
+    run of a test long gone, ahead of the one the later test waits for (a CI run hung so).
+    """
+    celery_app.control.purge()
+    with celery_app.connection_for_write() as connection:
+        connection.default_channel.client.delete(*UNACKED_KEYS)
+
+
 @pytest.fixture
 def worker_factory(clean_registry):
-    celery_app.control.purge()
+    broker_forget()
     started: list[Worker] = []
 
     def start(**extra_env) -> Worker:
@@ -374,7 +391,7 @@ def worker_factory(clean_registry):
     yield start
     for worker in started:
         worker.stop()
-    celery_app.control.purge()
+    broker_forget()
 
 
 @pytest.fixture

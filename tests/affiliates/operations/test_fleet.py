@@ -85,6 +85,9 @@ def advance_all(run: MigrationRun) -> str:
 
 
 def command(*args: str) -> tuple[int, str]:
+    """``migrate_affiliates`` with its output; a test that follows a run gives up after 5 minutes, not an hour."""
+    if "--timeout" not in args and ({"--wait", "--follow", "--resume"} & set(args)):
+        args = (*args, "--timeout", "300")
     out = io.StringIO()
     try:
         call_command("migrate_affiliates", *args, stdout=out)

@@ -6,9 +6,11 @@ import io
 import json
 import os
 import subprocess
+import sys
 import threading
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -200,3 +202,29 @@ def test_a_flyway_failure_through_the_worker_marks_failed_and_the_command_says_w
     affiliate = Affiliate.objects.get(schema_name=slug)
     assert affiliate.status == "failed" and "syntax error" in affiliate.status_detail
     assert affiliate_version(affiliate.database_name) == APP_VERSION
+
+
+def test_a_message_a_killed_worker_took_does_not_outlive_its_test(clean_registry):
+    """A SIGKILLed worker leaves the message it took among Redis's unacked; a later test's worker would
+    get it back once it is 16 minutes old (a CI run hung on such a ghost). The worker fixture forgets it."""
+    from kombu import Connection
+
+    from tests.conftest import UNACKED_KEYS, broker_forget
+
+    taker = (
+        "import os, signal, sys\n"
+        "from kombu import Connection\n"
+        "with Connection(sys.argv[1]) as conn:\n"
+        "    queue = conn.SimpleQueue('fitbuddy-test-ghost')\n"
+        "    queue.get(timeout=10)\n"  # taken, never acknowledged
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    with Connection(settings.REDIS_URL) as conn:
+        conn.SimpleQueue("fitbuddy-test-ghost").put({"ghost": True})
+        subprocess.run([sys.executable, "-c", taker, settings.REDIS_URL], timeout=60, check=False)
+        client = conn.default_channel.client
+        assert client.hlen(UNACKED_KEYS[0]) == 1, "the killed taker left its message unacknowledged"
+
+        broker_forget()
+
+        assert client.exists(*UNACKED_KEYS) == 0
