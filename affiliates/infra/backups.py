@@ -75,6 +75,23 @@ def _dump_command(target: DatabaseTarget, *extra: str) -> list[str]:
     ]
 
 
+def restore_command(target: DatabaseTarget, *source: str) -> list[str]:
+    """``pg_restore`` into ``target``'s existing database, as a whole or not at all: data and schema
+    without the dump's owners and privileges (the target's administrator may be another login); the
+    dump is ``source`` (a file), or standard input when none is given. Run it with ``target.client_env()``."""
+    return [
+        shutil.which("pg_restore") or "pg_restore",
+        "--no-owner",
+        "--no-privileges",
+        "--exit-on-error",
+        "--single-transaction",
+        *target.client_args(),
+        "--dbname",
+        target.name,
+        *source,
+    ]
+
+
 def _check_readable(path: Path, what: str) -> None:
     check = subprocess.run(["pg_restore", "--list", str(path)], capture_output=True, text=True)
     if check.returncode != 0 or REQUIRED_ENTRY.format(schema=settings.FLYWAY_SCHEMA) not in check.stdout:
@@ -108,7 +125,8 @@ def upload_encryption() -> dict[str, str]:
     return args
 
 
-def _sha256_of(path: Path) -> str:
+def sha256_of(path: Path) -> str:
+    """The SHA-256 of a local file (a backup as written, read back or fetched)."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(1024 * 1024):
@@ -149,7 +167,7 @@ def backup_take(target: DatabaseTarget, *, label: str, tags: dict[str, str] | No
     # A backup that pg_restore cannot read is no backup: check before anything is dropped.
     _check_readable(partial, target.name)
     partial.rename(path)
-    return Backup(str(path), _sha256_of(path), path.stat().st_size)
+    return Backup(str(path), sha256_of(path), path.stat().st_size)
 
 
 class _Hashing:
@@ -216,7 +234,7 @@ def _verify_s3(s3: Any, bucket: str, key: str, backup: Backup, what: str) -> Non
         copy = Path(folder) / "check.dump"
         s3.download_file(bucket, key, str(copy))
         os.chmod(copy, FILE_MODE)
-        if _sha256_of(copy) != backup.sha256:
+        if sha256_of(copy) != backup.sha256:
             raise BackupError(f"the backup of {what} read back from S3 differs from what was sent")
         _check_readable(copy, what)
 
@@ -257,17 +275,12 @@ def backup_fetch(location: str, folder: Path) -> Path:
         tags = {t["Key"]: t["Value"] for t in s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]}
     except (BotoCoreError, ClientError) as exc:
         raise BackupError(f"cannot fetch {location}: {exc}") from exc
-    if tags.get("sha256") and tags["sha256"] != _sha256_of(copy):
+    if tags.get("sha256") and tags["sha256"] != sha256_of(copy):
         raise BackupError(f"{location} does not match the SHA-256 recorded when it was taken")
     return copy
 
 
 # --- retention: files deleted, S3 tags and lifecycle rules (affiliates/operations/backup_retention.py) ---
-
-
-def sha256_of(path: Path) -> str:
-    """The SHA-256 of a local file (a fetched backup, checked against the one recorded when it was taken)."""
-    return _sha256_of(path)
 
 
 def _s3_parts(location: str) -> tuple[str, str]:

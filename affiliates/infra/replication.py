@@ -32,6 +32,7 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from affiliates.errors import OperationError
+from affiliates.infra import backups
 from affiliates.infra.databases import admin_connect
 from affiliates.infra.targets import DatabaseTarget
 
@@ -101,16 +102,7 @@ def database_copy(source: DatabaseTarget, destination: DatabaseTarget, *, schema
         *source.client_args(),
         source.name,
     ]
-    restore = [
-        shutil.which("pg_restore") or "pg_restore",
-        "--no-owner",
-        "--no-privileges",
-        "--exit-on-error",
-        "--single-transaction",
-        *destination.client_args(),
-        "--dbname",
-        destination.name,
-    ]
+    restore = backups.restore_command(destination)
     dumping = subprocess.Popen(dump, env=source.client_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     restoring = subprocess.run(
         restore, env=destination.client_env(), stdin=dumping.stdout, capture_output=True, text=True, check=False

@@ -218,12 +218,8 @@ def _restore_locked(affiliate_id: int, *, backup: str | None, server_name: str |
             path = backups.backup_fetch(location, Path(folder))
             target = on_database(admin, name_of(affiliate))
             completed = subprocess.run(
-                ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
-                 *target.client_args(), "--dbname", target.name, str(path)],
-                env=target.client_env(),
-                capture_output=True,
-                text=True,
-            )  # fmt: skip
+                backups.restore_command(target, str(path)), env=target.client_env(), capture_output=True, text=True
+            )
         if completed.returncode != 0:
             raise BackupError(f"pg_restore of {location} failed: {completed.stderr.strip()[-2000:]}")
         return location

@@ -117,12 +117,8 @@ def _restore_and_check(backup: AffiliateBackup, admin: DatabaseTarget, scratch: 
             databases.database_lock_down(conn, scratch)
         target = on_database(admin, scratch)
         completed = subprocess.run(
-            ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
-             *target.client_args(), "--dbname", target.name, str(path)],
-            env=target.client_env(),
-            capture_output=True,
-            text=True,
-        )  # fmt: skip
+            backups.restore_command(target, str(path)), env=target.client_env(), capture_output=True, text=True
+        )
     if completed.returncode != 0:
         raise BackupError(f"pg_restore exited {completed.returncode}: {completed.stderr.strip()[-2000:]}")
     checks.append("pg_restore exit 0")
