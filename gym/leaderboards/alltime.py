@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Max, QuerySet
+from django.db.models import Count, F, Max, Min, QuerySet
 
 from gym.leaderboards.selectors import division_levels
 from gym.workouts.models import Benchmark, Participation
@@ -21,41 +21,48 @@ class AllTimeRow:
     times: int  # how many results the member has on the benchmark on this board
 
 
-def _results(benchmark: Benchmark, *, division: str | None, gender: str | None) -> QuerySet[Participation]:
-    """The benchmark's ranked results on a board: workouts linked to it and scored as it is, members
-    who show their scores, the division's levels and the gender asked for."""
+#: A member's results, best first: the lowest sort key, the earliest among equals.
+BEST = ("sort_key", "performed_on", "id")
+
+
+def _results(benchmark: Benchmark, *, division: str | None) -> QuerySet[Participation]:
+    """The benchmark's ranked results: workouts linked to it and scored as it is, at the division's levels."""
     results = Participation.objects.filter(
-        workout__benchmark=benchmark,
-        workout__score_type=benchmark.score_type,
-        sort_key__isnull=False,
-        member__hide_scores=False,
+        workout__benchmark=benchmark, workout__score_type=benchmark.score_type, sort_key__isnull=False
     )
     levels = division_levels(division)
-    if levels:
-        results = results.filter(scaling_level__in=levels)
-    if gender:
-        results = results.filter(member__gender=gender)
-    return results
+    return results.filter(scaling_level__in=levels) if levels else results
 
 
 def all_time_board(benchmark: Benchmark, *, division: str | None = None, gender: str | None = None) -> list[AllTimeRow]:
     """Each member's best result on the benchmark (the lowest sort key, the earliest among equals),
-    ranked with shared ranks and skips. Two queries, whatever the length of the gym's history: the
-    bests (DISTINCT ON member over the leaderboard index) and how many results each member has."""
-    results = _results(benchmark, division=division, gender=gender)
-    best = list(
-        results.select_related("member", "workout")
-        .order_by("member_id", "sort_key", "performed_on", "id")
-        .distinct("member_id")
+    ranked with shared ranks and skips; members who hide their scores are left out.
+
+    Two queries, whatever the length of the gym's history: each member's best key and number of
+    results (grouped, no sort of the history), then the rows holding those keys, in full. Who is left
+    out (hidden, another gender) is a property of the member, so it is applied to the second query.
+    """
+    results = _results(benchmark, division=division)
+    bests = {
+        row["member_id"]: (row["best"], row["times"])
+        for row in results.values("member_id").annotate(best=Min("sort_key"), times=Count("id")).order_by()
+    }
+    candidates = results.filter(
+        member_id__in=list(bests), sort_key__in={best for best, _ in bests.values()}, member__hide_scores=False
     )
-    counts = dict(results.values("member_id").annotate(n=Count("id")).values_list("member_id", "n"))
-    best.sort(key=lambda p: (p.sort_key, p.performed_on, p.id))
+    if gender:
+        candidates = candidates.filter(member__gender=gender)
+    chosen: dict[int, Participation] = {}
+    for participation in candidates.select_related("member", "workout").order_by(*BEST):
+        if participation.sort_key == bests[participation.member_id][0]:
+            chosen.setdefault(participation.member_id, participation)  # the earliest among equal keys
+    ranked = sorted(chosen.values(), key=lambda p: (p.sort_key, p.performed_on, p.id))
     rows: list[AllTimeRow] = []
-    for index, participation in enumerate(best, 1):
+    for index, participation in enumerate(ranked, 1):
         shared = rows and rows[-1].participation.sort_key == participation.sort_key
         rank = rows[-1].rank if shared else index
         score = format_result(participation, participation.workout)
-        rows.append(AllTimeRow(rank, participation, score, counts.get(participation.member_id, 1)))
+        rows.append(AllTimeRow(rank, participation, score, bests[participation.member_id][1]))
     return rows
 
 

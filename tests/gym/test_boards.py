@@ -119,9 +119,10 @@ def test_the_all_time_fran_board_keeps_each_athletes_best_ever(gyms):
         steady = _member("Steady", gender=Member.Gender.MALE)
         scaler = _member("Scaler")
         shy = _member("Shy", hide_scores=True)
+        twin = _member("Twin")
         _fran(gyms, 2023, [(improving, "7:10", "rx"), (steady, "4:00", "rx"), (scaler, "3:00", "scaled")])
-        _fran(gyms, 2024, [(improving, "5:30", "rx"), (steady, "4:30", "rx"), (shy, "2:00", "rx")])
-        _fran(gyms, 2026, [(improving, "3:55", "rx"), (steady, "4:10", "rx"), (scaler, "4:00", "scaled")])
+        _fran(gyms, 2024, [(improving, "5:30", "rx"), (steady, "4:30", "rx"), (shy, "2:00", "rx"), (twin, "4:00", "rx")])
+        _fran(gyms, 2026, [(improving, "3:55", "rx"), (steady, "4:00", "rx"), (scaler, "4:00", "scaled")])
         # Not Fran: a workout named Fran but not linked to the library's Fran is not on its board.
         WorkoutFactory(name="Fran", score_type="time", scheduled_on=DAY)
         benchmark = Benchmark.objects.get(name="Fran")
@@ -138,10 +139,11 @@ def test_the_all_time_fran_board_keeps_each_athletes_best_ever(gyms):
 
     assert board == [
         (1, "Improver", "3:55", datetime.date(2026, 5, 4), 3),  # improving over the years: the latest is best
-        (2, "Steady", "4:00", datetime.date(2023, 5, 4), 3),  # the best is years old
-        (3, "Scaler", "3:00", datetime.date(2023, 5, 4), 2),  # Rx ranks ahead of Scaled
+        (2, "Steady", "4:00", datetime.date(2023, 5, 4), 3),  # the first of two equal bests, years old
+        (2, "Twin", "4:00", datetime.date(2024, 5, 4), 1),  # equal: a shared rank, then a skip
+        (4, "Scaler", "3:00", datetime.date(2023, 5, 4), 2),  # Rx ranks ahead of Scaled
     ]
-    assert rx == [(1, "Improver"), (2, "Steady")]
+    assert rx == [(1, "Improver"), (2, "Steady"), (2, "Twin")]
     assert scaled == [(1, "Scaler", "3:00")]
     assert men == ["Steady"]
     assert len(queries) == 2
