@@ -121,7 +121,9 @@ def test_the_all_time_fran_board_keeps_each_athletes_best_ever(gyms):
         shy = _member("Shy", hide_scores=True)
         twin = _member("Twin")
         _fran(gyms, 2023, [(improving, "7:10", "rx"), (steady, "4:00", "rx"), (scaler, "3:00", "scaled")])
-        _fran(gyms, 2024, [(improving, "5:30", "rx"), (steady, "4:30", "rx"), (shy, "2:00", "rx"), (twin, "4:00", "rx")])
+        _fran(
+            gyms, 2024, [(improving, "5:30", "rx"), (steady, "4:30", "rx"), (shy, "2:00", "rx"), (twin, "4:00", "rx")]
+        )
         _fran(gyms, 2026, [(improving, "3:55", "rx"), (steady, "4:00", "rx"), (scaler, "4:00", "scaled")])
         # Not Fran: a workout named Fran but not linked to the library's Fran is not on its board.
         WorkoutFactory(name="Fran", score_type="time", scheduled_on=DAY)
