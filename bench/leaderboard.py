@@ -9,7 +9,9 @@
 (c) database time to rank 10,000 results with the precomputed sort key (target < 20 ms), beside
     ranking the same rows on their raw columns;
 (d) the web process's resident memory after serving 200 affiliates against after serving one
-    (target within 1.2x).
+    (target within 1.2x);
+(e) the all-time board of a benchmark over a long history: its queries and time against the same
+    board over one workout (bench/leaderboard_alltime.py).
 
 Requests go through Django's full WSGI stack (middleware, routing, views, templates) in this
 process, with the test client.
@@ -27,6 +29,7 @@ import time
 
 import scratch
 from common import gym_client, gym_login_make, server_target
+import leaderboard_alltime
 
 import psycopg
 from django.conf import settings
@@ -255,6 +258,9 @@ def main() -> None:
             f" (ratio {keyed_ms / raw_ms:.2f}x);  floor, reading the same rows sorted by id: {floor_ms:.1f} ms"
             f" (ratio {keyed_ms / floor_ms:.2f}x)"
         )
+
+        # (e) the all-time board of a benchmark over a long history (bench/leaderboard_alltime.py)
+        leaderboard_alltime.measure(affiliates[4])
     finally:
         scratch.cleanup()
 

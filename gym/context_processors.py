@@ -24,7 +24,7 @@ _NAV = (
     ("Library", "workouts:library", {"workouts:library"}),
     ("Exercises", "workouts:exercises", {"workouts:exercises", "workouts:exercise_create", "workouts:exercise_edit"}),
     ("Members", "members:list", {"members:list", "members:detail", "members:edit", "members:create", "members:import"}),
-    ("Overall board", "leaderboards:overall", {"leaderboards:overall"}),
+    ("Boards", "leaderboards:overall", {"leaderboards:overall", "leaderboards:benchmarks", "leaderboards:all_time"}),
     ("People", "people:list", {"people:list", "people:remove"}),
 )
 

@@ -7,11 +7,11 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import F, Window
+from django.db.models import Exists, F, OuterRef, Window
 from django.db.models.functions import Rank
 
 from gym.members.models import Member
-from gym.workouts.models import Participation, PersonalRecord, ScoreType, Workout
+from gym.workouts.models import Participation, PersonalRecord, ScalingLevel, ScoreType, Workout
 from gym.workouts.scores import format_result, format_score
 
 
@@ -24,23 +24,43 @@ class OverallRow:
     places: list[int] = field(default_factory=list)  # in the order of the board's workouts
 
 
-def overall_leaderboard(
-    *, start: datetime.date, end: datetime.date, gender: str | None = None
-) -> tuple[list[Workout], list[OverallRow]]:
-    """Sum of per-workout placements over scored workouts in [start, end], lowest wins; ties by countback.
+#: The overall board's divisions (docs/domain.md, "The overall board"): each ranks its own results,
+#: by the same rules as one workout's board. Rx+ counts with Rx.
+DIVISIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "rx": ("Rx (and Rx+)", (ScalingLevel.RX_PLUS, ScalingLevel.RX)),
+    "scaled": ("Scaled", (ScalingLevel.SCALED,)),
+    "foundations": ("Foundations", (ScalingLevel.FOUNDATIONS,)),
+}
 
-    A member without a result on a workout is placed after everyone who has one.
+
+def division_levels(division: str | None) -> tuple[str, ...] | None:
+    """The scaling levels of a division (None: every level, one board)."""
+    return DIVISIONS[division][1] if division in DIVISIONS else None
+
+
+def overall_leaderboard(
+    *, start: datetime.date, end: datetime.date, gender: str | None = None, division: str | None = None
+) -> tuple[list[Workout], list[OverallRow]]:
+    """Sum of per-workout placements over the workouts in [start, end] that have results on this
+    board, lowest wins; ties by countback. Two queries.
+
+    A workout nobody has a result on (yet) is not on the board: it would place everyone first. A
+    member without a result on a workout that is on the board is placed after everyone who has one.
     """
-    workouts = list(
-        Workout.objects.filter(scheduled_on__range=(start, end))
-        .exclude(score_type=ScoreType.NONE)
-        .order_by("scheduled_on", "id")
-    )
     results = Participation.objects.filter(
-        workout__in=workouts, sort_key__isnull=False, member__hide_scores=False, member__is_active=True
-    )
+        workout__scheduled_on__range=(start, end),
+        sort_key__isnull=False,
+        member__hide_scores=False,
+        member__is_active=True,
+    ).exclude(workout__score_type=ScoreType.NONE)
     if gender:
         results = results.filter(member__gender=gender)
+    levels = division_levels(division)
+    if levels:
+        results = results.filter(scaling_level__in=levels)
+    workouts = list(
+        Workout.objects.filter(Exists(results.filter(workout=OuterRef("pk")))).order_by("scheduled_on", "track", "id")
+    )
     results = results.select_related("member").annotate(
         place=Window(Rank(), partition_by=F("workout_id"), order_by=F("sort_key").asc())
     )

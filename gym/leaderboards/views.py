@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, render
 
 from gym.accounts.access import COACH, role_required
 from gym.leaderboards import progress
-from gym.leaderboards.selectors import member_profile, overall_leaderboard
+from gym.leaderboards.selectors import DIVISIONS, member_profile, overall_leaderboard
 from gym.members.models import Member
 from gym.workouts.models import ScalingLevel, Workout
 from gym.workouts.selectors import leaderboard_for_workout
@@ -57,7 +57,8 @@ def overall(request: HttpRequest) -> HttpResponse:
     if start > end:
         start, end = end, start
     gender = _choice(request.GET.get("gender"), Member.Gender.choices)
-    workouts, rows = overall_leaderboard(start=start, end=end, gender=gender)
+    division = _choice(request.GET.get("division"), [(key, label) for key, (label, _) in DIVISIONS.items()])
+    workouts, rows = overall_leaderboard(start=start, end=end, gender=gender, division=division)
     return render(
         request,
         "leaderboards/overall.html",
@@ -68,6 +69,9 @@ def overall(request: HttpRequest) -> HttpResponse:
             "end": end,
             "gender": gender,
             "genders": Member.Gender.choices,
+            "division": division,
+            "divisions": [(key, label) for key, (label, _) in DIVISIONS.items()],
+            "tracks": len({w.track for w in workouts}),
             "errors": [e for e in (error1, error2) if e],
         },
     )

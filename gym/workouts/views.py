@@ -31,6 +31,7 @@ from gym.workouts.forms import (
     score_help,
 )
 from gym.workouts.models import Benchmark, Exercise, Participation, ScoreType, Workout
+from gym.workouts.records_feed import record_feed
 from gym.workouts.scores import format_result, format_time_ms
 from gym.workouts.selectors import (
     SheetRow,
@@ -101,6 +102,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "members": summary.active_members,
         "workouts": summary.recent_workouts,
         "results_this_week": summary.results_this_week,
+        "record_feed": record_feed(today=today),
     }
     return render(request, "workouts/dashboard.html", context)
 

@@ -58,6 +58,8 @@ LEAST_ROLE = {
     "workouts:events": Role.ADMIN,
     "leaderboards:workout": Role.COACH,
     "leaderboards:overall": Role.COACH,
+    "leaderboards:benchmarks": Role.COACH,
+    "leaderboards:all_time": Role.COACH,
     "people:list": Role.ADMIN,
     "people:role": Role.ADMIN,
     "people:resend": Role.ADMIN,
