@@ -12,7 +12,7 @@ from affiliates.infra.targets import DatabaseTarget
 pytestmark = pytest.mark.django_db
 
 MANAGEMENT_APPS = {"affiliates"}
-APPLICATION_APPS = {"accounts", "members", "workouts", "leaderboards"}
+APPLICATION_APPS = {"accounts", "members", "workouts", "leaderboards", "classes"}
 FLYWAY_TABLES = {"flyway_schema_history"}
 
 
