@@ -17,6 +17,8 @@ FLYWAY_TABLES = {"flyway_schema_history"}
 
 
 def _normalise(type_name: str) -> str:
+    if type_name == "time":  # Django's TimeField
+        return "time without time zone"
     return (
         type_name.replace("varchar", "character varying")
         .replace("char(", "character(")
