@@ -207,11 +207,13 @@ def drop_in_add(
     last_name: str,
     email: str,
     occurrence: ClassOccurrence | None = None,
+    visited_on: datetime.date | None = None,
     now: datetime.datetime | None = None,
 ) -> tuple[Member, bool]:
     """A visitor comes to a class: a drop-in (a member row of kind drop_in, not one of the gym's members) made
-    on their first visit, or the person with that e-mail found again; checked in to ``occurrence`` when given.
-    Returns the person and whether they were new."""
+    on their first visit (``joined_on``: the occurrence's date, else ``visited_on``, else today), or the person
+    with that e-mail found again; checked in to ``occurrence`` when given. Returns the person and whether they
+    were new."""
     email = email.strip().lower()
     with transaction.atomic(using=_db()):
         member = Member.objects.filter(email=email).first()
@@ -222,7 +224,7 @@ def drop_in_add(
                 last_name=last_name.strip(),
                 email=email,
                 kind=Member.Kind.DROP_IN,
-                joined_on=timezone.localdate(),
+                joined_on=occurrence.on_date if occurrence else visited_on or timezone.localdate(),
             )
         if occurrence is not None:
             check_in(occurrence=occurrence, member=member, now=now)

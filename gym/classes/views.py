@@ -4,6 +4,7 @@ walk-ins and drop-ins, the sheet of its workout), holidays and the booking rules
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -135,46 +136,56 @@ def occurrence_act(request: HttpRequest, schedule_id: int, day: str) -> HttpResp
     found = get_object_or_404(ClassSchedule, pk=schedule_id)
     page = reverse("classes:occurrence", args=[found.pk, on.isoformat()])
     action = request.POST.get("action", "")
+
+    def occ(*, make: bool = True) -> ClassOccurrence:
+        """The class's occurrence row, made only once the input is known good (``make``: else it must exist)."""
+        if make:
+            return occurrence_get(schedule=found, day=on)
+        existing = ClassOccurrence.objects.filter(schedule=found, on_date=on).first()
+        if existing is None:
+            raise BookingRefused("Nobody is on this class's list yet.")
+        existing.schedule = found
+        return existing
+
     try:
-        occ = occurrence_get(schedule=found, day=on)
         message = _act(request, occ, action)
     except BookingRefused as exc:
         messages.error(request, str(exc))
         return redirect(page)
-    if message:
-        messages.success(request, message)
+    messages.success(request, message)
     return redirect(page)
 
 
-def _act(request: HttpRequest, occ: ClassOccurrence, action: str) -> str:
+def _act(request: HttpRequest, occ: Callable[..., ClassOccurrence], action: str) -> str:
+    """Do ``action`` on the class; its occurrence row (``occ()``) is fetched or made after the input is checked."""
     if action in ("in", "out"):
         member_id = id_param(request.POST, "member")
         member = get_object_or_404(Member, pk=member_id) if member_id else None
         if member is None:
             raise BookingRefused("Choose a member.")
-        check_in(occurrence=occ, member=member, present=action == "in")
+        check_in(occurrence=occ(make=action == "in"), member=member, present=action == "in")
         return f"{member} checked in." if action == "in" else f"{member} is no longer checked in."
     if action == "walkin":
         form = WalkInForm(request.POST, prefix="walkin")
         if not form.is_valid():
             raise BookingRefused("Choose an active member to add.")
         member = form.cleaned_data["member"]
-        check_in(occurrence=occ, member=member)
+        check_in(occurrence=occ(), member=member)
         return f"{member} added and checked in."
     if action == "dropin":
         dropin = DropInVisitForm(request.POST, prefix="dropin")
         if not dropin.is_valid():
             problems = "; ".join(f"{dropin.fields[k].label}: {' '.join(map(str, v))}" for k, v in dropin.errors.items())
             raise BookingRefused(f"The drop-in was not added ({problems}).")
-        member, created = drop_in_add(occurrence=occ, **dropin.cleaned_data)
+        member, created = drop_in_add(occurrence=occ(), **dropin.cleaned_data)
         return f"{member} {'added as a drop-in and ' if created else ''}checked in."
     if action == "cancel":
         cancelling = CancelClassForm(request.POST)
         if not cancelling.is_valid():
             raise BookingRefused("Say why the class is cancelled: athletes read it.")
-        occurrence_cancel(occurrence=occ, reason=cancelling.cleaned_data["reason"])
+        occurrence_cancel(occurrence=occ(), reason=cancelling.cleaned_data["reason"])
         return "Class cancelled."
     if action == "reinstate":
-        occurrence_cancel(occurrence=occ, reason="")
+        occurrence_cancel(occurrence=occ(make=False), reason="")
         return "Class reinstated."
     raise BookingRefused("Nothing was done: unknown action.")

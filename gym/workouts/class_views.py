@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,8 +15,8 @@ from gym.workouts.models import ScoreType, Workout
 
 @role_required(*COACH)
 def class_sheet(request: HttpRequest, schedule_id: int, day: str) -> HttpResponse:
-    """One scored workout that day on the class's track: its sheet for the class; several: a choice; none: back
-    to the class with a message."""
+    """One scored workout that day on the class's track: its sheet for the class; several: a choice; none: a
+    page that says so (opening a class's sheet makes its occurrence row, which the sheet's address names)."""
     on = day_of(day)
     schedule = get_object_or_404(ClassSchedule, pk=schedule_id)
     if not schedule.runs_on(on):
@@ -26,8 +25,8 @@ def class_sheet(request: HttpRequest, schedule_id: int, day: str) -> HttpRespons
         Workout.objects.filter(scheduled_on=on, track=schedule.track).exclude(score_type=ScoreType.NONE).order_by("id")
     )
     if not workouts:
-        messages.info(request, f"No scored workout on {on:%A %-d %B} on the {schedule.track} track yet.")
-        return redirect("classes:occurrence", schedule_id=schedule.pk, day=on.isoformat())
+        context = {"schedule": schedule, "day": on, "sheets": []}
+        return render(request, "workouts/class_sheets.html", context)
     try:
         occurrence = occurrence_get(schedule=schedule, day=on)
     except BookingRefused as exc:  # pragma: no cover - runs_on was checked above

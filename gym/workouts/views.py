@@ -276,10 +276,12 @@ def results_sheet(request: HttpRequest, workout_id: int) -> HttpResponse:
     here = reverse("workouts:sheet", args=[workout.pk]) + (f"?class={occurrence.pk}" if occurrence else "")
     dropin = DropInVisitForm(request.POST if action == "dropin" else None, prefix="dropin")
     if action == "dropin" and dropin.is_valid():
-        member, _ = drop_in_add(occurrence=occurrence, **dropin.cleaned_data)
+        member, _ = drop_in_add(occurrence=occurrence, visited_on=workout.scheduled_on, **dropin.cleaned_data)
         messages.success(request, f"{member} added as a drop-in (a visit, not a member): their row is on the sheet.")
-        return redirect(f"{here}#m{member.pk}")
-    first = roster_member_ids(occurrence_id=occurrence.pk) if occurrence else []
+        return redirect(f"{here}{'&' if occurrence else '?'}with={member.pk}#m{member.pk}")
+    roster = roster_member_ids(occurrence_id=occurrence.pk) if occurrence else []
+    added = id_param(request.GET, "with")  # someone just added: listed even if not otherwise on this sheet
+    first = roster + ([added] if added and added not in roster else [])
     cap_form = _sheet_cap_fix(request, workout, action)
     level = _remembered_level(request, workout)
     if action in ("save", "cap") and request.POST.get("default_level") in workout.scaling_levels:
@@ -295,7 +297,7 @@ def results_sheet(request: HttpRequest, workout_id: int) -> HttpResponse:
         "recorded": sum(1 for row in rows if row.existing),
         "dropin": dropin,
         "occurrence": occurrence,
-        "in_class": len(first),
+        "in_class": len(roster),
         "cap_form": cap_form,
         "time_cap": format_time_ms(workout.time_cap_seconds * 1000) if workout.time_cap_seconds else "",
         "score_help": score_help(workout),
