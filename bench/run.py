@@ -24,6 +24,8 @@ BENCHMARKS = [
     "move.py",
     "metrics.py",
     "load_collect.py",
+    # Booking and check-in of a class of 20, in a small gym and a large one.
+    "classes.py",
     # Where it breaks: thousands of gyms on two servers (a cluster of its own; BENCH_SCALE_*).
     "scale.py",
 ]
@@ -62,6 +64,10 @@ QUICK = {
     "BENCH_METRICS_ROUNDS": "20",
     "BENCH_LOAD_COLLECT_GYMS": "20",
     "BENCH_LOAD_COLLECT_ROUNDS": "2",
+    # bench/classes.py
+    "BENCH_CLASSES_ROUNDS": "1",
+    "BENCH_CLASSES_MEMBERS": "500",
+    "BENCH_CLASSES_WEEKS": "4",
     # bench/scale.py
     "BENCH_SCALE_GYMS": "20",
     "BENCH_SCALE_WORKER_SAMPLE": "12",

@@ -71,6 +71,8 @@ TENANT_APPS = [
     "gym.workouts",
     "gym.leaderboards",
     "gym.athletes",
+    # Issue 21: classes (schedule, bookings, check-in).
+    "gym.classes",
 ]
 INSTALLED_APPS = SHARED_APPS + TENANT_APPS
 DATABASE_ROUTERS = ["affiliates.routing.routers.AffiliateRouter"]

@@ -27,6 +27,8 @@ urlpatterns = [
     ),
     path("", include("gym.workouts.urls")),
     path("", include("gym.leaderboards.urls")),
+    # Classes: the schedule, a class's roster and check-in (/classes/), an athlete's bookings (/me/classes/).
+    path("", include("gym.classes.urls")),
 ]
 
 handler403 = "fitbuddy.views.forbidden"

@@ -26,6 +26,18 @@ _NAV = (
     ("Members", "members:list", {"members:list", "members:detail", "members:edit", "members:create", "members:import"}),
     ("Boards", "leaderboards:overall", {"leaderboards:overall", "leaderboards:benchmarks", "leaderboards:all_time"}),
     ("People", "people:list", {"people:list", "people:remove"}),
+    (
+        "Classes",
+        "classes:schedule",
+        {
+            "classes:schedule",
+            "classes:create",
+            "classes:edit",
+            "classes:holidays",
+            "classes:rules",
+            "classes:occurrence",
+        },
+    ),
 )
 
 
@@ -60,6 +72,7 @@ def gym_navigation(request: HttpRequest) -> dict[str, object]:
 _ATHLETE_NAV = (
     ("My week", "athletes:home", {"athletes:home", "athletes:workout"}),
     ("My progress", "athletes:progress", {"athletes:progress"}),
+    ("Classes", "classes:mine", {"classes:mine"}),
 )
 
 

@@ -64,7 +64,7 @@ GET_BAD = [
     "999999999",
 ]
 #: Query parameters the gym pages read.
-GYM_PARAMS = ["q", "page", "show", "edit", "level", "gender", "start", "end"]
+GYM_PARAMS = ["q", "page", "show", "edit", "level", "gender", "start", "end", "class", "with"]
 #: Django admin's own: a change list's search, page, ordering, errors flag and filters; an add or
 #: change page's way back to its list and its popup flags.
 CHANGELIST_PARAMS = [

@@ -12,11 +12,13 @@ from affiliates.infra.targets import DatabaseTarget
 pytestmark = pytest.mark.django_db
 
 MANAGEMENT_APPS = {"affiliates"}
-APPLICATION_APPS = {"accounts", "members", "workouts", "leaderboards"}
+APPLICATION_APPS = {"accounts", "members", "workouts", "leaderboards", "classes"}
 FLYWAY_TABLES = {"flyway_schema_history"}
 
 
 def _normalise(type_name: str) -> str:
+    if type_name == "time":  # Django's TimeField
+        return "time without time zone"
     return (
         type_name.replace("varchar", "character varying")
         .replace("char(", "character(")

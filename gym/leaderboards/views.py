@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from gym.accounts.access import COACH, role_required
+from gym.classes.selectors import member_attendance
 from gym.leaderboards import progress
 from gym.leaderboards.selectors import DIVISIONS, member_profile, overall_leaderboard
 from gym.members.models import Member
@@ -82,4 +83,5 @@ def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
     member = get_object_or_404(Member, pk=member_id)
     profile = member_profile(member=member)
     context = progress.progress_context(member=member, records=profile.records, results=profile.results)
+    context["attendance"] = member_attendance(member=member)  # classes (gym/classes)
     return render(request, "members/member_detail.html", context)

@@ -13,6 +13,10 @@ class Member(models.Model):
         MALE = "M", "Male"
         OTHER = "X", "Other / not given"
 
+    class Kind(models.TextChoices):
+        MEMBER = "member", "Member"
+        DROP_IN = "drop_in", "Drop-in"
+
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100, blank=True, default="")
     email = models.EmailField(max_length=254, unique=True)
@@ -21,6 +25,8 @@ class Member(models.Model):
     joined_on = models.DateField(db_default=Now())
     is_active = models.BooleanField(default=True)
     hide_scores = models.BooleanField(default=False, help_text="Hide this member's results from leaderboards.")
+    # A drop-in is a visitor (a name, an e-mail, their visits and results), not one of the gym's members.
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.MEMBER)
     created_at = models.DateTimeField(db_default=Now(), editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 

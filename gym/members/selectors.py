@@ -21,8 +21,8 @@ class Unaccent(Func):
 
 
 def member_search(*, query: str = "", include_inactive: bool = False) -> QuerySet[Member]:
-    """Members whose full name or email contains ``query``, ignoring case and accents (active ones
-    unless told otherwise)."""
+    """Members whose full name or email contains ``query``, ignoring case and accents (active ones, drop-ins
+    left out, unless told otherwise: ``include_inactive`` lists both)."""
     members = Member.objects.all()
     query = " ".join(query.split())
     if query:
@@ -31,7 +31,7 @@ def member_search(*, query: str = "", include_inactive: bool = False) -> QuerySe
         )
         members = members.annotate(search_text=haystack).filter(search_text__icontains=Unaccent(Value(query)))
     if not include_inactive:
-        members = members.filter(is_active=True)
+        members = members.filter(is_active=True, kind=Member.Kind.MEMBER)
     return members
 
 

@@ -4,7 +4,7 @@ and one workout's results ranked (its leaderboard; docs/domain.md, "Ranking one 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +30,7 @@ def dashboard_summary(*, today: datetime.date, recent: int = 8) -> DashboardSumm
     """What the gym's front page shows: today's workouts first, then the figures and recent workouts."""
     workouts = workouts_with_result_counts()
     return DashboardSummary(
-        active_members=Member.objects.filter(is_active=True).count(),
+        active_members=Member.objects.filter(is_active=True, kind=Member.Kind.MEMBER).count(),
         results_this_week=Participation.objects.filter(performed_on__gte=today - datetime.timedelta(days=7)).count(),
         today=list(workouts.filter(scheduled_on=today).order_by("track", "id")),
         recent_workouts=list(workouts.exclude(scheduled_on=today)[:recent]),
@@ -153,15 +153,20 @@ class SheetRow:
     initial: dict[str, Any]
 
 
-def results_sheet_rows(*, workout: Workout, level: str) -> list[SheetRow]:
-    """A results sheet's rows: every active member, and anyone with a result on the workout, by name;
+def results_sheet_rows(*, workout: Workout, level: str, first: Sequence[int] = ()) -> list[SheetRow]:
+    """A results sheet's rows: every active member, anyone with a result on the workout, and the drop-ins who
+    visited that day, by name, the members in ``first`` (a class's roster) before everyone else in its order;
     rows with a result start from it, the others at ``level``. Two queries, whatever the class size."""
     existing = {p.member_id: p for p in Participation.objects.filter(workout=workout)}
-    members = Member.objects.filter(Q(is_active=True) | Q(pk__in=list(existing))).order_by(
-        "first_name", "last_name", "id"
+    day = workout.scheduled_on
+    visited = Q(kind=Member.Kind.DROP_IN) & (
+        Q(joined_on=day) | Q(class_bookings__occurrence__on_date=day, class_bookings__checked_in_at__isnull=False)
     )
+    listed = Q(is_active=True, kind=Member.Kind.MEMBER) | Q(pk__in=[*existing, *first]) | visited
+    members = Member.objects.filter(listed).distinct().order_by("first_name", "last_name", "id")
+    place = {member_id: index for index, member_id in enumerate(first)}
     rows = []
-    for member in members:
+    for member in sorted(members, key=lambda m: place.get(m.pk, len(place))):
         participation = existing.get(member.pk)
         if participation is not None:
             participation.workout = workout  # known already: no query, no join

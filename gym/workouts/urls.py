@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gym.workouts import views
+from gym.workouts import class_views, views
 
 app_name = "workouts"
 urlpatterns = [
@@ -22,4 +22,6 @@ urlpatterns = [
         name="result_delete",
     ),
     path("events/", views.events, name="events"),
+    # A class's results sheet (gym/classes): the day's workout on its track, the class first.
+    path("classes/<int:schedule_id>/<str:day>/sheet/", class_views.class_sheet, name="class_sheet"),
 ]

@@ -16,9 +16,11 @@ from django.views.decorators.http import require_POST
 
 from gym.accounts.access import COACH, EVERYONE, MANAGE, role_of, role_required
 from gym.accounts.models import GymLogin
-from gym.members.forms import DropInForm
+from gym.classes.forms import DropInVisitForm
+from gym.classes.models import ClassOccurrence
+from gym.classes.selectors import roster_member_ids
+from gym.classes.services import drop_in_add
 from gym.members.selectors import recent_events
-from gym.members.services import member_save
 from gym.params import date_param, id_param, text_param
 from gym.workouts.forms import (
     BenchmarkAddForm,
@@ -266,25 +268,38 @@ def results_sheet(request: HttpRequest, workout_id: int) -> HttpResponse:
     action = request.POST.get("action") if request.method == "POST" else None
     if request.method == "POST" and "fix_cap" in request.POST:
         action = "cap"
-    dropin = DropInForm(request.POST if action == "dropin" else None, prefix="dropin")
+    # Opened for a class (?class=<occurrence>): its roster first, and a drop-in is checked in to it.
+    occurrence_id = id_param(request.GET, "class")
+    occurrence = (
+        get_object_or_404(ClassOccurrence.objects.select_related("schedule"), pk=occurrence_id)
+        if occurrence_id
+        else None
+    )
+    here = reverse("workouts:sheet", args=[workout.pk]) + (f"?class={occurrence.pk}" if occurrence else "")
+    dropin = DropInVisitForm(request.POST if action == "dropin" else None, prefix="dropin")
     if action == "dropin" and dropin.is_valid():
-        member = member_save(fields=dropin.cleaned_data)
-        messages.success(request, f"{member} added as a drop-in: their row is on the sheet.")
-        return redirect(reverse("workouts:sheet", args=[workout.pk]) + f"#m{member.pk}")
+        member, _ = drop_in_add(occurrence=occurrence, visited_on=workout.scheduled_on, **dropin.cleaned_data)
+        messages.success(request, f"{member} added as a drop-in (a visit, not a member): their row is on the sheet.")
+        return redirect(f"{here}{'&' if occurrence else '?'}with={member.pk}#m{member.pk}")
+    roster = roster_member_ids(occurrence_id=occurrence.pk) if occurrence else []
+    added = id_param(request.GET, "with")  # someone just added: listed even if not otherwise on this sheet
+    first = roster + ([added] if added and added not in roster else [])
     cap_form = _sheet_cap_fix(request, workout, action)
     level = _remembered_level(request, workout)
     if action in ("save", "cap") and request.POST.get("default_level") in workout.scaling_levels:
         level = request.POST["default_level"]
         _level_remember(request, workout, level)
-    rows = _sheet_rows(request, workout, level, bound=action in ("save", "cap"))
+    rows = _sheet_rows(request, workout, level, bound=action in ("save", "cap"), first=first)
     if action == "save" and _sheet_save(request, workout, rows):
-        return redirect("workouts:sheet", workout_id=workout.pk)
+        return redirect(here)
     context = {
         "workout": workout,
         "rows": rows,
         "level": level,
         "recorded": sum(1 for row in rows if row.existing),
         "dropin": dropin,
+        "occurrence": occurrence,
+        "in_class": len(roster),
         "cap_form": cap_form,
         "time_cap": format_time_ms(workout.time_cap_seconds * 1000) if workout.time_cap_seconds else "",
         "score_help": score_help(workout),
@@ -309,9 +324,11 @@ def _sheet_cap_fix(request: HttpRequest, workout: Workout, action: str | None) -
     return cap_form
 
 
-def _sheet_rows(request: HttpRequest, workout: Workout, level: str, *, bound: bool) -> list[_SheetRowWithForm]:
+def _sheet_rows(
+    request: HttpRequest, workout: Workout, level: str, *, bound: bool, first: list[int]
+) -> list[_SheetRowWithForm]:
     rows: list[_SheetRowWithForm] = []
-    for row in results_sheet_rows(workout=workout, level=level):
+    for row in results_sheet_rows(workout=workout, level=level, first=first):
         prefix = f"m{row.member.pk}"
         # A member added after the sheet was opened has no fields in the post: their row stays as it was.
         data = request.POST if bound and f"{prefix}-status" in request.POST else None

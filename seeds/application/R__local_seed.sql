@@ -194,3 +194,16 @@ SELECT v.email, 'pbkdf2_sha256$1000000$fitbuddylocalseed$bjfbf5BdL9gi87bhlJRffmO
                ('ava.alvarez@ironworks.localhost', 'Ava Alvarez', 'athlete', 'ava.alvarez@ironworks.localhost'))
        AS v (email, name, role, member_email)
 ON CONFLICT (email) DO NOTHING;
+
+-- The weekly class schedule (gym/classes): a 6 am, a noon and an evening class on weekdays, coached
+-- by Carlos, and a Saturday team class. Athletes book them from /me/classes/.
+INSERT INTO class_schedule (name, weekday, starts_at, length_minutes, coach_id, capacity, track, active_from)
+SELECT v.name, d.weekday, v.starts_at::time, v.length_minutes,
+       (SELECT l.id FROM gym_login l WHERE l.email = 'coach@ironworks.localhost'), v.capacity, 'main', DATE '2025-01-01'
+  FROM (VALUES ('6 am WOD', '06:00', 60, 16), ('Noon WOD', '12:00', 45, 12), ('Evening WOD', '17:30', 60, 20))
+       AS v (name, starts_at, length_minutes, capacity)
+ CROSS JOIN generate_series(1, 5) AS d (weekday)
+ WHERE NOT EXISTS (SELECT 1 FROM class_schedule s WHERE s.name = v.name AND s.weekday = d.weekday);
+INSERT INTO class_schedule (name, weekday, starts_at, length_minutes, capacity, track, active_from)
+SELECT 'Saturday Team WOD', 6, TIME '09:00', 90, 30, 'main', DATE '2025-01-01'
+ WHERE NOT EXISTS (SELECT 1 FROM class_schedule s WHERE s.name = 'Saturday Team WOD');

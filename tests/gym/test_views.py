@@ -69,6 +69,18 @@ LEAST_ROLE = {
     "athletes:workout": Role.ATHLETE,
     "athletes:progress": Role.ATHLETE,
     "athletes:privacy": Role.ATHLETE,
+    # Classes (gym/classes): the schedule and a class's page for coaches, its rules for owners and
+    # admins, an athlete's bookings for athletes.
+    "classes:schedule": Role.COACH,
+    "classes:occurrence": Role.COACH,
+    "classes:act": Role.COACH,
+    "workouts:class_sheet": Role.COACH,
+    "classes:create": Role.ADMIN,
+    "classes:edit": Role.ADMIN,
+    "classes:holidays": Role.ADMIN,
+    "classes:rules": Role.ADMIN,
+    "classes:mine": Role.ATHLETE,
+    "classes:mine_act": Role.ATHLETE,
 }
 #: Routes that only accept POST (a GET is 405 once access is granted).
 POST_ONLY = {
@@ -78,6 +90,8 @@ POST_ONLY = {
     "people:role",
     "people:resend",
     "athletes:privacy",
+    "classes:act",
+    "classes:mine_act",
 }
 
 
@@ -108,6 +122,9 @@ def urls(gyms) -> dict[str, str]:
         "benchmark_id": fran.pk,
         "login_id": gyms.coach_a.pk,
         "participation_id": al_on_fran.pk,
+        # A Wednesday class, and a Wednesday with no workout (its class sheet says so on a page).
+        "schedule_id": _wednesday_class(gyms).pk,
+        "day": "2026-01-07",
     }
     result = {}
     for name, route in gym_routes().items():
@@ -118,6 +135,23 @@ def urls(gyms) -> dict[str, str]:
         assert not missing, f"{name}: give the outsider tests an object for {missing}"
         result[name] = reverse(name, kwargs={p: objects[p] for p in params}, urlconf=URLCONF)
     return result
+
+
+def _wednesday_class(gyms):
+    from gym.classes.models import ClassSchedule  # noqa: PLC0415
+
+    with affiliate_context(gyms.a):
+        found, _ = ClassSchedule.objects.get_or_create(
+            name="Noon",
+            defaults={
+                "weekday": 3,
+                "starts_at": "12:00",
+                "length_minutes": 60,
+                "capacity": 12,
+                "active_from": "2026-01-01",
+            },
+        )
+    return found
 
 
 def test_every_gym_route_declares_who_may_use_it():
