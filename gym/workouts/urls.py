@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gym.workouts import views
+from gym.workouts import import_views, views
 
 app_name = "workouts"
 urlpatterns = [
@@ -22,4 +22,6 @@ urlpatterns = [
         name="result_delete",
     ),
     path("events/", views.events, name="events"),
+    # Past results from a CSV (another program's export): gym/workouts/import_views.py.
+    path("workouts/import/", import_views.results_import_view, name="results_import"),
 ]
