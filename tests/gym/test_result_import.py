@@ -212,3 +212,28 @@ def test_athletes_may_not_import_results(gyms):
     client = client_for(gyms.a, athlete)
     assert upload(client, SUGARWOD).status_code in (302, 403)
     assert results(gyms.a) == {}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "The file is empty"),
+        (b"Date,Workout,Email,Score\n2026-01-05,Fran,ann@a.test,3:4\xe9\n", "save it as “CSV UTF-8”"),
+        (b"PK\x03\x04\x14\x00\x06\x00", "not a CSV file"),
+        (b"Date,Workout,Email,Score\n" + b"2026-01-05,Fran,ann@a.test,3:45\n" * 20_001, "import at most 20000"),
+        (b"," * (11 * 1024 * 1024), "larger than 1 MB"),
+    ],
+)
+def test_files_that_cannot_be_read_import_no_result(gyms, data, message):
+    client = client_for(gyms.a, gyms.coach_a)
+    page = text(client.post(IMPORT, {"file": SimpleUploadedFile("r.csv", data, content_type="text/csv")}))
+    assert message in page and "Nothing was imported" in page
+    assert results(gyms.a) == {}
+
+
+def test_excel_unicode_text_of_results_imports(gyms):
+    client = client_for(gyms.a, gyms.coach_a)
+    data = "E-mail\tWOD\tDate\tScore\tRx/Scaled\nann@a.test\tFran\t2026-01-05\t3:45\tScaled\n".encode("utf-16")
+    page = client.post(IMPORT, {"file": SimpleUploadedFile("r.txt", data)}).content.decode()
+    assert post(client, page).status_code == 302
+    assert results(gyms.a) == {("ann@a.test", "Fran", datetime.date(2026, 1, 5)): ("scaled", 225_000, "finished")}
