@@ -50,14 +50,15 @@ def import_choices(request: HttpRequest) -> Choices | None:
         # A key of FILES always has a file: the stubs allow an empty list that is never stored.
         upload = cast("UploadedFile[bytes]", request.FILES["file"])
         return Choices(upload.read(MAX_BYTES + 1), True, None, AUTO, False, "preview")
-    if not post.get("payload"):
+    payload = str(post.get("payload", ""))
+    if not payload:
         return None
     try:
-        data = base64.b64decode(post["payload"], validate=True)
+        data = base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
         raise Unreadable from None
-    mapping = [post[f"column-{i}"] for i in range(MAX_COLUMNS) if f"column-{i}" in post] or None
-    order = post.get("date_order", AUTO)
+    mapping = [str(post.get(f"column-{i}", "")) for i in range(MAX_COLUMNS) if f"column-{i}" in post] or None
+    order = str(post.get("date_order", AUTO))
     return Choices(
         data=data,
         uploaded=False,
@@ -74,7 +75,8 @@ def imported_message(what: str, preview: ImportPreview | object, counts: str) ->
     if not refused:
         return f"Imported {what}: {counts}."
     lines = ", ".join(str(line) for line in refused[:LINES_NAMED]) + (" …" if len(refused) > LINES_NAMED else "")
-    return f"Imported {what}: {counts}. {len(refused)} refused row{'s' if len(refused) != 1 else ''} left out (line {lines})."
+    rows = f"{len(refused)} refused row{'s' if len(refused) != 1 else ''}"
+    return f"Imported {what}: {counts}. {rows} left out (line {lines})."
 
 
 def refused_message(preview: ImportPreview | object, partial: bool) -> str:
@@ -100,11 +102,11 @@ def member_import(request: HttpRequest) -> HttpResponse:
                 context["error"] = "Choose a CSV file to import."
             else:
                 context.update(payload=base64.b64encode(choices.data).decode(), partial=choices.partial)
-                options = {"data": choices.data, "mapping": choices.mapping, "date_order": choices.date_order}
+                data, mapping, order = choices.data, choices.mapping, choices.date_order
                 if choices.action == "preview":
-                    context["preview"] = member_import_preview(**options)
+                    context["preview"] = member_import_preview(data=data, mapping=mapping, date_order=order)
                 else:
-                    preview = members_import(**options, partial=choices.partial)
+                    preview = members_import(data=data, mapping=mapping, date_order=order, partial=choices.partial)
                     if preview.importable(partial=choices.partial):
                         counts = f"{preview.added} added, {preview.updated} updated, {preview.unchanged} unchanged"
                         messages.success(request, imported_message("members", preview, counts))

@@ -19,7 +19,6 @@ from gym.members.models import Member
 from gym.members.tabular import (
     AUTO,
     DateProblem,
-    ImportRefused,
     Problem,
     Table,
     cell,

@@ -138,7 +138,9 @@ def mapping_errors(mapping: list[str], header: list[str], labels: Mapping[str, s
         if target not in labels:
             errors.append(f"Column {shown(column)!r}: choose one of the listed fields.")
         elif target in seen:
-            errors.append(f"{labels[target]} is chosen for two columns ({shown(seen[target])!r} and {shown(column)!r}).")
+            errors.append(
+                f"{labels[target]} is chosen for two columns ({shown(seen[target])!r} and {shown(column)!r})."
+            )
         seen.setdefault(target, column)
     return errors
 
@@ -159,7 +161,11 @@ def formula_problem(column: str, cells: list[str], index: int) -> Problem | None
 # --- dates -----------------------------------------------------------------------------------------
 
 DAY_FIRST, MONTH_FIRST, AUTO = "dmy", "mdy", ""
-DATE_ORDERS = [(AUTO, "As the file shows"), (DAY_FIRST, "Day first (31/12/1990)"), (MONTH_FIRST, "Month first (12/31/1990)")]
+DATE_ORDERS = [
+    (AUTO, "As the file shows"),
+    (DAY_FIRST, "Day first (31/12/1990)"),
+    (MONTH_FIRST, "Month first (12/31/1990)"),
+]
 MONTHS = {
     name: number
     for number, names in enumerate(
@@ -184,9 +190,13 @@ MONTHS = {
 _TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[ap]m)?(?:Z|[+-]\d{2}:?\d{2})?)?"
 ISO_RE = re.compile(rf"^(?P<y>\d{{4}})[-/.](?P<m>\d{{1,2}})[-/.](?P<d>\d{{1,2}}){_TIME}$", re.IGNORECASE)
 COMPACT_RE = re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$")
-NUMERIC_RE = re.compile(rf"^(?P<a>\d{{1,2}})(?P<sep>[-/.])(?P<b>\d{{1,2}})(?P=sep)(?P<y>\d{{4}}){_TIME}$", re.IGNORECASE)
+NUMERIC_RE = re.compile(
+    rf"^(?P<a>\d{{1,2}})(?P<sep>[-/.])(?P<b>\d{{1,2}})(?P=sep)(?P<y>\d{{4}}){_TIME}$", re.IGNORECASE
+)
 DAY_MONTH_RE = re.compile(r"^(?P<d>\d{1,2})(?:st|nd|rd|th)?[-\s/.]+(?P<mon>[a-z]+)\.?,?[-\s/.]+(?P<y>\d{4})$", re.I)
-MONTH_DAY_RE = re.compile(r"^(?:[a-z]+,?\s+)?(?P<mon>[a-z]+)\.?[-\s/]+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?[-\s/]+(?P<y>\d{4})$", re.I)
+MONTH_DAY_RE = re.compile(
+    r"^(?:[a-z]+,?\s+)?(?P<mon>[a-z]+)\.?[-\s/]+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?[-\s/]+(?P<y>\d{4})$", re.I
+)
 DATE_HELP = "write e.g. 1990-12-31, 31/12/1990, 12/31/1990, 31.12.1990, 31-Dec-1990 or Dec 31 1990"
 
 
@@ -210,7 +220,9 @@ def date_order_shown(text: str) -> str:
 def needs_order(text: str) -> bool:
     """Whether a date reads as two different days depending on the order (03/04/2024; not 04/04/2024)."""
     match = NUMERIC_RE.match(text.strip())
-    return bool(match) and int(match["a"]) <= 12 and int(match["b"]) <= 12 and match["a"] != match["b"]
+    if match is None:
+        return False
+    return int(match["a"]) <= 12 and int(match["b"]) <= 12 and match["a"] != match["b"]
 
 
 def file_date_order(values: Iterable[str]) -> tuple[str, bool]:

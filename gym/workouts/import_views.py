@@ -48,7 +48,9 @@ def results_import_view(request: HttpRequest) -> HttpResponse:
                 context["error"] = "Choose a CSV file to import."
             else:
                 options = _options(request.POST, choices.mapping, choices.date_order)
-                context.update(payload=base64.b64encode(choices.data).decode(), partial=choices.partial, options=options)
+                context.update(
+                    payload=base64.b64encode(choices.data).decode(), partial=choices.partial, options=options
+                )
                 context["members"] = Member.objects.order_by("last_name", "first_name", "id").only(
                     "first_name", "last_name", "email"
                 )
@@ -56,11 +58,14 @@ def results_import_view(request: HttpRequest) -> HttpResponse:
                     context["preview"] = results_import_preview(data=choices.data, options=options)
                 else:
                     who = request.user.get_username()
-                    preview = results_import(data=choices.data, options=options, partial=choices.partial, recorded_by=who)
+                    preview = results_import(
+                        data=choices.data, options=options, partial=choices.partial, recorded_by=who
+                    )
                     if preview.importable(partial=choices.partial):
+                        created = len(preview.new_workouts)
                         counts = (
                             f"{preview.added} added, {preview.updated} updated, {preview.unchanged} unchanged; "
-                            f"{len(preview.new_workouts)} past workout{'s' if len(preview.new_workouts) != 1 else ''} created"
+                            f"{created} past workout{'s' if created != 1 else ''} created"
                         )
                         messages.success(request, imported_message("results", preview, counts))
                         return redirect("workouts:results_import")

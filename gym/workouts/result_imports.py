@@ -86,6 +86,7 @@ class PlannedWorkout:
 class ResultPreview(ImportPreview):
     workouts: dict[tuple[datetime.date, str], PlannedWorkout] = field(default_factory=dict)
     notes: bool = False  # the file has a notes column
+    result_rows: list[ResultRow] = field(default_factory=list)  # ``rows``, as what they are
 
     @property
     def new_workouts(self) -> list[Workout]:
@@ -119,7 +120,7 @@ def results_import_preview(*, data: bytes, options: ResultOptions) -> ResultPrev
     if errors or preview.order_needed:
         return preview
     rows = [_row(line, cells, table, mapping, order) for line, cells in table.rows]
-    preview.rows = list(rows)
+    preview.rows, preview.result_rows = list(rows), rows
     _match_members(rows, athlete)
     preview.workouts = _plan_workouts(rows, options)
     for plan in preview.workouts.values():
@@ -245,7 +246,9 @@ def _new_workout(
     score_type = _score_type(rows, options)
     if score_type is None:
         return None
-    return PlannedWorkout(Workout(name=name, scheduled_on=day, score_type=score_type, scaling_levels=levels), True, rows)
+    return PlannedWorkout(
+        Workout(name=name, scheduled_on=day, score_type=score_type, scaling_levels=levels), True, rows
+    )
 
 
 def _score_type(rows: list[ResultRow], options: ResultOptions) -> str | None:
@@ -294,7 +297,9 @@ def _compare_with_existing(
     workouts = [p.workout for p in plans.values() if not p.new]
     existing = {
         (p["workout_id"], p["member_id"]): p
-        for p in Participation.objects.filter(workout__in=workouts).values("workout_id", "member_id", "notes", *RESULT_COLUMNS)
+        for p in Participation.objects.filter(workout__in=workouts).values(
+            "workout_id", "member_id", "notes", *RESULT_COLUMNS
+        )
     }
     seen: dict[tuple[Any, int], int] = {}
     for row in rows:
@@ -312,7 +317,9 @@ def _compare_with_existing(
         row.action = "add" if current is None else "unchanged" if same else "update"
 
 
-def results_import(*, data: bytes, options: ResultOptions, partial: bool = False, recorded_by: str = "") -> ResultPreview:
+def results_import(
+    *, data: bytes, options: ResultOptions, partial: bool = False, recorded_by: str = ""
+) -> ResultPreview:
     """Import a file: checked again, then saved in one transaction (all rows, or with ``partial`` the
     good ones); new workouts are created, results upserted, personal records refreshed."""
     with transaction.atomic(using=router.db_for_write(Participation)):
@@ -320,7 +327,7 @@ def results_import(*, data: bytes, options: ResultOptions, partial: bool = False
         if not preview.importable(partial=partial):
             return preview
         _create_workouts(preview)
-        rows = [r for r in preview.good if r.action in ("add", "update") and r.key and r.member and r.result]
+        rows = [r for r in preview.result_rows if not r.problems and r.action in ("add", "update")]
         extra = {"notes"} if preview.notes else set()
         Participation.objects.bulk_create(
             [_participation(row, preview, recorded_by) for row in rows],
@@ -347,7 +354,8 @@ def _create_workouts(preview: ResultPreview) -> None:
 
 
 def _participation(row: ResultRow, preview: ResultPreview, recorded_by: str) -> Participation:
-    assert row.key is not None and row.member is not None and row.result is not None  # only such rows are written
+    # Only rows with all of these are given an action (_compare_with_existing).
+    assert row.key is not None and row.member is not None and row.result is not None and row.day is not None
     notes = {"notes": row.values.get("notes", "")} if preview.notes else {}
     return Participation(
         workout=preview.workouts[row.key].workout,

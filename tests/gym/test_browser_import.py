@@ -57,10 +57,16 @@ def test_the_owner_maps_odd_headers_sees_the_bad_rows_and_imports_the_good_ones(
 
     page.get_by_label("Import the good rows and report the bad ones").check()
     page.get_by_role("button", name="Import", exact=True).click()
-    expect(page.locator(".messages")).to_contain_text("Imported members: 1 added, 0 updated, 0 unchanged. 2 refused rows left out (line 3, 4).")
+    expect(page.locator(".messages")).to_contain_text(
+        "Imported members: 1 added, 0 updated, 0 unchanged. 2 refused rows left out (line 3, 4)."
+    )
     with affiliate_context(gyms.a):
         wanda = Member.objects.get(email="wanda@a.test")
-        assert (wanda.gender, wanda.birth_date, wanda.joined_on) == ("F", datetime.date(1990, 12, 31), datetime.date(2024, 3, 15))
+        assert (wanda.gender, wanda.birth_date, wanda.joined_on) == (
+            "F",
+            datetime.date(1990, 12, 31),
+            datetime.date(2024, 3, 15),
+        )
         assert not Member.objects.filter(email__in=["walt@a.test", "wes@a.test"]).exists()
 
     page.goto(f"{base}/workouts/")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import html
 import re
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -22,15 +23,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 URLCONF = "fitbuddy.urls_gym"
 IMPORT = reverse("workouts:results_import", urlconf=URLCONF)
 
-#: A SugarWOD athlete's export (Profile → export): one athlete, US dates, loads in pounds without a
-#: unit, times m:ss, AMRAPs rounds+reps, score_type empty for timed workouts, RX/SCALED.
-SUGARWOD = """date,title,description,best_result_raw,best_result_display,score_type,barbell_lift,set_details,notes,rx_or_scaled,pr
-01/05/2026,Fran,21-15-9 reps for time of:• Thruster 95/65#• Pull-ups,378,6:18,,,"[{""secs"":18,""mins"":6}]",felt strong,RX,PR
-12/14/2025,Back Squat 1x1,Back Squat for load: #1:  1 rep ,335,335,Load,Back Squat,"[{""success"":true,""load"":335}]",,RX,
-04/07/2025,Cindy,AMRAP 20 minutes of:• 5 pull-ups• 10 push-ups• 15 squats,16.001,16+1,Rounds + Reps,,"[{""rnds"":16,""reps"":1}]",,SCALED,PR
-08/29/2025,Handstand Push-Ups: 2 min max reps,Handstand Push-Ups: 2 min max reps,16,16,Reps,,"[{""reps"":16}]","Kipping, a set of 12 then set of 4",RX,PR
-05/30/2025,MURPH,Partition the pull-ups,2762,46:02,,,"[{""secs"":2,""mins"":46}]",No weight vest,SCALED,PR
-"""
+#: A SugarWOD athlete's export (its header and lines as its users show them): one athlete, US dates,
+#: loads in pounds without a unit, times m:ss, AMRAPs rounds+reps, score_type empty when timed, RX/SCALED.
+SUGARWOD = (Path(__file__).parent / "files" / "sugarwod_workouts.csv").read_text()
 
 #: A Wodify performance results report for the whole gym: athletes by name, the workout's part as
 #: its "Component", the result as typed, Is Rx as True/False, dates m/d/yyyy.
