@@ -341,16 +341,19 @@ def results_import(
 
 
 def _create_workouts(preview: ResultPreview) -> None:
+    """The past workouts the good rows need: a library benchmark's with its movements, the others at once."""
+    plain = []
     for plan in preview.workouts.values():
         if plan.new and any(not r.problems for r in plan.rows):
             workout = plan.workout
-            if workout.benchmark is not None:
-                plan.workout, _ = workout_from_benchmark(benchmark=workout.benchmark, scheduled_on=workout.scheduled_on)
-                if set(workout.scaling_levels) - set(plan.workout.scaling_levels):
-                    plan.workout.scaling_levels = workout.scaling_levels  # a level the file's rows use (Rx+)
-                    plan.workout.save(update_fields=["scaling_levels", "updated_at"])
-            else:
-                workout.save()
+            if workout.benchmark is None:
+                plain.append(workout)
+                continue
+            plan.workout, _ = workout_from_benchmark(benchmark=workout.benchmark, scheduled_on=workout.scheduled_on)
+            if set(workout.scaling_levels) - set(plan.workout.scaling_levels):
+                plan.workout.scaling_levels = workout.scaling_levels  # a level the file's rows use (Rx+)
+                plan.workout.save(update_fields=["scaling_levels", "updated_at"])
+    Workout.objects.bulk_create(plain, batch_size=500)  # PostgreSQL gives each its id
 
 
 def _participation(row: ResultRow, preview: ResultPreview, recorded_by: str) -> Participation:
