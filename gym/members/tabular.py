@@ -74,6 +74,11 @@ def decode(data: bytes) -> str:
             return data.decode("utf-16")
         except UnicodeDecodeError:
             raise ImportRefused("The file says it is UTF-16 text but is not: save it as “CSV UTF-8”.") from None
+    if data.startswith(b"PK\x03\x04"):
+        raise ImportRefused(
+            "The file is an Excel workbook (.xlsx), not a CSV file: in your spreadsheet program, save it as "
+            "“CSV UTF-8” and upload that."
+        )
     if b"\x00" in data:
         raise ImportRefused("The file is not a CSV file (it holds binary data): save it as “CSV UTF-8”.")
     try:

@@ -214,7 +214,7 @@ def test_athletes_may_not_import_results(gyms):
     [
         (b"", "The file is empty"),
         (b"Date,Workout,Email,Score\n2026-01-05,Fran,ann@a.test,3:4\xe9\n", "save it as “CSV UTF-8”"),
-        (b"PK\x03\x04\x14\x00\x06\x00", "not a CSV file"),
+        (b"PK\x03\x04\x14\x00\x06\x00", "an Excel workbook (.xlsx), not a CSV file"),
         (b"Date,Workout,Email,Score\n" + b"2026-01-05,Fran,ann@a.test,3:45\n" * 20_001, "import at most 20000"),
         (b"," * (11 * 1024 * 1024), "larger than 1 MB"),
     ],
