@@ -1,14 +1,11 @@
-"""A gym's members: list with search and paging, create, edit, deactivate, CSV export and import.
+"""A gym's members: list with search and paging, create, edit, deactivate, CSV export (the import: ``import_views.py``).
 
 A member's own page (records, results, progress) reads results, so it lives above them:
 ``gym/leaderboards/views.py``."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import csv
-from typing import TYPE_CHECKING, cast
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -18,14 +15,10 @@ from django.views.decorators.http import require_http_methods
 
 from gym.accounts.access import COACH, MANAGE, role_required
 from gym.members.forms import MemberForm
-from gym.members.imports import MAX_BYTES, ImportRefused, member_import_preview, members_import
 from gym.members.models import Member
 from gym.members.selectors import member_export_rows, member_search
 from gym.members.services import member_active_set, member_save
 from gym.params import text_param
-
-if TYPE_CHECKING:
-    from django.core.files.uploadedfile import UploadedFile
 
 
 def _gym_slug(request: HttpRequest) -> str:
@@ -89,36 +82,3 @@ def member_export(request: HttpRequest) -> HttpResponse:
     # Every cell quoted: a spreadsheet splitting on ';' or a tab still reads each cell whole.
     csv.writer(response, quoting=csv.QUOTE_ALL).writerows(member_export_rows())
     return response
-
-
-@role_required(*MANAGE)
-def member_import(request: HttpRequest) -> HttpResponse:
-    """Upload a CSV (the export's format), see what it would do row by row, then import it all or nothing."""
-    context: dict[str, object] = {"preview": None, "error": "", "payload": ""}
-    if request.method == "POST":
-        try:
-            if "file" in request.FILES:
-                # A key of FILES always has a file: the stubs allow an empty list that is never stored.
-                upload = cast("UploadedFile[bytes]", request.FILES["file"])
-                data = upload.read(MAX_BYTES + 1)  # one byte more: too large is said so
-                preview = member_import_preview(data=data)
-                context.update(preview=preview, payload=base64.b64encode(data).decode() if preview.ok else "")
-            elif request.POST.get("payload"):
-                data = base64.b64decode(request.POST["payload"], validate=True)
-                preview = members_import(data=data)
-                if preview.ok:
-                    added, updated = preview.count("add"), preview.count("update")
-                    messages.success(
-                        request,
-                        f"Imported: {added} added, {updated} updated, {preview.count('unchanged')} unchanged.",
-                    )
-                    return redirect("members:list")
-                context.update(preview=preview)
-                context["error"] = "The members changed since the preview: nothing was imported. Check the rows below."
-            else:
-                context["error"] = "Choose a CSV file to import."
-        except ImportRefused as exc:
-            context["error"] = f"{exc} Nothing was imported."
-        except (binascii.Error, ValueError):
-            context["error"] = "The preview could not be read back: upload the file again. Nothing was imported."
-    return render(request, "members/member_import.html", context)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gym.workouts import class_views, views
+from gym.workouts import class_views, import_views, views
 
 app_name = "workouts"
 urlpatterns = [
@@ -24,4 +24,6 @@ urlpatterns = [
     path("events/", views.events, name="events"),
     # A class's results sheet (gym/classes): the day's workout on its track, the class first.
     path("classes/<int:schedule_id>/<str:day>/sheet/", class_views.class_sheet, name="class_sheet"),
+    # Past results from a CSV (another program's export): gym/workouts/import_views.py.
+    path("workouts/import/", import_views.results_import_view, name="results_import"),
 ]

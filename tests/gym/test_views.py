@@ -56,6 +56,7 @@ LEAST_ROLE = {
     "workouts:delete": Role.COACH,
     "workouts:result_delete": Role.COACH,
     "workouts:events": Role.ADMIN,
+    "workouts:results_import": Role.COACH,
     "leaderboards:workout": Role.COACH,
     "leaderboards:overall": Role.COACH,
     "leaderboards:benchmarks": Role.COACH,
