@@ -248,6 +248,7 @@ def _check_row(row: ImportRow, current: Member | None) -> None:
         return
     member = form.save(commit=False)
     member.is_active = ACTIVE[active] if "active" in row.values else (current.is_active if current else True)
+    member.kind = Member.Kind.MEMBER  # a drop-in the gym's file lists has become one of its members
     row.member = member
     row.action = _action(current, member)
 
@@ -272,7 +273,7 @@ def _action(current: Member | None, member: Member) -> str:
     """What saving ``member`` does: add a new member, update ``current``, or leave it unchanged."""
     if current is None:
         return "add"
-    if all(getattr(current, f) == getattr(member, f) for f in (*FORM_FIELDS, "is_active")):
+    if all(getattr(current, f) == getattr(member, f) for f in (*FORM_FIELDS, "is_active", "kind")):
         return "unchanged"
     return "update"
 
@@ -294,5 +295,5 @@ def members_import(
         for member in to_update:
             member.updated_at = now  # bulk_update does not apply auto_now
         Member.objects.bulk_create(to_add)
-        Member.objects.bulk_update(to_update, [*FORM_FIELDS, "is_active", "updated_at"], batch_size=500)
+        Member.objects.bulk_update(to_update, [*FORM_FIELDS, "is_active", "kind", "updated_at"], batch_size=500)
     return preview

@@ -292,3 +292,15 @@ def test_coaches_may_not_import_members(gyms):
     client = client_for(gyms.a, gyms.coach_a)
     assert upload(client, ODD.encode()).status_code == 403
     assert "wanda@a.test" not in members(gyms.a)
+
+
+def test_a_drop_in_the_file_lists_becomes_a_member(gyms):
+    """A visitor first seen as a drop-in, then listed in the gym's member file, is one of its members."""
+    with affiliate_context(gyms.a):
+        MemberFactory(first_name="Dee", last_name="Visitor", email="dee@a.test", kind=Member.Kind.DROP_IN)
+    client = client_for(gyms.a, gyms.owner_a)
+    page = upload(client, b"First Name,Last Name,Email\nDee,Visitor,dee@a.test\n").content.decode()
+    assert "0 to add, 1 to update" in page
+    assert confirm(client, page).status_code == 302
+    with affiliate_context(gyms.a):
+        assert Member.objects.get(email="dee@a.test").kind == Member.Kind.MEMBER
