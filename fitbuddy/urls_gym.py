@@ -27,6 +27,8 @@ urlpatterns = [
     ),
     path("", include("gym.workouts.urls")),
     path("", include("gym.leaderboards.urls")),
+    # The whiteboard on the box's TV (a link's token, no login) and the coaches' page of links.
+    path("", include("gym.leaderboards.whiteboard_urls")),
 ]
 
 handler403 = "fitbuddy.views.forbidden"

@@ -26,6 +26,7 @@ _NAV = (
     ("Members", "members:list", {"members:list", "members:detail", "members:edit", "members:create", "members:import"}),
     ("Overall board", "leaderboards:overall", {"leaderboards:overall"}),
     ("People", "people:list", {"people:list", "people:remove"}),
+    ("Whiteboard", "whiteboard:links", {"whiteboard:links"}),
 )
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gym.workouts import views
+from gym.workouts import publishing_views, views
 
 app_name = "workouts"
 urlpatterns = [
@@ -22,4 +22,6 @@ urlpatterns = [
         name="result_delete",
     ),
     path("events/", views.events, name="events"),
+    # Publishing (athletes see a workout from its publish time).
+    path("workouts/<int:workout_id>/publish/", publishing_views.publish, name="publish"),
 ]

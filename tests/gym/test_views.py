@@ -30,6 +30,9 @@ PUBLIC_ROUTES = {
     "password_reset_done",
     "password_reset_confirm",
     "password_reset_complete",
+    # The whiteboard on the TV: its link's token is the key (tests/gym/test_whiteboard.py).
+    "whiteboard:tv",
+    "whiteboard:tv_board",
 }
 #: The least role that may use each gym route. A route missing here fails
 #: test_every_gym_route_declares_who_may_use_it, so a new page cannot go untested.
@@ -67,6 +70,9 @@ LEAST_ROLE = {
     "athletes:workout": Role.ATHLETE,
     "athletes:progress": Role.ATHLETE,
     "athletes:privacy": Role.ATHLETE,
+    # Publishing and the whiteboard's links.
+    "workouts:publish": Role.COACH,
+    "whiteboard:links": Role.COACH,
 }
 #: Routes that only accept POST (a GET is 405 once access is granted).
 POST_ONLY = {
@@ -76,6 +82,7 @@ POST_ONLY = {
     "people:role",
     "people:resend",
     "athletes:privacy",
+    "workouts:publish",
 }
 
 
