@@ -43,7 +43,9 @@ def today(gyms):
             scheduled_on=timezone.localdate(),
             track="main",
         )
-        WorkoutExerciseFactory(workout=ns.grace, exercise=ExerciseFactory(name="Clean and Jerk"), prescription="30 reps")
+        WorkoutExerciseFactory(
+            workout=ns.grace, exercise=ExerciseFactory(name="Clean and Jerk"), prescription="30 reps"
+        )
         ns.strength = WorkoutFactory(
             name="Deadlift 5x5", score_type=ScoreType.NONE, scheduled_on=timezone.localdate(), track="strength"
         )
@@ -74,8 +76,10 @@ def test_a_coach_makes_a_link_and_the_tv_opens_it_without_a_login(today):
     with affiliate_context(today.a):
         link = WhiteboardLink.objects.get()
     # Only the hash is kept, bound to the gym; the token itself is nowhere in the table.
-    assert link.token_hash == token_hash(affiliate_id=today.a.pk, token=token) != token_hash(
-        affiliate_id=today.b.pk, token=token
+    assert (
+        link.token_hash
+        == token_hash(affiliate_id=today.a.pk, token=token)
+        != token_hash(affiliate_id=today.b.pk, token=token)
     )
     assert token not in repr(WhiteboardLink.objects.using(alias_name(today.a)).values_list())
     assert (link.label, link.created_by, link.last_seen_at) == ("Main floor TV", "coach_a@gym.test", None)
