@@ -95,7 +95,8 @@ def link_list(request: HttpRequest) -> HttpResponse:
             messages.error(request, "Nothing changed.")
     context = {"links": links(), "new_url": new_url, "label_error": label_error, "label_max": LABEL_MAX}
     # The new link's address is in this answer only (it is never stored): nothing may keep a copy.
-    response = render(request, "leaderboards/whiteboard_links.html", context, status=400 if label_error else 200)
+    status = 400 if label_error else 201 if new_url else 200  # 201: a link was made (its address, once)
+    response = render(request, "leaderboards/whiteboard_links.html", context, status=status)
     response["Cache-Control"] = "no-store, private"
     return response
 

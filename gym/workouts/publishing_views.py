@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -30,12 +30,13 @@ def publish(request: HttpRequest, workout_id: int) -> HttpResponse:
     else:
         messages.error(request, "Nothing changed: choose Publish now or Unpublish.")
     target = request.POST.get("next", "")
+    # Back to the page it was posted from: a path on this site only.
     if (
-        target
-        and "\x00" not in target
+        target.startswith("/")
+        and target.isprintable()
         and url_has_allowed_host_and_scheme(
             target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
         )
     ):
-        return redirect(target)
+        return HttpResponseRedirect(target)
     return redirect("workouts:detail", workout_id=workout.pk)

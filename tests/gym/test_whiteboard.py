@@ -65,7 +65,7 @@ def today(gyms):
 def make_link(gyms, label: str = "Main floor TV") -> tuple[str, str]:
     """A coach makes a link on the links page: (its address, its token)."""
     page = client_for(gyms.a, gyms.coach_a).post("/whiteboard/links/", {"action": "create", "label": label})
-    assert page.status_code == 200 and page["Cache-Control"] == "no-store, private"
+    assert page.status_code == 201 and page["Cache-Control"] == "no-store, private"
     url, token = LINK_RE.search(page.content.decode()).groups()
     return url, token
 
