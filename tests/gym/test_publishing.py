@@ -64,6 +64,10 @@ def test_coaches_see_every_workout_marked_and_publish_or_unpublish_it(week):
     page = coach.get(f"/workouts/week/?start={start}").content.decode()
     assert "Tomorrow Hidden" in page and "Scheduled to publish at" in page
     assert "Draft: athletes do not see it" in page
+    dashboard = coach.get("/").content.decode()
+    assert "Draft: athletes do not see it" in dashboard and "Draft Today" in dashboard
+    listed = coach.get("/workouts/").content.decode()
+    assert listed.count('data-publish="scheduled"') == 1 and listed.count('data-publish="draft"') == 1
     me = client_for(week.a, week.ann_login)
 
     back = f"/workouts/week/?start={start}"
