@@ -22,7 +22,7 @@ from gym.leaderboards.models import WhiteboardLink
 #: Random bytes in a token (URL-safe base64: 43 characters).
 TOKEN_BYTES = 32
 #: What a token looks like; anything else is unknown without a query.
-TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$", re.ASCII)
+TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}", re.ASCII)
 #: A link's last_seen_at is written when older than this (a TV polls every few seconds).
 SEEN_EVERY = datetime.timedelta(minutes=1)
 LABEL_MAX = 80
@@ -71,7 +71,7 @@ class LinkCheck:
 
 def link_check(*, affiliate_id: int, token: str, now: datetime.datetime | None = None) -> LinkCheck:
     """The link a token opens on this gym: one indexed query (and a write at most once a minute)."""
-    if not TOKEN_RE.match(token):
+    if not TOKEN_RE.fullmatch(token):
         return LinkCheck("unknown")
     link = WhiteboardLink.objects.filter(token_hash=token_hash(affiliate_id=affiliate_id, token=token)).first()
     if link is None:

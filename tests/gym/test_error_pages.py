@@ -8,8 +8,10 @@ from django.conf import settings
 from django.test import Client
 
 from affiliates.models import Affiliate
+from gym.accounts.models import GymLogin
 from gym.workouts import views as workout_views
 from tests.conftest import client_for, host
+from tests.factories import gym_login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,6 +37,9 @@ def test_403_is_in_the_gyms_style(gyms):
     response = client_for(gyms.a, gyms.coach_a).get("/people/")
     assert response.status_code == 403
     assert "No access" in response.content.decode() and "Gym A" in response.content.decode()
+    athlete = client_for(gyms.a, gym_login(gyms.a, "ann@a.test", GymLogin.Role.ATHLETE, member=gyms.ann))
+    refused = athlete.get("/whiteboard/links/").content.decode()
+    assert "Your role at Gym A is athlete" in refused and 'href="/me/"' in refused
 
 
 def test_500_shows_no_trace_and_no_secret(gyms, monkeypatch):

@@ -150,6 +150,7 @@ def test_a_revoked_or_unknown_link_shows_no_data(today):
     unknown = anonymous.get("/tv/" + "A" * 43 + "/")
     assert unknown.status_code == 404 and "Grace" not in unknown.content.decode()
     assert anonymous.get("/tv/short/board/").status_code == 404
+    assert anonymous.get(f"/tv/{token}%0A/").status_code == 404  # the token and a newline is no token
     # Revoking twice changes nothing and says so.
     again = coach.post("/whiteboard/links/", {"action": "revoke", "link": link.pk}, follow=True).content.decode()
     assert "already revoked" in again
