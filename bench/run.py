@@ -28,6 +28,8 @@ BENCHMARKS = [
     "classes.py",
     # Where it breaks: thousands of gyms on two servers (a cluster of its own; BENCH_SCALE_*).
     "scale.py",
+    # The whiteboard's refresh in a small and a large gym.
+    "whiteboard.py",
 ]
 #: The sizes of the quick run (each benchmark reads its own; the figures mean little at these sizes).
 QUICK = {
@@ -77,6 +79,8 @@ QUICK = {
     "BENCH_SCALE_MOVE_MEMBERS": "2000",
     "BENCH_SCALE_MOVE_SECONDS": "3",
     "BENCH_SCALE_MOVE_CLIENTS": "2",
+    # bench/whiteboard.py (the gym sizes: BENCH_ATHLETE_*)
+    "BENCH_WHITEBOARD_ROUNDS": "5",
 }
 
 

@@ -40,6 +40,9 @@ _URL_PASSWORD = re.compile(
     r"(?P<head>[a-z][a-z0-9+.-]{0,31}://[^:/@\s]{0,256}:)(?P<value>[^@\s]{1,1024})(?P<tail>@)", re.IGNORECASE
 )
 
+#: A whiteboard link's token (``/tv/<token>/``, gym/leaderboards/whiteboard_links.py): the path is its key.
+_WHITEBOARD_TOKEN = re.compile(r"(?P<head>/tv/)(?P<value>[A-Za-z0-9_-]{8,128})")
+
 
 def known_secrets() -> list[str]:
     """The passwords this process connects with (every alias's, its OPTIONS' too) and its secret key."""
@@ -66,6 +69,7 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` with every password it carries replaced: assigned ones, URL ones, and known ones."""
     text = _ASSIGNED.sub(lambda m: m.group("name") + SUBSTITUTE, text)
     text = _URL_PASSWORD.sub(lambda m: m.group("head") + SUBSTITUTE + m.group("tail"), text)
+    text = _WHITEBOARD_TOKEN.sub(lambda m: m.group("head") + SUBSTITUTE, text)
     for secret in secrets:
         text = text.replace(secret, SUBSTITUTE)
     return text

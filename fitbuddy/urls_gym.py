@@ -29,6 +29,8 @@ urlpatterns = [
     path("", include("gym.leaderboards.urls")),
     # Classes: the schedule, a class's roster and check-in (/classes/), an athlete's bookings (/me/classes/).
     path("", include("gym.classes.urls")),
+    # The whiteboard on the box's TV (a link's token, no login) and the coaches' page of links.
+    path("", include("gym.leaderboards.whiteboard_urls")),
 ]
 
 handler403 = "fitbuddy.views.forbidden"

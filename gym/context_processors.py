@@ -38,6 +38,7 @@ _NAV = (
             "classes:occurrence",
         },
     ),
+    ("Whiteboard", "whiteboard:links", {"whiteboard:links"}),
 )
 
 

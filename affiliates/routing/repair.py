@@ -30,10 +30,20 @@ def _refused(exc: BaseException | None) -> bool:
 def server_error(request: HttpRequest) -> HttpResponse:
     """The gym site's 500 handler: a 503 with Retry-After when the gym's role refused FitBuddy's login."""
     if not _refused(sys.exc_info()[1]):
-        return defaults.server_error(request)
+        return _server_error_page(request)
     # Rendered without the request: its context processors would read the login from the gym's
     # database, which is what just refused.
     page = loader.render_to_string("affiliates/repairing.html", {"affiliate": getattr(request, "affiliate", None)})
     response = HttpResponse(page, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+def _server_error_page(request: HttpRequest) -> HttpResponse:
+    """templates/500.html with the gym's name (read from the request, no query); Django's own page when
+    even that fails."""
+    try:
+        page = loader.render_to_string("500.html", {"affiliate": getattr(request, "affiliate", None)})
+    except Exception:  # a broken template must not hide the error being answered
+        return defaults.server_error(request)
+    return HttpResponse(page, status=500)

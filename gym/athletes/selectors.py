@@ -5,18 +5,17 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.db.models import QuerySet
 
 from gym.members.models import Member
+from gym.workouts import publishing
 from gym.workouts.models import Participation, Workout
 from gym.workouts.scores import format_result
 
 
 def published_workouts(*, now: datetime.datetime | None = None) -> QuerySet[Workout]:
-    """Workouts athletes see: those with no publish time, or whose publish time has come."""
-    moment = now or timezone.now()
-    return Workout.objects.filter(Q(published_at__isnull=True) | Q(published_at__lte=moment))
+    """Workouts athletes see: not drafts, with no publish time or one that has come (gym/workouts/publishing.py)."""
+    return publishing.published_workouts(now=now)
 
 
 @dataclass(frozen=True)

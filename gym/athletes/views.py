@@ -94,7 +94,7 @@ def workout(request: HttpRequest, workout_id: int) -> HttpResponse:
 @role_required(*ATHLETE)
 def my_progress(request: HttpRequest) -> HttpResponse:
     member = _me(request)
-    profile = member_profile(member=member, results=50)
+    profile = member_profile(member=member, results=50, published_only=True)
     context = progress.progress_context(member=member, records=profile.records, results=profile.results)
     return render(request, "athletes/progress.html", context)
 

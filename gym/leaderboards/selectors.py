@@ -11,6 +11,7 @@ from django.db.models import Exists, F, OuterRef, Window
 from django.db.models.functions import Rank
 
 from gym.members.models import Member
+from gym.workouts import publishing
 from gym.workouts.models import Participation, PersonalRecord, ScalingLevel, ScoreType, Workout
 from gym.workouts.scores import format_result, format_score
 
@@ -98,11 +99,15 @@ class MemberProfile:
     results: list[tuple[Participation, str]]  # the latest results, with their score for display
 
 
-def member_profile(*, member: Member, results: int = 20) -> MemberProfile:
-    """A member's personal records and latest results, formatted for display."""
+def member_profile(*, member: Member, results: int = 20, published_only: bool = False) -> MemberProfile:
+    """A member's personal records and latest results, formatted for display (``published_only``: only
+    results on workouts athletes see, for the athlete's own pages)."""
     records = [
         (record, format_score(record.value, record.exercise.unit))
         for record in member.personal_records.select_related("exercise").order_by("exercise__name")
     ]
-    latest = member.participations.select_related("workout").order_by("-performed_on")[:results]
+    latest = member.participations.select_related("workout").order_by("-performed_on")
+    if published_only:
+        latest = latest.filter(publishing.published_q_for("workout"))
+    latest = latest[:results]
     return MemberProfile(records, [(p, format_result(p, p.workout)) for p in latest])

@@ -74,6 +74,7 @@ class WorkoutForm(_WorkoutModelForm):
             "reps_per_round",
             "rep_max",
             "published_at",
+            "draft",
         ]
         widgets = {
             "scheduled_on": forms.DateInput(attrs={"type": "date"}),
@@ -89,6 +90,7 @@ class WorkoutForm(_WorkoutModelForm):
             "tiebreak_scheme": "Tiebreak",
             "rep_max": "Rep max",
             "published_at": "Athletes see it from",
+            "draft": "Draft: keep it from athletes until I publish it",
         }
 
     field_order = [
@@ -103,6 +105,7 @@ class WorkoutForm(_WorkoutModelForm):
         "scaling_levels",
         "tiebreak_scheme",
         "published_at",
+        "draft",
     ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

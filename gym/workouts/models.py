@@ -149,6 +149,8 @@ class Workout(models.Model):
     )
     # When athletes see it (None: as soon as it exists); coaches always do.
     published_at = models.DateTimeField(null=True, blank=True)
+    # Kept from athletes until a coach publishes it (gym/workouts/publishing.py), whatever published_at says.
+    draft = models.BooleanField(default=False)
     created_at = models.DateTimeField(db_default=Now(), editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     exercises = models.ManyToManyField(Exercise, through="WorkoutExercise", related_name="workouts")

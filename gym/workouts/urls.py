@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gym.workouts import class_views, import_views, views
+from gym.workouts import class_views, import_views, publishing_views, views
 
 app_name = "workouts"
 urlpatterns = [
@@ -26,4 +26,6 @@ urlpatterns = [
     path("classes/<int:schedule_id>/<str:day>/sheet/", class_views.class_sheet, name="class_sheet"),
     # Past results from a CSV (another program's export): gym/workouts/import_views.py.
     path("workouts/import/", import_views.results_import_view, name="results_import"),
+    # Publishing (athletes see a workout from its publish time).
+    path("workouts/<int:workout_id>/publish/", publishing_views.publish, name="publish"),
 ]

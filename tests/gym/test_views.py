@@ -30,6 +30,9 @@ PUBLIC_ROUTES = {
     "password_reset_done",
     "password_reset_confirm",
     "password_reset_complete",
+    # The whiteboard on the TV: its link's token is the key (tests/gym/test_whiteboard.py).
+    "whiteboard:tv",
+    "whiteboard:tv_board",
 }
 #: The least role that may use each gym route. A route missing here fails
 #: test_every_gym_route_declares_who_may_use_it, so a new page cannot go untested.
@@ -82,6 +85,9 @@ LEAST_ROLE = {
     "classes:rules": Role.ADMIN,
     "classes:mine": Role.ATHLETE,
     "classes:mine_act": Role.ATHLETE,
+    # Publishing and the whiteboard's links.
+    "workouts:publish": Role.COACH,
+    "whiteboard:links": Role.COACH,
 }
 #: Routes that only accept POST (a GET is 405 once access is granted).
 POST_ONLY = {
@@ -93,6 +99,7 @@ POST_ONLY = {
     "athletes:privacy",
     "classes:act",
     "classes:mine_act",
+    "workouts:publish",
 }
 
 

@@ -171,6 +171,7 @@ def test_the_router_sends_the_marked_affiliate_models_away_from_default(gyms):
         assert router.db_for_read(PersonalRecord) == alias_for(gyms.a) != "default"
         assert router.db_for_write(Member) == alias_for(gyms.a)
         assert router.db_for_read(Affiliate) == "default"
-    assert gym_app_labels() == {"accounts", "members", "workouts", "classes"}  # the apps with affiliate models
+    # The apps with affiliate models:
+    assert gym_app_labels() == {"accounts", "members", "workouts", "classes", "leaderboards"}
     assert router.allow_migrate("default", "workouts") is False  # Flyway owns them
     assert router.allow_migrate("default", "affiliates") is True
