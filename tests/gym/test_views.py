@@ -67,6 +67,11 @@ LEAST_ROLE = {
     "athletes:workout": Role.ATHLETE,
     "athletes:progress": Role.ATHLETE,
     "athletes:privacy": Role.ATHLETE,
+    # Programming that copies.
+    "workouts:day": Role.COACH,
+    "workouts:copy_day": Role.COACH,
+    "workouts:copy_week": Role.COACH,
+    "workouts:move_part": Role.COACH,
 }
 #: Routes that only accept POST (a GET is 405 once access is granted).
 POST_ONLY = {
@@ -76,6 +81,9 @@ POST_ONLY = {
     "people:role",
     "people:resend",
     "athletes:privacy",
+    "workouts:copy_day",
+    "workouts:copy_week",
+    "workouts:move_part",
 }
 
 
@@ -106,6 +114,7 @@ def urls(gyms) -> dict[str, str]:
         "benchmark_id": fran.pk,
         "login_id": gyms.coach_a.pk,
         "participation_id": al_on_fran.pk,
+        "day": "2026-01-05",
     }
     result = {}
     for name, route in gym_routes().items():
