@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, router, transaction
-from django.db.models import BooleanField, Count, F, Func, Prefetch, Q, QuerySet, Subquery, TextField, Value
+from django.db.models import BooleanField, Count, F, Func, Max, Prefetch, Q, QuerySet, Subquery, TextField, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -86,17 +86,27 @@ def movements_save(
     *, workout: Workout, movements: Iterable[WorkoutExercise], removed: Iterable[WorkoutExercise] = ()
 ) -> Workout:
     """Save a workout with its movement rows in the order given (positions 1…), removing ``removed``: one
-    transaction. Rows keep their ids; their positions are moved out of the way first (they are unique)."""
+    transaction. Rows keep their ids. A row the form did not show (added meanwhile, from another page)
+    is kept, after them.
+
+    Positions are unique and PostgreSQL checks that row by row: the rows are first moved above every
+    position used now or about to be, so no two meet on the way."""
     movements = list(movements)
     with transaction.atomic(using=router.db_for_write(Workout)):
         workout.save()
         for movement in removed:
             if movement.pk:
                 movement.delete()
-        WorkoutExercise.objects.filter(workout=workout).update(position=F("position") + 1000)
+        rows = WorkoutExercise.objects.filter(workout=workout)
+        top = rows.aggregate(top=Max("position"))["top"] or 0
+        rows.update(position=F("position") + top + len(movements))
         for position, movement in enumerate(movements, start=1):
             movement.workout, movement.position = workout, position
             movement.save()
+        others = rows.exclude(pk__in=[m.pk for m in movements]).order_by("position")
+        for position, movement in enumerate(others, start=len(movements) + 1):
+            movement.position = position
+            movement.save(update_fields=["position"])
     return workout
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.forms.utils import ErrorDict, ErrorList
 from django.http import QueryDict
 
 from gym.workouts.forms import MAX_MOVEMENTS, WorkoutForm
+from gym.workouts.models import WorkoutExercise
 from gym.workouts.programming import FIRST_DAY, LAST_DAY
 
 #: The button that adds a movement row when the page's script does not run (it sends the form as typed).
@@ -74,11 +75,19 @@ def movement_rows_added(data: QueryDict) -> QueryDict:
 
 def shown_as_typed(form: WorkoutForm, formset: forms.BaseFormSet) -> None:  # type: ignore[type-arg]
     """A form re-shown only to add a row: what was typed, without telling the coach what is missing yet."""
-    form._errors = ErrorDict()  # noqa: SLF001  # no validation: the coach has not saved
-    formset._errors = [ErrorDict() for _ in formset.forms]  # noqa: SLF001
-    formset._non_form_errors = ErrorList()  # noqa: SLF001
+    # Django validates a bound form when its errors are first read: empty ones are read instead.
+    form._errors = ErrorDict()  # type: ignore[attr-defined]
+    formset._errors = [ErrorDict() for _ in formset.forms]  # type: ignore[attr-defined]
+    formset._non_form_errors = ErrorList()  # type: ignore[attr-defined]
     for row in formset.forms:
-        row._errors = ErrorDict()  # noqa: SLF001
+        row._errors = ErrorDict()
+
+
+def movement_rows(formset: forms.BaseFormSet) -> tuple[list[WorkoutExercise], list[WorkoutExercise]]:  # type: ignore[type-arg]
+    """A valid movement formset's rows to keep, in the order of their positions, and the saved rows removed."""
+    kept = [cast(WorkoutExercise, row.instance) for row in formset.ordered_forms]
+    removed = [cast(WorkoutExercise, row.instance) for row in formset.deleted_forms if row.instance.pk]
+    return kept, removed
 
 
 def new_workout_initial(params: QueryDict) -> dict[str, Any]:

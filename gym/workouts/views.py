@@ -35,6 +35,7 @@ from gym.workouts.programming import movements_save
 from gym.workouts.programming_forms import (
     ADD_MOVEMENT,
     CopyForm,
+    movement_rows,
     movement_rows_added,
     new_workout_initial,
     shown_as_typed,
@@ -182,8 +183,7 @@ def workout_edit(request: HttpRequest, workout_id: int | None = None) -> HttpRes
     if adding:
         shown_as_typed(form, formset)
     elif request.method == "POST" and form.is_valid() and formset.is_valid():
-        rows = [row.instance for row in formset.ordered_forms]
-        removed = [row.instance for row in formset.deleted_forms if row.instance.pk]
+        rows, removed = movement_rows(formset)
         workout = movements_save(workout=form.save(commit=False), movements=rows, removed=removed)
         messages.success(request, f"{workout} saved.")
         return redirect("workouts:detail", workout_id=workout.pk)

@@ -362,3 +362,32 @@ def test_more_movement_rows_than_allowed_are_refused(gyms):
     assert response.status_code == 200 and "Please submit at most 40 forms" in response.content.decode()
     with affiliate_context(gyms.a):
         assert not Workout.objects.filter(name="Long chipper").exists()
+
+
+def test_a_form_opened_before_a_movement_was_added_elsewhere_keeps_that_movement(gyms):
+    client = client_for(gyms.a, gyms.coach_a)
+    url = reverse("workouts:edit", args=[gyms.squat_a.pk], urlconf=URLCONF)
+    with affiliate_context(gyms.a):
+        [shown] = gyms.squat_a.movements.all()
+        added_meanwhile = WorkoutExerciseFactory(
+            workout=gyms.squat_a, exercise=ExerciseFactory(name="Box Jump"), position=2
+        )
+    data = _form_data([], name="Squat 1RM", score_type="load", part="Strength")
+    data.update(
+        {
+            "movements-TOTAL_FORMS": "2",
+            "movements-INITIAL_FORMS": "1",
+            "movements-0-id": str(shown.pk),
+            "movements-0-exercise": str(shown.exercise_id),
+            "movements-0-ORDER": "2",
+            "movements-1-exercise": str(shown.exercise_id),
+            "movements-1-prescription": "5 x 5",
+            "movements-1-ORDER": "1",
+        }
+    )
+    for _ in range(3):  # the same form sent again and again: positions stay 1, 2, 3
+        assert client.post(url, data).status_code == 302
+        with affiliate_context(gyms.a):
+            rows = list(gyms.squat_a.movements.order_by("position").values_list("pk", "position"))
+            assert [position for _, position in rows] == list(range(1, len(rows) + 1))
+            assert rows[-1][0] == added_meanwhile.pk and (shown.pk, 2) in rows
