@@ -24,6 +24,8 @@ BENCHMARKS = [
     "move.py",
     "metrics.py",
     "load_collect.py",
+    # A coach's programming: search, a day of parts, a week copied, in a short and a long history.
+    "programming.py",
     # Where it breaks: thousands of gyms on two servers (a cluster of its own; BENCH_SCALE_*).
     "scale.py",
 ]
@@ -68,6 +70,9 @@ QUICK = {
     "BENCH_SCALE_MOVE_MEMBERS": "2000",
     "BENCH_SCALE_MOVE_SECONDS": "3",
     "BENCH_SCALE_MOVE_CLIENTS": "2",
+    # bench/programming.py
+    "BENCH_PROGRAMMING_ROUNDS": "2",
+    "BENCH_PROGRAMMING_DAYS": "300",
 }
 
 
