@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from affiliates.routing.context import affiliate_context
+from gym.accounts.models import GymLogin
 from gym.members.models import GymEvent
 from gym.workouts.models import Exercise, Participation, ProgrammingCopy, ScoreType, Workout, WorkoutExercise
 from gym.workouts.programming import (
@@ -21,7 +22,7 @@ from gym.workouts.programming import (
     workout_search,
 )
 from tests.conftest import client_for
-from tests.factories import ExerciseFactory, ParticipationFactory, WorkoutExerciseFactory, WorkoutFactory
+from tests.factories import ExerciseFactory, ParticipationFactory, WorkoutExerciseFactory, WorkoutFactory, gym_login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -391,3 +392,16 @@ def test_a_form_opened_before_a_movement_was_added_elsewhere_keeps_that_movement
             rows = list(gyms.squat_a.movements.order_by("position").values_list("pk", "position"))
             assert [position for _, position in rows] == list(range(1, len(rows) + 1))
             assert rows[-1][0] == added_meanwhile.pk and (shown.pk, 2) in rows
+
+
+def test_the_week_and_an_athletes_week_list_a_days_parts_in_order_with_their_labels(gyms):
+    today = datetime.date.today()
+    with affiliate_context(gyms.a):
+        warm_up, strength, metcon = _day_of_three_parts(today)
+        part_move(workout=metcon, step=-1)  # metcon before strength
+    athlete = gym_login(gyms.a, "ann@a.test", GymLogin.Role.ATHLETE, member=gyms.ann)
+    mine = client_for(gyms.a, athlete).get(reverse("athletes:home", urlconf=URLCONF)).content.decode()
+    assert mine.index(">Warm-up<") < mine.index(">Metcon<") < mine.index(">Strength<")
+    assert mine.index("Row and stretch") < mine.index("Thruster ladder") < mine.index("Back squat 5x5")
+    week = client_for(gyms.a, gyms.coach_a).get(reverse("workouts:week", urlconf=URLCONF)).content.decode()
+    assert week.index("Warm-up:") < week.index("Metcon:") < week.index("Strength:")
