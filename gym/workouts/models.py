@@ -148,9 +148,9 @@ class Workout(models.Model):
         null=True, blank=True, help_text="For a load test: reps in each set (1 for a 1RM, 5 for a 5RM)."
     )
     # Its part of the day (warm-up, strength, metcon… or '') and place in its day and track (1 first;
-    # 0 on a new workout: the database puts it last, V11).
+    # unset on a new workout: the database puts it last and Django reads the place back, V11).
     part = models.CharField(max_length=40, blank=True, default="")
-    part_position = models.SmallIntegerField(default=0)
+    part_position = models.SmallIntegerField(db_default=0)
     # When athletes see it (None: as soon as it exists); coaches always do.
     published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(db_default=Now(), editable=False)

@@ -4,6 +4,7 @@
 -- score and results. ``part`` is its label ('' when the coach gave none); ``part_position`` its
 -- place in the day and track (1 first). A workout inserted without a place (0), or moved to another
 -- day or track, goes last there: every way in (the form, the library, a copy, an import) gets it.
+-- A row written back with 0 on the same day and track keeps the place it had.
 ALTER TABLE workout
     ADD COLUMN part varchar(40) NOT NULL DEFAULT ''
         CONSTRAINT workout_part_check CHECK (part = btrim(part)),
@@ -25,6 +26,9 @@ BEGIN
         RETURN NEW;
     END IF;
     IF TG_OP = 'UPDATE' AND NEW.scheduled_on = OLD.scheduled_on AND NEW.track = OLD.track THEN
+        IF NEW.part_position = 0 THEN  -- a row written back whole, unplaced: it keeps its place
+            NEW.part_position := OLD.part_position;
+        END IF;
         RETURN NEW;
     END IF;
     NEW.part_position := coalesce(

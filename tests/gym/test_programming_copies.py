@@ -405,3 +405,18 @@ def test_the_week_and_an_athletes_week_list_a_days_parts_in_order_with_their_lab
     assert mine.index("Row and stretch") < mine.index("Thruster ladder") < mine.index("Back squat 5x5")
     week = client_for(gyms.a, gyms.coach_a).get(reverse("workouts:week", urlconf=URLCONF)).content.decode()
     assert week.index("Warm-up:") < week.index("Metcon:") < week.index("Strength:")
+
+
+def test_a_new_workout_knows_its_place_and_keeps_it_when_saved_again(gyms):
+    with affiliate_context(gyms.a):
+        first = Workout.objects.create(name="First", score_type="reps", scheduled_on=MONDAY)
+        second = Workout.objects.create(name="Second", score_type="reps", scheduled_on=MONDAY)
+        assert (first.part_position, second.part_position) == (1, 2)  # read back from the database
+        second.name = "Second, renamed"
+        second.save()
+        second.refresh_from_db()
+        assert second.part_position == 2
+        first.part_position, first.name = 0, "Written back whole"  # e.g. an instance made before V11
+        first.save()
+        first.refresh_from_db()
+        assert first.part_position == 1
