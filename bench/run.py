@@ -26,6 +26,8 @@ BENCHMARKS = [
     "load_collect.py",
     # Booking and check-in of a class of 20, in a small gym and a large one.
     "classes.py",
+    # A coach's programming: search, a day of parts, a week copied, in a short and a long history.
+    "programming.py",
     # Where it breaks: thousands of gyms on two servers (a cluster of its own; BENCH_SCALE_*).
     "scale.py",
     # The whiteboard's refresh in a small and a large gym.
@@ -81,6 +83,9 @@ QUICK = {
     "BENCH_SCALE_MOVE_CLIENTS": "2",
     # bench/whiteboard.py (the gym sizes: BENCH_ATHLETE_*)
     "BENCH_WHITEBOARD_ROUNDS": "5",
+    # bench/programming.py
+    "BENCH_PROGRAMMING_ROUNDS": "2",
+    "BENCH_PROGRAMMING_DAYS": "300",
 }
 
 

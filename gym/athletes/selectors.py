@@ -29,7 +29,9 @@ def athlete_week(*, member: Member, today: datetime.date) -> list[AthleteDay]:
     start = today - datetime.timedelta(days=today.weekday())
     end = start + datetime.timedelta(days=6)
     workouts = list(
-        published_workouts().filter(scheduled_on__range=(start, end)).order_by("scheduled_on", "track", "id")
+        published_workouts()
+        .filter(scheduled_on__range=(start, end))
+        .order_by("scheduled_on", "track", "part_position", "id")
     )
     mine = {p.workout_id: p for p in Participation.objects.filter(member=member, workout__in=[w.pk for w in workouts])}
     days = {start + datetime.timedelta(days=n): AthleteDay(start + datetime.timedelta(days=n), []) for n in range(7)}

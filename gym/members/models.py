@@ -49,6 +49,7 @@ class GymEvent(models.Model):
         WORKOUT_DELETED = "workout_deleted", "Workout deleted"
         MEMBER_DEACTIVATED = "member_deactivated", "Member deactivated"
         MEMBER_REACTIVATED = "member_reactivated", "Member reactivated"
+        PROGRAMMING_COPIED = "programming_copied", "Programming copied"
 
     at = models.DateTimeField(db_default=Now(), editable=False)
     actor = models.TextField(help_text="The login that did it (request.user.get_username()).")

@@ -5,10 +5,20 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.forms import BaseInlineFormSet, inlineformset_factory
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from gym.members.models import Member
 from gym.widgets import ListSelect
-from gym.workouts.models import Exercise, Participation, ScalingLevel, ScoreType, Workout, WorkoutExercise
+from gym.workouts.models import (
+    PART_SUGGESTIONS,
+    Exercise,
+    Participation,
+    ScalingLevel,
+    ScoreType,
+    Workout,
+    WorkoutExercise,
+)
 from gym.workouts.scores import format_time_ms, parse_time_cap
 
 # Only django-stubs' ModelForm is generic: Django's takes no type argument at run time.
@@ -39,6 +49,23 @@ class ExerciseForm(_ExerciseModelForm):
         return name
 
 
+#: Movement rows a workout may have (a chipper's dozen and more).
+MAX_MOVEMENTS = 40
+
+
+class PartInput(forms.TextInput):
+    """A free text with the usual parts of a day offered (a ``<datalist>``)."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__({"list": "part-suggestions", "autocomplete": "off", **(attrs or {})})
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
+        options = format_html_join("", '<option value="{}">', ((part,) for part in PART_SUGGESTIONS))
+        return format_html(
+            '{}<datalist id="part-suggestions">{}</datalist>', super().render(name, value, attrs, renderer), options
+        )
+
+
 #: Bounds a coach can mean (the database accepts any positive integer).
 FIRST_PROGRAMMING_DAY, LAST_PROGRAMMING_DAY = datetime.date(2000, 1, 1), datetime.date(2099, 12, 31)
 MAX_REPS_PER_ROUND = 100_000
@@ -67,6 +94,7 @@ class WorkoutForm(_WorkoutModelForm):
             "name",
             "scheduled_on",
             "track",
+            "part",
             "description",
             "score_type",
             "scaling_levels",
@@ -80,10 +108,12 @@ class WorkoutForm(_WorkoutModelForm):
             "scheduled_on": forms.DateInput(attrs={"type": "date"}),
             "published_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
             "description": forms.Textarea(attrs={"rows": 4}),
+            "part": PartInput,
         }
         help_texts = {
             "reps_per_round": "Reps in one round (AMRAP) or the whole workout (for time); lets people type CAP+15.",
             "published_at": "Leave empty and athletes see it once it is saved; coaches always see it.",
+            "part": "Its part of the day (warm-up, strength, metcon…): choose one or type your own.",
         }
         labels = {
             "scheduled_on": "Date",
@@ -97,6 +127,7 @@ class WorkoutForm(_WorkoutModelForm):
         "name",
         "scheduled_on",
         "track",
+        "part",
         "description",
         "score_type",
         "time_cap",
@@ -122,6 +153,9 @@ class WorkoutForm(_WorkoutModelForm):
 
     def clean_track(self) -> str:
         return _track(self.cleaned_data["track"])
+
+    def clean_part(self) -> str:
+        return " ".join(self.cleaned_data["part"].split())
 
     def clean_scheduled_on(self) -> datetime.date | None:
         return _programming_day(self.cleaned_data["scheduled_on"])
@@ -179,6 +213,11 @@ class _MovementRows(BaseInlineFormSet):  # type: ignore[type-arg]  # generic onl
 
     def add_fields(self, form: forms.ModelForm, index: int | None) -> None:  # type: ignore[type-arg]
         super().add_fields(form, index)
+        if "ORDER" in form.fields:  # can_order: the row's place, which the page's arrows also set
+            order = _field(form, "ORDER", forms.IntegerField)
+            order.label, order.min_value = "Position", 1
+            order.validators.append(MinValueValidator(1))
+            order.widget.attrs.update(min=1, max=MAX_MOVEMENTS, size=3, **{"class": "order"})
         field = _field(form, "exercise", forms.ModelChoiceField)
         if self._exercise_choices is None:
             self._exercise_choices = list(field.choices)  # type: ignore[arg-type]  # a ModelChoiceIterator
@@ -193,7 +232,10 @@ MovementFormSet = inlineformset_factory(
     widgets={"exercise": ListSelect},
     extra=3,
     can_delete=True,
-    max_num=20,
+    can_delete_extra=True,
+    can_order=True,
+    max_num=MAX_MOVEMENTS,
+    validate_max=True,
 )
 
 

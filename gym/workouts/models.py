@@ -147,6 +147,10 @@ class Workout(models.Model):
     rep_max = models.SmallIntegerField(
         null=True, blank=True, help_text="For a load test: reps in each set (1 for a 1RM, 5 for a 5RM)."
     )
+    # Its part of the day (warm-up, strength, metcon… or '') and place in its day and track (1 first;
+    # unset on a new workout: the database puts it last and Django reads the place back, V11).
+    part = models.CharField(max_length=40, blank=True, default="")
+    part_position = models.SmallIntegerField(db_default=0)
     # When athletes see it (None: as soon as it exists); coaches always do.
     published_at = models.DateTimeField(null=True, blank=True)
     # Kept from athletes until a coach publishes it (gym/workouts/publishing.py), whatever published_at says.
@@ -241,3 +245,29 @@ class PersonalRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} — {self.exercise}: {self.value}"
+
+
+#: The parts a day is usually made of, offered as suggestions (a coach may type any other label).
+PART_SUGGESTIONS = ["Warm-up", "Skill", "Strength", "Metcon", "Accessory", "Cool-down"]
+
+
+@affiliate_model
+class ProgrammingCopy(models.Model):
+    """A day's or a week's programming copied to another date, kept by the token of the form that asked for
+    it, so the same form sent twice copies once (sql/application/V11)."""
+
+    token = models.UUIDField(unique=True)
+    source_start = models.DateField()
+    target_start = models.DateField()
+    days = models.SmallIntegerField()
+    workouts = models.IntegerField()
+    actor = models.TextField()
+    at = models.DateTimeField(db_default=Now(), editable=False)
+
+    class Meta:
+        managed = False
+        db_table = "programming_copy"
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.source_start} → {self.target_start} ({self.days} day{'s' if self.days != 1 else ''})"

@@ -32,7 +32,7 @@ def dashboard_summary(*, today: datetime.date, recent: int = 8) -> DashboardSumm
     return DashboardSummary(
         active_members=Member.objects.filter(is_active=True, kind=Member.Kind.MEMBER).count(),
         results_this_week=Participation.objects.filter(performed_on__gte=today - datetime.timedelta(days=7)).count(),
-        today=list(workouts.filter(scheduled_on=today).order_by("track", "id")),
+        today=list(workouts.filter(scheduled_on=today).order_by("track", "part_position", "id")),
         recent_workouts=list(workouts.exclude(scheduled_on=today)[:recent]),
     )
 
@@ -76,7 +76,9 @@ def week_programming(*, start: datetime.date) -> Week:
     """The workouts of the week starting on ``start``'s Monday, by day and track (three queries)."""
     start = monday_of(start)
     end = start + datetime.timedelta(days=6)
-    workouts = list(workouts_with_result_counts().filter(scheduled_on__range=(start, end)).order_by("track", "id"))
+    workouts = list(
+        workouts_with_result_counts().filter(scheduled_on__range=(start, end)).order_by("track", "part_position", "id")
+    )
     days = [WeekDay(start + datetime.timedelta(days=n), []) for n in range(7)]
     for workout in workouts:
         days[(workout.scheduled_on - start).days].workouts.append(workout)

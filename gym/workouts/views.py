@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -33,6 +33,15 @@ from gym.workouts.forms import (
     score_help,
 )
 from gym.workouts.models import Benchmark, Exercise, Participation, ScoreType, Workout
+from gym.workouts.programming import movements_save
+from gym.workouts.programming_forms import (
+    ADD_MOVEMENT,
+    CopyForm,
+    movement_rows,
+    movement_rows_added,
+    new_workout_initial,
+    shown_as_typed,
+)
 from gym.workouts.records_feed import record_feed
 from gym.workouts.scores import format_result, format_time_ms
 from gym.workouts.selectors import (
@@ -47,7 +56,6 @@ from gym.workouts.selectors import (
     results_sheet_rows,
     week_programming,
     workout_results,
-    workouts_with_result_counts,
 )
 from gym.workouts.services import (
     ImplausibleResult,
@@ -60,7 +68,6 @@ from gym.workouts.services import (
     result_values,
     workout_delete,
     workout_from_benchmark,
-    workout_save,
     workout_time_cap_set,
 )
 
@@ -126,15 +133,11 @@ def exercise_edit(request: HttpRequest, exercise_id: int | None = None) -> HttpR
 
 
 @role_required(*COACH)
-def workout_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(workouts_with_result_counts(), 20).get_page(request.GET.get("page"))
-    return render(request, "workouts/workout_list.html", {"page": page})
-
-
-@role_required(*COACH)
 def week(request: HttpRequest) -> HttpResponse:
     start = date_param(request.GET, "start") or datetime.date.today()
-    context = {"week": week_programming(start=start), "today": datetime.date.today()}
+    programming = week_programming(start=start)
+    copy = CopyForm(initial={"target": programming.next_start, "token": uuid.uuid4()})
+    context = {"week": programming, "today": datetime.date.today(), "copy_form": copy}
     return render(request, "workouts/week.html", context)
 
 
@@ -176,12 +179,16 @@ def library_add(request: HttpRequest, benchmark_id: int) -> HttpResponse:
 @role_required(*COACH)
 def workout_edit(request: HttpRequest, workout_id: int | None = None) -> HttpResponse:
     workout = get_object_or_404(Workout, pk=workout_id) if workout_id else Workout()
-    initial = {} if workout_id else {"scheduled_on": date_param(request.GET, "date") or datetime.date.today()}
-    form = WorkoutForm(request.POST or None, instance=workout, initial=initial)
-    formset = MovementFormSet(request.POST or None, instance=workout, prefix="movements")
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
-        movements = formset.save(commit=False)
-        workout = workout_save(workout=form.save(commit=False), movements=movements, removed=formset.deleted_objects)
+    initial = {} if workout_id else new_workout_initial(request.GET)
+    adding = ADD_MOVEMENT in request.POST  # no script on the page: one more row, everything kept as typed
+    data = movement_rows_added(request.POST) if adding else request.POST or None
+    form = WorkoutForm(data, instance=workout, initial=initial)
+    formset = MovementFormSet(data, instance=workout, prefix="movements")
+    if adding:
+        shown_as_typed(form, formset)
+    elif request.method == "POST" and form.is_valid() and formset.is_valid():
+        rows, removed = movement_rows(formset)
+        workout = movements_save(workout=form.save(commit=False), movements=rows, removed=removed)
         messages.success(request, f"{workout} saved.")
         return redirect("workouts:detail", workout_id=workout.pk)
     return render(request, "workouts/workout_form.html", {"form": form, "formset": formset, "workout": workout})

@@ -88,6 +88,11 @@ LEAST_ROLE = {
     # Publishing and the whiteboard's links.
     "workouts:publish": Role.COACH,
     "whiteboard:links": Role.COACH,
+    # Programming that copies.
+    "workouts:day": Role.COACH,
+    "workouts:copy_day": Role.COACH,
+    "workouts:copy_week": Role.COACH,
+    "workouts:move_part": Role.COACH,
 }
 #: Routes that only accept POST (a GET is 405 once access is granted).
 POST_ONLY = {
@@ -100,6 +105,9 @@ POST_ONLY = {
     "classes:act",
     "classes:mine_act",
     "workouts:publish",
+    "workouts:copy_day",
+    "workouts:copy_week",
+    "workouts:move_part",
 }
 
 
