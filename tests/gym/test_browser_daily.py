@@ -162,10 +162,10 @@ def test_a_members_progress_chart_and_a_csv_round_trip(demo, browser, tmp_path):
     exported.value.save_as(first)
     page.get_by_role("link", name="Import CSV").click()
     page.set_input_files("#file", str(first))
-    page.get_by_role("button", name="Preview").click()
-    expect(page.locator("#preview-heading + p")).to_contain_text("0 to add, 0 to update, 24 unchanged")
-    page.get_by_role("button", name="Import 24 rows").click()
-    expect(page.locator(".messages")).to_contain_text("Imported: 0 added, 0 updated, 24 unchanged.")
+    page.get_by_role("button", name="Read the file").click()
+    expect(page.locator("#ready")).to_contain_text("0 to add, 0 to update, 24 unchanged")
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(page.locator(".messages")).to_contain_text("Imported members: 0 added, 0 updated, 24 unchanged.")
     with page.expect_download() as again:
         page.get_by_role("link", name="Export CSV").click()
     second = tmp_path / "second.csv"
@@ -177,9 +177,12 @@ def test_a_members_progress_chart_and_a_csv_round_trip(demo, browser, tmp_path):
     bad.write_text("first_name,last_name,email\nNew,Person,new@x.test\nNo,Email,\n", encoding="utf-8")
     page.get_by_role("link", name="Import CSV").click()
     page.set_input_files("#file", str(bad))
-    page.get_by_role("button", name="Preview").click()
-    expect(page.locator("table.import-preview tr.refused")).to_contain_text("Enter an e-mail address.")
-    expect(page.get_by_role("button", name="Import 2 rows")).to_have_count(0)
+    page.get_by_role("button", name="Read the file").click()
+    expect(page.locator("#ready")).to_contain_text("1 to add, 0 to update, 0 unchanged; 1 refused")
+    expect(page.locator("table.import-refused")).to_contain_text("Enter an e-mail address.")
+    # All or nothing (the default): importing with a refused row imports nothing.
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(page.locator("table.import-refused")).to_be_visible()
     with affiliate_context(demo):
         assert not Member.objects.filter(email="new@x.test").exists()
 

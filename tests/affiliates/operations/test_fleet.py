@@ -411,7 +411,8 @@ def test_check_reports_each_drift_state(fleet_sql, admin_connection, settings):
 
     insert = (
         "INSERT INTO master.flyway_schema_history (installed_rank, version, description, type, script, checksum,"
-        " installed_by, execution_time, success) VALUES (10, '{v}', 'x', 'SQL', 'V{v}__x.sql', 1, 'fitbud', 1, {ok})"
+        " installed_by, execution_time, success) SELECT max(installed_rank) + 1, '{v}', 'x', 'SQL', 'V{v}__x.sql', 1,"
+        " 'fitbud', 1, {ok} FROM master.flyway_schema_history"
     )
     beyond = str(int(NEXT_APP_VERSION) + 1)
     as_admin(ahead, insert.format(v=beyond, ok="true"))
