@@ -29,6 +29,8 @@ def test_404_is_in_the_gyms_style(gyms):
     page = response.content.decode()
     assert response.status_code == 404
     assert STYLE in page and "Page not found" in page and "Gym A" in page
+    # The gym's name heads the page and titles the tab, not FitBuddy's.
+    assert '<div class="top">Gym A</div>' in page and "<title>Page not found · Gym A</title>" in page
     missing = client_for(gyms.a, gyms.coach_a).get("/workouts/999999/")
     assert missing.status_code == 404 and "Page not found" in missing.content.decode()
 
