@@ -40,6 +40,7 @@ def my_classes(request: HttpRequest) -> HttpResponse:
     for day in days:
         for slot in day.slots:
             slot.past = slot.ends <= now
+            slot.booking_closed = now >= slot.starts - datetime.timedelta(minutes=rules.booking_cutoff_minutes)
             slot.can_check_in = (
                 slot.mine == "booked" and not slot.my_checked_in and slot.starts - opens <= now < slot.ends
             )
@@ -57,7 +58,11 @@ def my_class_act(request: HttpRequest, schedule_id: int, day: str) -> HttpRespon
         if action == "book":
             outcome = book(member=member, schedule=found, day=on)
             if outcome.position is not None:
-                messages.info(request, f"{found.name} is full: you are number {outcome.position} on the waitlist.")
+                messages.info(
+                    request,
+                    f"{found.name} on {on:%A %-d %B} at {found.starts_at:%H:%M} is full: you are number "
+                    f"{outcome.position} on the waitlist. You will get an e-mail if a place opens.",
+                )
             else:
                 messages.success(request, f"You are booked into {found.name}, {on:%A %-d %B} {found.starts_at:%H:%M}.")
         elif action in ("cancel", "checkin"):

@@ -31,6 +31,7 @@ class ClassSlot:
     my_checked_in: bool = False
     past: bool = False  # over (set by the page that shows it)
     can_check_in: bool = False  # the member may check themselves in now (set by the page)
+    booking_closed: bool = False  # past the booking cut-off (set by the page)
 
     @property
     def starts(self) -> datetime.datetime:

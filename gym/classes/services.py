@@ -7,8 +7,10 @@ bookings at once never exceed its capacity and a cancellation's promotion happen
 from __future__ import annotations
 
 import datetime
+import logging
 from dataclasses import dataclass
 
+from django.core.mail import send_mail
 from django.db import router, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -17,6 +19,7 @@ from gym.classes.models import ClassBooking, ClassHoliday, ClassOccurrence, Clas
 from gym.members.models import Member
 
 Status = ClassBooking.Status
+log = logging.getLogger(__name__)
 
 
 class BookingRefused(Exception):
@@ -140,7 +143,28 @@ def cancel(*, member: Member, occurrence: ClassOccurrence, now: datetime.datetim
         booking.status = Status.CANCELLED
         booking.save(update_fields=["status", "updated_at"])
         promoted = _promote(occurrence) if was_booked else None
+        if promoted is not None:
+            transaction.on_commit(lambda: promotion_mail(promoted, occurrence), using=_db())
         return BookingOutcome(booking, promoted=promoted)
+
+
+def promotion_mail(member: Member, occurrence: ClassOccurrence) -> None:
+    """Tell a member who moved up from the waitlist that they have a place (after the promotion committed).
+
+    A mail that cannot go is logged, not raised: the place is theirs either way, and their class page says so."""
+    schedule = occurrence.schedule
+    when = f"{occurrence.on_date:%A %-d %B} at {schedule.starts_at:%H:%M}"
+    try:
+        send_mail(
+            f"You have a place in {schedule.name}, {when}",
+            f"Hello {member.first_name},\n\nA place opened in {schedule.name} on {when}, and it is yours: you "
+            "moved up from the waitlist and are now booked.\n\nIf you cannot come, cancel it on your classes "
+            "page so the next person on the waitlist gets it.\n",
+            None,
+            [member.email],
+        )
+    except Exception:  # noqa: BLE001  (any mail failure: SMTP refused, DNS, timeout)
+        log.warning("waitlist promotion mail to member %s not sent", member.pk, exc_info=True)
 
 
 def _promote(occurrence: ClassOccurrence) -> Member | None:

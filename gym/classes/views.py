@@ -22,7 +22,7 @@ from gym.classes.forms import (
     SettingsForm,
     WalkInForm,
 )
-from gym.classes.models import ClassHoliday, ClassOccurrence, ClassSchedule
+from gym.classes.models import ClassBooking, ClassHoliday, ClassOccurrence, ClassSchedule
 from gym.classes.selectors import ClassSlot, classes_between, occurrence_roster, schedule_attendance
 from gym.classes.services import (
     BookingRefused,
@@ -166,19 +166,9 @@ def _act(request: HttpRequest, occ: Callable[..., ClassOccurrence], action: str)
         check_in(occurrence=occ(make=action == "in"), member=member, present=action == "in")
         return f"{member} checked in." if action == "in" else f"{member} is no longer checked in."
     if action == "walkin":
-        form = WalkInForm(request.POST, prefix="walkin")
-        if not form.is_valid():
-            raise BookingRefused("Choose an active member to add.")
-        member = form.cleaned_data["member"]
-        check_in(occurrence=occ(), member=member)
-        return f"{member} added and checked in."
+        return _walk_in(request, occ)
     if action == "dropin":
-        dropin = DropInVisitForm(request.POST, prefix="dropin")
-        if not dropin.is_valid():
-            problems = "; ".join(f"{dropin.fields[k].label}: {' '.join(map(str, v))}" for k, v in dropin.errors.items())
-            raise BookingRefused(f"The drop-in was not added ({problems}).")
-        member, created = drop_in_add(occurrence=occ(), **dropin.cleaned_data)
-        return f"{member} {'added as a drop-in and ' if created else ''}checked in."
+        return _drop_in(request, occ)
     if action == "cancel":
         cancelling = CancelClassForm(request.POST)
         if not cancelling.is_valid():
@@ -189,3 +179,29 @@ def _act(request: HttpRequest, occ: Callable[..., ClassOccurrence], action: str)
         occurrence_cancel(occurrence=occ(make=False), reason="")
         return "Class reinstated."
     raise BookingRefused("Nothing was done: unknown action.")
+
+
+def _walk_in(request: HttpRequest, occ: Callable[..., ClassOccurrence]) -> str:
+    """A member who did not book comes to the class (one who is here already stays one visit)."""
+    form = WalkInForm(request.POST, prefix="walkin")
+    if not form.is_valid():
+        raise BookingRefused("Choose an active member to add.")
+    member = form.cleaned_data["member"]
+    occurrence = occ()
+    present = ClassBooking.objects.filter(occurrence=occurrence, member=member, checked_in_at__isnull=False)
+    if present.exists():
+        return f"{member} is checked in already: nothing was changed."
+    check_in(occurrence=occurrence, member=member)
+    return f"{member} added and checked in."
+
+
+def _drop_in(request: HttpRequest, occ: Callable[..., ClassOccurrence]) -> str:
+    """A visitor comes to the class: found by e-mail when known here, else added as a drop-in."""
+    dropin = DropInVisitForm(request.POST, prefix="dropin")
+    if not dropin.is_valid():
+        problems = "; ".join(f"{dropin.fields[k].label}: {' '.join(map(str, v))}" for k, v in dropin.errors.items())
+        raise BookingRefused(f"The drop-in was not added ({problems}).")
+    member, created = drop_in_add(occurrence=occ(), **dropin.cleaned_data)
+    if created:
+        return f"{member} added as a drop-in and checked in."
+    return f"{member} (already known here by that e-mail) checked in."

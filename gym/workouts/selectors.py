@@ -33,7 +33,8 @@ def dashboard_summary(*, today: datetime.date, recent: int = 8) -> DashboardSumm
         active_members=Member.objects.filter(is_active=True, kind=Member.Kind.MEMBER).count(),
         results_this_week=Participation.objects.filter(performed_on__gte=today - datetime.timedelta(days=7)).count(),
         today=list(workouts.filter(scheduled_on=today).order_by("track", "part_position", "id")),
-        recent_workouts=list(workouts.exclude(scheduled_on=today)[:recent]),
+        # Done, not coming: the week page shows what is programmed ahead.
+        recent_workouts=list(workouts.filter(scheduled_on__lt=today)[:recent]),
     )
 
 

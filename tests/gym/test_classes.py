@@ -7,6 +7,7 @@ import datetime
 import threading
 
 import pytest
+from django.core import mail
 from django.db import connections
 from django.utils import timezone
 
@@ -64,6 +65,9 @@ def test_a_full_class_waitlists_and_a_cancellation_promotes_the_first_waiting(bo
         occurrence = ClassOccurrence.objects.get(schedule=box.six, on_date=MONDAY)
         outcome = cancel(member=box.ann, occurrence=occurrence, now=EARLY)
         assert outcome.promoted == box.cat
+        # The promoted member is told, once the promotion committed.
+        (told,) = mail.outbox
+        assert told.to == [box.cat.email] and told.subject.startswith("You have a place in 6 am WOD, Monday 7 January")
         statuses = dict(ClassBooking.objects.filter(occurrence=occurrence).values_list("member_id", "status"))
         assert statuses == {box.ann.pk: "cancelled", box.al.pk: "booked", box.cat.pk: "booked"}
         (day,) = classes_between(start=MONDAY, end=MONDAY, member=box.cat)
@@ -221,6 +225,10 @@ def test_an_athlete_books_and_cancels_from_the_phone_pages_and_a_late_booking_is
         ClassSettings.objects.filter(pk=1).update(booking_cutoff_minutes=10080)
     page = me.post(url, {"action": "book"}, follow=True).content.decode()
     assert "Booking closes 10080 minutes before" in page and "Nothing was changed" in page
+    # Past the cut-off the page says so instead of offering a button the server would refuse.
+    slot = page[page.index(f'id="class-{box.six.pk}-{today}"') :]
+    slot = slot[: slot.index("</div>")]
+    assert "Booking closed" in slot and ">Book<" not in slot
     with affiliate_context(box.a):
         assert ClassBooking.objects.get(member=box.ann).status == "cancelled"
     assert me.post(f"/me/classes/{box.six.pk}/not-a-day/", {"action": "book"}).status_code == 404
@@ -236,6 +244,9 @@ def test_coach_pages_check_in_and_owners_set_the_rules(box):
     coach.post(page + "act/", {"action": "walkin", "walkin-member": box.al.pk})
     shown = coach.get(page).content.decode()
     assert "Al A" in shown and "✔ in" in shown
+    # Adding him again says he is here already (one visit, not two).
+    again = coach.post(page + "act/", {"action": "walkin", "walkin-member": box.al.pk}, follow=True)
+    assert "is checked in already: nothing was changed" in again.content.decode()
     refused = coach.post(page + "act/", {"action": "in", "member": "x"})
     assert refused.status_code == 404
     assert coach.get("/classes/rules/").status_code == 403

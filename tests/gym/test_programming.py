@@ -92,9 +92,14 @@ def test_the_dashboard_puts_todays_workout_first_and_a_new_workout_defaults_to_t
     today = datetime.date.today()
     with affiliate_context(gyms.a):
         Workout.objects.create(name="Grace for today", score_type="time", scheduled_on=today)
+        Workout.objects.create(name="Helen of yesterday", score_type="time", scheduled_on=today - datetime.timedelta(1))
+        Workout.objects.create(name="Murph next week", score_type="time", scheduled_on=today + datetime.timedelta(7))
     client = client_for(gyms.a, gyms.coach_a)
     page = client.get("/").content.decode()
     assert page.index("Grace for today") < page.index("Active members") < page.index("Recent workouts")
+    # Recent workouts are done ones: what is programmed ahead is on the week page, not among them.
+    assert page.index("Recent workouts") < page.index("Helen of yesterday")
+    assert "Murph next week" not in page
     form = client.get(reverse("workouts:create", urlconf=URLCONF)).content.decode()
     assert f'value="{today.isoformat()}"' in form
     chosen = client.get(reverse("workouts:create", urlconf=URLCONF), {"date": "2026-12-01"}).content.decode()
