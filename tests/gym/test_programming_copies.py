@@ -207,6 +207,7 @@ def test_a_coach_copies_a_week_from_the_week_page_and_confirms(gyms):
     assert asked.status_code == 200
     page = asked.content.decode()
     assert "already has programming" in page and "Already there" in page and 'name="confirm"' in page
+    assert "alongside the one already there, after it" in page  # not "these 1"
     done = client.post(url, {**data, "target": "2026-11-23", "confirm": "on"})
     assert done["Location"] == reverse("workouts:week", urlconf=URLCONF) + "?start=2026-11-23"
     twice = client.post(url, {**data, "target": "2026-11-23", "confirm": "on"}, follow=True)  # a double click
