@@ -43,3 +43,16 @@ def date_param(params: Mapping[str, str], name: str) -> datetime.date | None:
     if not (_FIRST_DAY <= day <= _LAST_DAY) or len(value) != 10:
         raise Http404(f"no such {name}")
     return day
+
+
+def path_day(text: str) -> datetime.date:
+    """A day from a URL's path (YYYY-MM-DD: a class's or a programming day's address); 404 when it cannot be one."""
+    day = date_param({"day": text}, "day")
+    if day is None:
+        raise Http404("no such day")
+    return day
+
+
+def monday_of(day: datetime.date) -> datetime.date:
+    """The Monday of ``day``'s week (a gym's week, its programming's and its classes', starts on Monday)."""
+    return day - datetime.timedelta(days=day.weekday())

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from gym.members.models import Member
+from gym.params import monday_of
 from gym.workouts import publishing
 from gym.workouts.models import Participation, Workout
 from gym.workouts.scores import format_result
@@ -26,7 +27,7 @@ class AthleteDay:
 
 def athlete_week(*, member: Member, today: datetime.date) -> list[AthleteDay]:
     """Today first, then the rest of the week's published workouts (two queries)."""
-    start = today - datetime.timedelta(days=today.weekday())
+    start = monday_of(today)
     end = start + datetime.timedelta(days=6)
     workouts = list(
         published_workouts()

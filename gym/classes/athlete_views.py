@@ -16,8 +16,8 @@ from gym.accounts.models import GymLogin
 from gym.classes.models import ClassOccurrence, ClassSchedule
 from gym.classes.selectors import classes_between
 from gym.classes.services import BookingRefused, book, cancel, class_settings, self_check_in
-from gym.classes.views import day_of
 from gym.members.models import Member
+from gym.params import path_day
 
 ATHLETE = (GymLogin.Role.ATHLETE,)
 
@@ -51,7 +51,7 @@ def my_classes(request: HttpRequest) -> HttpResponse:
 @require_POST
 def my_class_act(request: HttpRequest, schedule_id: int, day: str) -> HttpResponse:
     member = _me(request)
-    on = day_of(day)
+    on = path_day(day)
     found = get_object_or_404(ClassSchedule, pk=schedule_id)
     action = request.POST.get("action", "")
     try:

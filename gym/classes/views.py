@@ -34,19 +34,7 @@ from gym.classes.services import (
     occurrence_get,
 )
 from gym.members.models import Member
-from gym.params import date_param, id_param
-
-
-def day_of(text: str) -> datetime.date:
-    """A date from a URL (YYYY-MM-DD); 404 when it cannot be one."""
-    day = date_param({"day": text}, "day")
-    if day is None:
-        raise Http404("no such day")
-    return day
-
-
-def monday_of(day: datetime.date) -> datetime.date:
-    return day - datetime.timedelta(days=day.weekday())
+from gym.params import date_param, id_param, monday_of, path_day
 
 
 @role_required(*COACH)
@@ -117,7 +105,7 @@ def _slot(schedule_id: int, day: datetime.date) -> ClassSlot:
 @role_required(*COACH)
 def occurrence(request: HttpRequest, schedule_id: int, day: str) -> HttpResponse:
     """A class on a date: its roster with check-in, a walk-in or a drop-in added, the sheet of its workout."""
-    slot = _slot(schedule_id, day_of(day))
+    slot = _slot(schedule_id, path_day(day))
     context = {
         "slot": slot,
         "roster": occurrence_roster(occurrence=slot.occurrence) if slot.occurrence else [],
@@ -132,7 +120,7 @@ def occurrence(request: HttpRequest, schedule_id: int, day: str) -> HttpResponse
 @require_POST
 def occurrence_act(request: HttpRequest, schedule_id: int, day: str) -> HttpResponse:
     """Check in (or out) a member, add a walk-in or a drop-in, cancel or reinstate the class."""
-    on = day_of(day)
+    on = path_day(day)
     found = get_object_or_404(ClassSchedule, pk=schedule_id)
     page = reverse("classes:occurrence", args=[found.pk, on.isoformat()])
     action = request.POST.get("action", "")

@@ -9,7 +9,7 @@ from django.urls import reverse
 from gym.accounts.access import COACH, role_required
 from gym.classes.models import ClassSchedule
 from gym.classes.services import BookingRefused, occurrence_get
-from gym.classes.views import day_of
+from gym.params import path_day
 from gym.workouts.models import ScoreType, Workout
 
 
@@ -17,7 +17,7 @@ from gym.workouts.models import ScoreType, Workout
 def class_sheet(request: HttpRequest, schedule_id: int, day: str) -> HttpResponse:
     """One scored workout that day on the class's track: its sheet for the class; several: a choice; none: a
     page that says so (opening a class's sheet makes its occurrence row, which the sheet's address names)."""
-    on = day_of(day)
+    on = path_day(day)
     schedule = get_object_or_404(ClassSchedule, pk=schedule_id)
     if not schedule.runs_on(on):
         raise Http404("this class does not run that day")

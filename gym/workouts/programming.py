@@ -17,8 +17,8 @@ from django.utils import timezone
 from gym.members.models import GymEvent
 from gym.members.selectors import Unaccent
 from gym.members.services import event_record
+from gym.params import monday_of
 from gym.workouts.models import Exercise, ProgrammingCopy, Workout, WorkoutExercise
-from gym.workouts.selectors import monday_of
 
 #: Dates a copy may go to (the same bounds as the workout form's).
 FIRST_DAY, LAST_DAY = datetime.date(2000, 1, 1), datetime.date(2099, 12, 31)

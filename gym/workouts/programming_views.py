@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from gym.accounts.access import COACH, role_required
-from gym.params import date_param
+from gym.params import date_param, monday_of, path_day
 from gym.workouts.models import PART_SUGGESTIONS, Workout
 from gym.workouts.programming import (
     CopyNeedsConfirming,
@@ -26,18 +26,9 @@ from gym.workouts.programming import (
     workout_search,
 )
 from gym.workouts.programming_forms import CopyForm, SearchForm
-from gym.workouts.selectors import monday_of
 
 #: Workouts a page of the list shows.
 PAGE_SIZE = 20
-
-
-def _day(text: str) -> datetime.date:
-    """A day from the URL (YYYY-MM-DD); 404 when it cannot be one."""
-    day = date_param({"day": text}, "day")
-    if day is None:
-        raise Http404("no such day")
-    return day
 
 
 def copy_form(*, target: datetime.date) -> CopyForm:
@@ -48,7 +39,7 @@ def copy_form(*, target: datetime.date) -> CopyForm:
 @role_required(*COACH)
 def day(request: HttpRequest, day: str) -> HttpResponse:
     """A day's programming: each track's parts in order, to add to, reorder and copy."""
-    shown = _day(day)
+    shown = path_day(day)
     context = {
         "day": shown,
         "tracks": day_parts(day=shown),
@@ -77,7 +68,7 @@ def move_part(request: HttpRequest, workout_id: int) -> HttpResponse:
 @role_required(*COACH)
 @require_POST
 def copy_day(request: HttpRequest, day: str) -> HttpResponse:
-    source = _day(day)
+    source = path_day(day)
     return _copy(request, source=source, days=1, back=reverse("workouts:day", args=[source.isoformat()]))
 
 

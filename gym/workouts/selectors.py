@@ -13,6 +13,7 @@ from django.db.models.functions import Rank
 
 from gym.accounts.models import GymLogin
 from gym.members.models import Member
+from gym.params import monday_of
 from gym.workouts.models import Benchmark, BenchmarkMovement, Exercise, Participation, ScoreType, Workout
 from gym.workouts.records import personal_record_exercise
 from gym.workouts.scores import ROUND, format_result, format_score, format_tiebreak, format_time_ms
@@ -67,10 +68,6 @@ class Week:
     @property
     def empty(self) -> bool:
         return not any(day.workouts for day in self.days)
-
-
-def monday_of(day: datetime.date) -> datetime.date:
-    return day - datetime.timedelta(days=day.weekday())
 
 
 def week_programming(*, start: datetime.date) -> Week:
