@@ -142,7 +142,7 @@ def whiteboard_context(now: datetime.datetime | None = None, *, class_filter: Cl
         .prefetch_related(
             Prefetch("movements", queryset=WorkoutExercise.objects.select_related("exercise").order_by("position"))
         )
-        .order_by("track", "id")
+        .order_by("track", "part_position", "id")  # a day's parts in their order
     )
     if class_filter is not None and class_filter.track:
         workouts = [w for w in workouts if w.track == class_filter.track]

@@ -18,7 +18,7 @@ from fitbuddy.error_reports import scrub
 from gym.leaderboards.models import WhiteboardLink
 from gym.leaderboards.whiteboard import ClassFilter, whiteboard_context
 from gym.leaderboards.whiteboard_links import link_check, link_create, token_hash
-from gym.workouts.models import ScalingLevel, ScoreType
+from gym.workouts.models import ScalingLevel, ScoreType, Workout
 from gym.workouts.services import participation_record
 from tests.conftest import client_for, host
 from tests.factories import ExerciseFactory, MemberFactory, WorkoutExerciseFactory, WorkoutFactory
@@ -232,3 +232,14 @@ def test_the_tv_shows_the_class_under_way_and_its_roster_only(today):
     after = anonymous.get(f"/tv/{token}/board/").content.decode()
     assert "Lunch WOD" in after and "Ann A." in after
     assert "Al A." not in after  # not in the class
+
+
+def test_the_tv_lists_a_days_parts_in_their_order_with_their_labels(today):
+    with affiliate_context(today.a):
+        warm_up = WorkoutFactory(name="Row and stretch", part="Warm-up", scheduled_on=timezone.localdate())
+        # The coach moved the warm-up ahead of Grace on the day page.
+        Workout.objects.filter(pk=warm_up.pk).update(part_position=0)
+    _, token = make_link(today)
+    page = client_for(today.a).get(f"/tv/{token}/board/").content.decode()
+    assert "Warm-up:</span> Row and stretch" in page
+    assert page.index("Row and stretch") < page.index("Grace")
