@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 import html
-import re
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from affiliates.routing.context import affiliate_context
 from gym.workouts.models import Participation, PersonalRecord, ScalingLevel, ScoreType, Workout
 from tests.conftest import client_for
 from tests.factories import MemberFactory
+from tests.gym.test_member_import import form_of, text  # the import pages' mapping step, read alike
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,14 +44,6 @@ def upload(client, data: str):
     return client.post(IMPORT, {"file": SimpleUploadedFile("results.csv", data.encode(), content_type="text/csv")})
 
 
-def form_of(page: str) -> dict[str, str]:
-    fields = {"payload": re.search(r'name="payload" value="([^"]+)"', page).group(1)}
-    for name, options in re.findall(r'<select id="[^"]+" name="([^"]+)">(.*?)</select>', page, re.S):
-        selected = re.search(r'<option value="([^"]*)" selected>', options)
-        fields[name] = selected.group(1) if selected else ""
-    return fields
-
-
 def post(client, page: str, **changes):
     return client.post(IMPORT, {**form_of(page), "action": "import", **changes})
 
@@ -61,10 +53,6 @@ def read(client, data: str) -> str:
     first = upload(client, data).content.decode()
     assert 'id="order-needed"' in first
     return text(client.post(IMPORT, {**form_of(first), "action": "preview", "date_order": "mdy"}))
-
-
-def text(response) -> str:
-    return html.unescape(response.content.decode())
 
 
 def results(gym) -> dict[tuple[str, str, datetime.date], tuple]:
