@@ -18,7 +18,7 @@ import statistics
 import time
 
 import scratch
-from common import gym_client, gym_login_make, post_form
+from common import compare, gym_client, gym_login_make, post_form
 
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
@@ -138,13 +138,7 @@ def main() -> None:
         figures = {"small": measure(*small), "large": measure(*large)}
         print("== an athlete's requests: p50 / p95 ms, queries (management + gym database)")
         for label in figures["small"]:
-            s, big = figures["small"][label], figures["large"][label]
-            print(
-                f"  {label:27s} small {s[0]:6.1f} / {s[1]:6.1f} ms, {s[2]:>6s} q;"
-                f"  large {big[0]:6.1f} / {big[1]:6.1f} ms, {big[2]:>6s} q;"
-                f"  ratio large/small p50 {big[0] / s[0]:.2f}x, queries {'same' if s[2] == big[2] else 'DIFFERENT'}"
-            )
-            assert s[2] == big[2], f"{label}: the query count grows with the gym ({s[2]} vs {big[2]})"
+            compare(label, ("small", figures["small"][label]), ("large", figures["large"][label]), width=27)
     finally:
         scratch.cleanup()
 

@@ -52,6 +52,23 @@ def summary(samples: list[float]) -> str:
     return f"median {statistics.median(ms):.0f} ms (min {min(ms):.0f}, max {max(ms):.0f}, n={len(ms)})"
 
 
+#: One request's figures: p50 ms, p95 ms, and its queries as printed ("management + gym").
+Figures = tuple[float, float, str]
+
+
+def compare(label: str, base: tuple[str, Figures], other: tuple[str, Figures], *, width: int = 21) -> None:
+    """Print a request's figures in the baseline gym and the other one, with the ratio of their p50s; fail when
+    the query count differs (a request whose queries grow with the gym's size or history)."""
+    (base_name, b), (other_name, o) = base, other
+    same = b[2] == o[2]
+    print(
+        f"  {label:{width}s} {base_name} {b[0]:6.1f} / {b[1]:6.1f} ms, {b[2]:>6s} q;"
+        f"  {other_name} {o[0]:6.1f} / {o[1]:6.1f} ms, {o[2]:>6s} q;"
+        f"  ratio {other_name}/{base_name} p50 {o[0] / b[0]:.2f}x, queries {'same' if same else 'DIFFERENT'}"
+    )
+    assert same, f"{label}: the query count grows with the {other_name} gym ({b[2]} vs {o[2]})"
+
+
 class _PostForms(HTMLParser):
     """Each POST form of a page: its action and its fields with the values a browser would send
     untouched (an input's value, a checked box, a select's selected or first option, a textarea's text)."""
